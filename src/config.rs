@@ -1,0 +1,340 @@
+//! Server configuration: the TOML file (`config/classcord.toml`), its defaults, and validation.
+//!
+//! Every key has a default, so an empty file (or no file at all) gives a working server.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+/// Errors raised while loading or checking the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerSection,
+    pub listen: ListenSection,
+    pub tls: TlsSection,
+    pub storage: StorageSection,
+    pub limits: LimitsSection,
+    pub gate: GateSection,
+    pub logging: LoggingSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSection {
+    /// Sender name of server notices; no user or guest may take it.
+    pub notice_sender: String,
+    /// Default channel every identified connection belongs to.
+    pub default_channel: String,
+    /// Seconds connected users are given between the shutdown notice and the close.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ListenSection {
+    /// Plain TCP endpoints (legacy clients). Empty list disables plain TCP.
+    pub plain: Vec<SocketAddr>,
+    /// TLS endpoints. Empty list disables TLS.
+    pub tls: Vec<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsSection {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Local CA written by `generate-cert` (clients and stunnel trust this file).
+    pub ca_cert: PathBuf,
+    pub ca_key: PathBuf,
+    /// Generate a CA and server certificate on start when `cert` is missing.
+    pub generate_if_missing: bool,
+    pub handshake_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSection {
+    pub database: PathBuf,
+    /// Messages replayed when a client joins a channel.
+    pub history_replay: u32,
+    /// SQLite `synchronous` mode: "normal" survives a process crash, "full" also a power cut.
+    pub synchronous: Synchronous,
+    /// Largest number of messages committed in one transaction.
+    pub max_batch: usize,
+    /// Capacity of the queue between connections and the store writer.
+    pub write_queue: usize,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    Normal,
+    Full,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsSection {
+    pub max_line_bytes: usize,
+    pub max_content_chars: usize,
+    pub max_username_chars: usize,
+    pub max_password_bytes: usize,
+    pub min_password_chars: usize,
+    pub max_state_chars: usize,
+    /// Outbound lines queued for one connection before it counts as a slow consumer.
+    pub outbound_queue: usize,
+    /// Seconds an unidentified connection may stay before it is closed.
+    pub identify_timeout_secs: u64,
+    /// Password hashes computed at the same time (argon2id uses 19 MiB each).
+    pub max_concurrent_hashes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GateSection {
+    /// Networks allowed to connect; every other address is refused before any byte is read.
+    pub allow: Vec<IpNet>,
+    /// Addresses whose PROXY protocol header (v1 or v2) gives the real client address.
+    pub trusted_proxies: Vec<IpNet>,
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    pub connections_per_ip_per_minute: u32,
+    pub connection_burst_per_ip: u32,
+    pub messages_per_ip_per_second: u32,
+    pub message_burst_per_ip: u32,
+    /// Refused messages in a row after which a flooding connection is closed.
+    pub flood_disconnect_after: u32,
+    pub auth_attempts_per_ip_per_minute: u32,
+    pub auth_burst_per_ip: u32,
+    /// Seconds allowed to send the PROXY protocol header.
+    pub proxy_header_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoggingSection {
+    /// `tracing` filter for stderr, e.g. "info" or "classcord=debug".
+    pub level: String,
+    /// One JSON object per event. Empty disables the file.
+    pub audit_file: PathBuf,
+    /// Authentication failures in the fail2ban format. Empty disables the file.
+    pub auth_file: PathBuf,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        ServerSection {
+            notice_sender: "Serveur".into(),
+            default_channel: "#général".into(),
+            shutdown_grace_secs: 2,
+        }
+    }
+}
+
+impl Default for ListenSection {
+    fn default() -> Self {
+        ListenSection {
+            plain: vec!["0.0.0.0:12345".parse().expect("valid literal")],
+            tls: vec!["0.0.0.0:12346".parse().expect("valid literal")],
+        }
+    }
+}
+
+impl Default for TlsSection {
+    fn default() -> Self {
+        TlsSection {
+            cert: "certs/server.crt".into(),
+            key: "certs/server.key".into(),
+            ca_cert: "certs/ca.crt".into(),
+            ca_key: "certs/ca.key".into(),
+            generate_if_missing: true,
+            handshake_timeout_secs: 10,
+        }
+    }
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        StorageSection {
+            database: "data/classcord.db".into(),
+            history_replay: 50,
+            synchronous: Synchronous::Normal,
+            max_batch: 1024,
+            write_queue: 8192,
+        }
+    }
+}
+
+impl Default for LimitsSection {
+    fn default() -> Self {
+        LimitsSection {
+            max_line_bytes: 16 * 1024,
+            max_content_chars: 4000,
+            max_username_chars: 64,
+            max_password_bytes: 1024,
+            min_password_chars: 1,
+            max_state_chars: 64,
+            outbound_queue: 1024,
+            identify_timeout_secs: 60,
+            max_concurrent_hashes: 2,
+        }
+    }
+}
+
+impl Default for GateSection {
+    fn default() -> Self {
+        let nets = [
+            "127.0.0.0/8",
+            "::1/128",
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "fc00::/7",
+            "fe80::/10",
+        ];
+        GateSection {
+            allow: nets
+                .iter()
+                .map(|n| n.parse().expect("valid literal"))
+                .collect(),
+            trusted_proxies: vec![
+                "127.0.0.1/32".parse().expect("valid literal"),
+                "::1/128".parse().expect("valid literal"),
+            ],
+            max_connections: 50_000,
+            max_connections_per_ip: 200,
+            connections_per_ip_per_minute: 600,
+            connection_burst_per_ip: 120,
+            messages_per_ip_per_second: 100,
+            message_burst_per_ip: 200,
+            flood_disconnect_after: 50,
+            auth_attempts_per_ip_per_minute: 60,
+            auth_burst_per_ip: 40,
+            proxy_header_timeout_secs: 5,
+        }
+    }
+}
+
+impl Default for LoggingSection {
+    fn default() -> Self {
+        LoggingSection {
+            level: "info".into(),
+            audit_file: "logs/audit.log".into(),
+            auth_file: "logs/auth.log".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates a TOML file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let config: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that the types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |what: &str| Err(ConfigError::Invalid(what.to_owned()));
+        if self.listen.plain.is_empty() && self.listen.tls.is_empty() {
+            return invalid("no listener: [listen] plain and tls are both empty");
+        }
+        if self.limits.max_line_bytes < 256 {
+            return invalid("limits.max_line_bytes must be at least 256");
+        }
+        if self.limits.outbound_queue == 0 || self.storage.write_queue == 0 {
+            return invalid("queue sizes must be at least 1");
+        }
+        if self.storage.max_batch == 0 {
+            return invalid("storage.max_batch must be at least 1");
+        }
+        if self.limits.max_concurrent_hashes == 0 {
+            return invalid("limits.max_concurrent_hashes must be at least 1");
+        }
+        if self.limits.max_username_chars == 0 {
+            return invalid("limits.max_username_chars must be at least 1");
+        }
+        if crate::protocol::names::channel_name_error(&self.server.default_channel).is_some() {
+            return invalid("server.default_channel is not a valid channel name");
+        }
+        let positive = [
+            (
+                "gate.connections_per_ip_per_minute",
+                self.gate.connections_per_ip_per_minute,
+            ),
+            (
+                "gate.connection_burst_per_ip",
+                self.gate.connection_burst_per_ip,
+            ),
+            (
+                "gate.messages_per_ip_per_second",
+                self.gate.messages_per_ip_per_second,
+            ),
+            ("gate.message_burst_per_ip", self.gate.message_burst_per_ip),
+            (
+                "gate.auth_attempts_per_ip_per_minute",
+                self.gate.auth_attempts_per_ip_per_minute,
+            ),
+            ("gate.auth_burst_per_ip", self.gate.auth_burst_per_ip),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return invalid(&format!("{name} must be at least 1"));
+        }
+        Ok(())
+    }
+
+    pub fn identify_timeout(&self) -> Duration {
+        Duration::from_secs(self.limits.identify_timeout_secs)
+    }
+
+    pub fn handshake_timeout(&self) -> Duration {
+        Duration::from_secs(self.tls.handshake_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_config_file_matches_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/classcord.toml");
+        let shipped = Config::load(&path).expect("shipped config loads");
+        let defaults = Config::default();
+        assert_eq!(format!("{shipped:?}"), format!("{defaults:?}"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = toml::from_str::<Config>("[limits]\nmax_line: 3\n").unwrap_err();
+        assert!(!err.to_string().is_empty());
+        assert!(toml::from_str::<Config>("[limits]\nmax_lines = 3\n").is_err());
+    }
+}

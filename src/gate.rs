@@ -1,0 +1,218 @@
+//! The gate in front of the chat core: the address allowlist, per-address rate limits
+//! (connections, messages, authentication attempts) and connection caps.
+//!
+//! Addresses are normalised first (an IPv4-mapped IPv6 peer counts as its IPv4 address).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use ipnet::IpNet;
+
+use crate::config::GateSection;
+
+/// Why the gate turned a connection away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    NotAllowed,
+    ConnectionRate,
+    TooManyFromAddress,
+    ServerFull,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::NotAllowed => "not_allowed",
+            Refusal::ConnectionRate => "connection_rate_limited",
+            Refusal::TooManyFromAddress => "too_many_connections_from_address",
+            Refusal::ServerFull => "server_full",
+        }
+    }
+}
+
+pub struct Gate {
+    allow: Vec<IpNet>,
+    trusted_proxies: Vec<IpNet>,
+    max_connections: usize,
+    max_connections_per_ip: usize,
+    connection_rate: DefaultKeyedRateLimiter<IpAddr>,
+    message_rate: DefaultKeyedRateLimiter<IpAddr>,
+    auth_rate: DefaultKeyedRateLimiter<IpAddr>,
+    open: Mutex<HashMap<IpAddr, usize>>,
+    total: AtomicUsize,
+}
+
+/// Counts one open connection until dropped.
+pub struct ConnectionPermit {
+    gate: Arc<Gate>,
+    ip: IpAddr,
+}
+
+impl Drop for ConnectionPermit {
+    fn drop(&mut self) {
+        self.gate.total.fetch_sub(1, Ordering::Relaxed);
+        let mut open = self.gate.lock_open();
+        if let Some(count) = open.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+fn nonzero(value: u32) -> NonZeroU32 {
+    NonZeroU32::new(value).unwrap_or(NonZeroU32::MIN)
+}
+
+/// Normalises an address: IPv4-mapped IPv6 becomes IPv4.
+pub fn normalise(ip: IpAddr) -> IpAddr {
+    ip.to_canonical()
+}
+
+impl Gate {
+    pub fn new(config: &GateSection) -> Gate {
+        let per_minute =
+            |rate: u32, burst: u32| Quota::per_minute(nonzero(rate)).allow_burst(nonzero(burst));
+        Gate {
+            allow: config.allow.clone(),
+            trusted_proxies: config.trusted_proxies.clone(),
+            max_connections: config.max_connections,
+            max_connections_per_ip: config.max_connections_per_ip,
+            connection_rate: RateLimiter::keyed(per_minute(
+                config.connections_per_ip_per_minute,
+                config.connection_burst_per_ip,
+            )),
+            message_rate: RateLimiter::keyed(
+                Quota::per_second(nonzero(config.messages_per_ip_per_second))
+                    .allow_burst(nonzero(config.message_burst_per_ip)),
+            ),
+            auth_rate: RateLimiter::keyed(per_minute(
+                config.auth_attempts_per_ip_per_minute,
+                config.auth_burst_per_ip,
+            )),
+            open: Mutex::new(HashMap::new()),
+            total: AtomicUsize::new(0),
+        }
+    }
+
+    fn lock_open(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+        self.open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn is_allowed(&self, ip: IpAddr) -> bool {
+        let ip = normalise(ip);
+        self.allow.iter().any(|net| net.contains(&ip))
+    }
+
+    pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+        let ip = normalise(ip);
+        self.trusted_proxies.iter().any(|net| net.contains(&ip))
+    }
+
+    /// Full admission of a client address: allowlist, connection rate, then the caps.
+    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<ConnectionPermit, Refusal> {
+        let ip = normalise(ip);
+        if !self.is_allowed(ip) {
+            return Err(Refusal::NotAllowed);
+        }
+        if self.connection_rate.check_key(&ip).is_err() {
+            return Err(Refusal::ConnectionRate);
+        }
+        let mut open = self.lock_open();
+        if self.total.load(Ordering::Relaxed) >= self.max_connections {
+            return Err(Refusal::ServerFull);
+        }
+        let count = open.entry(ip).or_insert(0);
+        if *count >= self.max_connections_per_ip {
+            if *count == 0 {
+                open.remove(&ip);
+            }
+            return Err(Refusal::TooManyFromAddress);
+        }
+        *count += 1;
+        self.total.fetch_add(1, Ordering::Relaxed);
+        Ok(ConnectionPermit {
+            gate: Arc::clone(self),
+            ip,
+        })
+    }
+
+    /// One more line from this address: false when it is over the message rate.
+    pub fn allow_message(&self, ip: IpAddr) -> bool {
+        self.message_rate.check_key(&normalise(ip)).is_ok()
+    }
+
+    /// One more login or registration from this address: false when over the limit.
+    pub fn allow_auth(&self, ip: IpAddr) -> bool {
+        self.auth_rate.check_key(&normalise(ip)).is_ok()
+    }
+
+    pub fn open_connections(&self) -> usize {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// Forgets limiter state of addresses that are back to a full allowance, so memory stays
+    /// bounded when many addresses come and go.
+    pub fn shrink(&self) {
+        for limiter in [&self.connection_rate, &self.message_rate, &self.auth_rate] {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+
+    /// How often [`Gate::shrink`] runs.
+    pub const SHRINK_EVERY: Duration = Duration::from_secs(60);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate(edit: impl FnOnce(&mut GateSection)) -> Arc<Gate> {
+        let mut config = GateSection::default();
+        edit(&mut config);
+        Arc::new(Gate::new(&config))
+    }
+
+    #[test]
+    fn allowlist_normalises_mapped_addresses() {
+        let gate = gate(|c| c.allow = vec!["192.168.0.0/16".parse().unwrap()]);
+        assert!(gate.is_allowed("::ffff:192.168.1.5".parse().unwrap()));
+        assert!(!gate.is_allowed("::ffff:8.8.8.8".parse().unwrap()));
+        assert!(!gate.is_allowed("127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn per_address_cap_is_released_on_drop() {
+        let gate = gate(|c| c.max_connections_per_ip = 2);
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let a = gate.admit(ip).unwrap();
+        let _b = gate.admit(ip).unwrap();
+        assert_eq!(gate.admit(ip).err(), Some(Refusal::TooManyFromAddress));
+        assert!(gate.admit("10.0.0.2".parse().unwrap()).is_ok());
+        drop(a);
+        assert!(gate.admit(ip).is_ok());
+    }
+
+    #[test]
+    fn connection_rate_limits_per_address() {
+        let gate = gate(|c| {
+            c.connections_per_ip_per_minute = 1;
+            c.connection_burst_per_ip = 3;
+        });
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        for _ in 0..3 {
+            drop(gate.admit(ip).unwrap());
+        }
+        assert_eq!(gate.admit(ip).err(), Some(Refusal::ConnectionRate));
+        assert!(gate.admit("10.0.0.9".parse().unwrap()).is_ok());
+    }
+}

@@ -1,0 +1,108 @@
+//! Accept loops: one per bound address. Each accepted connection passes the gate, then its
+//! transport, then becomes a session. Accept errors (out of file descriptors…) are logged
+//! and retried with back-off; they never stop the server.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::context::Context;
+use crate::gate::{normalise, Refusal};
+use crate::logging::AuditEvent;
+use crate::session::{self, Peer};
+use crate::transport::Transport;
+
+const MIN_BACKOFF: Duration = Duration::from_millis(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Accepts until `stop` is cancelled.
+pub async fn accept_loop<T: Transport>(
+    listener: TcpListener,
+    transport: Arc<T>,
+    ctx: Arc<Context>,
+    tracker: TaskTracker,
+    stop: CancellationToken,
+) {
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((tcp, addr)) => {
+                backoff = MIN_BACKOFF;
+                let transport = Arc::clone(&transport);
+                let ctx = Arc::clone(&ctx);
+                tracker.spawn(admit(tcp, addr, transport, ctx));
+            }
+            Err(error) if is_per_connection(&error) => {
+                tracing::debug!(%error, "accept: connection failed before it was accepted");
+            }
+            Err(error) => {
+                tracing::error!(%error, listener = transport.name(), retry_ms = backoff.as_millis() as u64,
+                    "accept failed; retrying");
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+/// Errors that concern one connection only.
+fn is_per_connection(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+    )
+}
+
+async fn admit<T: Transport>(
+    tcp: TcpStream,
+    addr: SocketAddr,
+    transport: Arc<T>,
+    ctx: Arc<Context>,
+) {
+    let listener = transport.name();
+    let addr = SocketAddr::new(normalise(addr.ip()), addr.port());
+    let permit = match ctx.gate.admit(addr.ip()) {
+        Ok(permit) => permit,
+        Err(refusal) => return refuse(&ctx, addr, listener, refusal.as_str()),
+    };
+    let _ = tcp.set_nodelay(true);
+    let handshake = tokio::time::timeout(ctx.config.handshake_timeout(), transport.establish(tcp));
+    let stream = match handshake.await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(error)) => {
+            tracing::info!(peer = %addr, listener, %error, "refused: transport setup failed");
+            ctx.audit.record(
+                AuditEvent::new("refused", addr, listener)
+                    .with("reason", "handshake_failed")
+                    .with("error", error.to_string()),
+            );
+            return;
+        }
+        Err(_) => return refuse(&ctx, addr, listener, "handshake_timeout"),
+    };
+    session::serve(stream, Peer { addr, listener }, ctx, permit).await;
+}
+
+fn refuse(ctx: &Context, addr: SocketAddr, listener: &'static str, reason: &str) {
+    if reason == Refusal::NotAllowed.as_str() {
+        tracing::warn!(peer = %addr, listener, reason, "refused connection");
+    } else {
+        tracing::info!(peer = %addr, listener, reason, "refused connection");
+    }
+    ctx.audit
+        .record(AuditEvent::new("refused", addr, listener).with("reason", reason));
+}

@@ -1,0 +1,91 @@
+//! Appends lines to a file from a background thread, so logging never blocks a connection.
+//! Lines are dropped (and counted) rather than queued without bound when the disk is slow.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+
+const QUEUE_LINES: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct LineFile {
+    queue: SyncSender<Message>,
+    dropped: Arc<AtomicU64>,
+    path: Arc<PathBuf>,
+}
+
+enum Message {
+    Line(Vec<u8>),
+    Flush(SyncSender<()>),
+}
+
+impl LineFile {
+    /// Opens `path` for appending (creating its directory) and starts the writer thread.
+    pub fn open(path: &Path) -> io::Result<LineFile> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let (queue, receiver) = mpsc::sync_channel(QUEUE_LINES);
+        let name = format!(
+            "log-{}",
+            path.file_name().unwrap_or_default().to_string_lossy()
+        );
+        std::thread::Builder::new()
+            .name(name)
+            .spawn(move || write_loop(file, receiver))?;
+        Ok(LineFile {
+            queue,
+            dropped: Arc::new(AtomicU64::new(0)),
+            path: Arc::new(path.to_owned()),
+        })
+    }
+
+    /// Queues one line; `line` must not contain a newline (one is added).
+    pub fn write_line(&self, mut line: Vec<u8>) {
+        line.push(b'\n');
+        match self.queue.try_send(Message::Line(line)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                if dropped.is_power_of_two() {
+                    tracing::warn!(path = %self.path.display(), dropped, "log file queue full, lines dropped");
+                }
+            }
+            Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+
+    /// Waits until every line queued so far is written.
+    pub fn flush(&self) {
+        let (done, wait) = mpsc::sync_channel(1);
+        if self.queue.send(Message::Flush(done)).is_ok() {
+            let _ = wait.recv();
+        }
+    }
+}
+
+fn write_loop(file: File, receiver: Receiver<Message>) {
+    let mut out = io::BufWriter::new(file);
+    while let Ok(first) = receiver.recv() {
+        let mut next = Some(first);
+        while let Some(message) = next {
+            match message {
+                Message::Line(line) => {
+                    if let Err(error) = out.write_all(&line) {
+                        eprintln!("classcord: cannot write log file: {error}");
+                    }
+                }
+                Message::Flush(done) => {
+                    let _ = out.flush();
+                    let _ = done.send(());
+                }
+            }
+            next = receiver.try_recv().ok();
+        }
+        let _ = out.flush();
+    }
+}

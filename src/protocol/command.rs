@@ -1,0 +1,354 @@
+//! Turns one received line (raw bytes, newline removed) into a typed [`Command`].
+//!
+//! Decoding: UTF-8, or Windows-1252 when the line is not valid UTF-8 (what Windows clients
+//! send). Validation is strict on types and lenient on extra fields, as legacy clients expect.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use super::error::{ErrorCode, ProtocolError};
+
+/// Where a chat message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The default channel (legacy "global" messages).
+    Global,
+    /// A named channel (v2 clients).
+    Channel(String),
+    /// One user (private message).
+    Private(String),
+}
+
+/// Everything a client may ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Register {
+        username: String,
+        password: String,
+    },
+    Login {
+        username: String,
+        password: String,
+    },
+    Message {
+        target: Target,
+        content: String,
+        from: Option<String>,
+    },
+    Status {
+        state: String,
+    },
+    Users,
+    Hello {
+        version: u64,
+    },
+    Join {
+        channel: String,
+    },
+    Leave {
+        channel: String,
+    },
+    Channels,
+    History {
+        channel: Option<String>,
+        limit: Option<u32>,
+    },
+}
+
+impl Command {
+    /// Short name for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Command::Register { .. } => "register",
+            Command::Login { .. } => "login",
+            Command::Message { .. } => "message",
+            Command::Status { .. } => "status",
+            Command::Users => "users",
+            Command::Hello { .. } => "hello",
+            Command::Join { .. } => "join",
+            Command::Leave { .. } => "leave",
+            Command::Channels => "channels",
+            Command::History { .. } => "history",
+        }
+    }
+}
+
+/// Parses one line. Never panics, whatever the bytes.
+pub fn parse_line(raw: &[u8]) -> Result<Command, ProtocolError> {
+    let text = decode_text(raw)?;
+    let value: Value = serde_json::from_str(&text).map_err(json_error)?;
+    let Value::Object(object) = value else {
+        return Err(ProtocolError::new(
+            ErrorCode::NotAnObject,
+            "Each line must be one JSON object.",
+        ));
+    };
+    command_from_object(&object)
+}
+
+/// Decodes a line: UTF-8 when valid, Windows-1252 otherwise. NUL bytes are refused.
+fn decode_text(raw: &[u8]) -> Result<Cow<'_, str>, ProtocolError> {
+    if raw.contains(&0) {
+        return Err(ProtocolError::new(
+            ErrorCode::NulByte,
+            "NUL bytes are not allowed.",
+        ));
+    }
+    match std::str::from_utf8(raw) {
+        Ok(text) => Ok(Cow::Borrowed(text)),
+        Err(_) => {
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(raw);
+            Ok(text)
+        }
+    }
+}
+
+fn json_error(error: serde_json::Error) -> ProtocolError {
+    if error.to_string().contains("recursion limit") {
+        ProtocolError::new(ErrorCode::NestingTooDeep, "JSON nesting is too deep.")
+    } else {
+        ProtocolError::new(ErrorCode::InvalidJson, format!("Invalid JSON: {error}."))
+    }
+}
+
+fn command_from_object(object: &Map<String, Value>) -> Result<Command, ProtocolError> {
+    let kind = match object.get("type") {
+        None => {
+            return Err(ProtocolError::new(
+                ErrorCode::MissingType,
+                "Missing field 'type'.",
+            ))
+        }
+        Some(Value::String(kind)) => kind.as_str(),
+        Some(_) => {
+            return Err(ProtocolError::new(
+                ErrorCode::InvalidField,
+                "Field 'type' must be a string.",
+            ))
+        }
+    };
+    let fields = Fields { object, kind };
+    match kind {
+        "register" => Ok(Command::Register {
+            username: fields.required_string("username")?,
+            password: fields.required_string("password")?,
+        }),
+        "login" => Ok(Command::Login {
+            username: fields.required_string("username")?,
+            password: fields.required_string("password")?,
+        }),
+        "message" => message_command(&fields),
+        "status" => Ok(Command::Status {
+            state: fields.required_string("state")?,
+        }),
+        "users" => Ok(Command::Users),
+        "hello" => Ok(Command::Hello {
+            version: fields.required_u64("version")?,
+        }),
+        "join" => Ok(Command::Join {
+            channel: fields.required_string("channel")?,
+        }),
+        "leave" => Ok(Command::Leave {
+            channel: fields.required_string("channel")?,
+        }),
+        "channels" => Ok(Command::Channels),
+        "history" => Ok(Command::History {
+            channel: fields.optional_string("channel")?,
+            limit: fields
+                .optional_u64("limit")?
+                .map(|limit| u32::try_from(limit).unwrap_or(u32::MAX)),
+        }),
+        other => Err(ProtocolError::new(
+            ErrorCode::UnknownType,
+            format!("Unknown message type '{}'.", truncate_for_reply(other)),
+        )),
+    }
+}
+
+fn message_command(fields: &Fields<'_>) -> Result<Command, ProtocolError> {
+    // Some legacy clients announce themselves with an empty or absent content.
+    let content = fields.optional_string("content")?.unwrap_or_default();
+    let from = fields.optional_string("from")?;
+    let to = fields.optional_string("to")?;
+    let channel = fields.optional_string("channel")?;
+    let subtype = fields.optional_string("subtype")?;
+    let target = match subtype.as_deref() {
+        Some("private") => match to {
+            Some(to) if !to.is_empty() => Target::Private(to),
+            _ => {
+                return Err(ProtocolError::new(
+                    ErrorCode::InvalidField,
+                    "A private message needs a string field 'to'.",
+                ))
+            }
+        },
+        Some("global") | None => match (channel, to) {
+            (Some(channel), _) => Target::Channel(channel),
+            (None, Some(to)) if subtype.is_none() && to != "global" && !to.is_empty() => {
+                Target::Private(to)
+            }
+            _ => Target::Global,
+        },
+        Some(other) => {
+            return Err(ProtocolError::new(
+                ErrorCode::InvalidField,
+                format!(
+                    "Unknown message subtype '{}': use 'global' or 'private'.",
+                    truncate_for_reply(other)
+                ),
+            ))
+        }
+    };
+    Ok(Command::Message {
+        target,
+        content,
+        from,
+    })
+}
+
+/// Typed access to the fields of one message, with error texts that name the field.
+struct Fields<'a> {
+    object: &'a Map<String, Value>,
+    kind: &'a str,
+}
+
+impl Fields<'_> {
+    fn optional_string(&self, name: &str) -> Result<Option<String>, ProtocolError> {
+        match self.object.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(_) => Err(self.wrong_type(name, "a string")),
+        }
+    }
+
+    fn required_string(&self, name: &str) -> Result<String, ProtocolError> {
+        self.optional_string(name)?
+            .ok_or_else(|| self.missing(name, "a string"))
+    }
+
+    fn optional_u64(&self, name: &str) -> Result<Option<u64>, ProtocolError> {
+        match self.object.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(number)) => number
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| self.wrong_type(name, "a non-negative integer")),
+            Some(_) => Err(self.wrong_type(name, "a non-negative integer")),
+        }
+    }
+
+    fn required_u64(&self, name: &str) -> Result<u64, ProtocolError> {
+        self.optional_u64(name)?
+            .ok_or_else(|| self.missing(name, "a non-negative integer"))
+    }
+
+    fn missing(&self, name: &str, expected: &str) -> ProtocolError {
+        ProtocolError::new(
+            ErrorCode::InvalidField,
+            format!("Message '{}' needs field '{name}' ({expected}).", self.kind),
+        )
+    }
+
+    fn wrong_type(&self, name: &str, expected: &str) -> ProtocolError {
+        ProtocolError::new(
+            ErrorCode::InvalidField,
+            format!(
+                "Field '{name}' of message '{}' must be {expected}.",
+                self.kind
+            ),
+        )
+    }
+}
+
+/// Echoing client text back in an error is helpful, but only a short piece of it.
+fn truncate_for_reply(text: &str) -> String {
+    const MAX: usize = 40;
+    if text.chars().count() <= MAX {
+        text.to_owned()
+    } else {
+        let mut short: String = text.chars().take(MAX).collect();
+        short.push('…');
+        short
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(raw: &[u8]) -> ErrorCode {
+        parse_line(raw).unwrap_err().code
+    }
+
+    #[test]
+    fn legacy_shapes_parse() {
+        assert_eq!(
+            parse_line(br#"{"type":"login","username":"bob","password":"x"}"#).unwrap(),
+            Command::Login {
+                username: "bob".into(),
+                password: "x".into()
+            }
+        );
+        assert_eq!(
+            parse_line(
+                br#"{"type":"message","subtype":"global","to":"global","from":"a","content":"hi"}"#
+            )
+            .unwrap(),
+            Command::Message {
+                target: Target::Global,
+                content: "hi".into(),
+                from: Some("a".into())
+            }
+        );
+        assert_eq!(
+            parse_line(br#"{"type":"message","subtype":"private","to":"bob","content":"hi"}"#)
+                .unwrap(),
+            Command::Message {
+                target: Target::Private("bob".into()),
+                content: "hi".into(),
+                from: None
+            }
+        );
+        assert_eq!(
+            parse_line(br#"{"type":"status","user":"spoof","state":"do not disturb"}"#).unwrap(),
+            Command::Status {
+                state: "do not disturb".into()
+            }
+        );
+    }
+
+    #[test]
+    fn windows_1252_lines_decode() {
+        let raw = b"{\"type\":\"message\",\"content\":\"caf\xe9 \x80\"}";
+        match parse_line(raw).unwrap() {
+            Command::Message { content, .. } => assert_eq!(content, "café €"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_input_is_classified() {
+        assert_eq!(code(b"{nope"), ErrorCode::InvalidJson);
+        assert_eq!(code(b"[1,2]"), ErrorCode::NotAnObject);
+        assert_eq!(code(b"\"text\""), ErrorCode::NotAnObject);
+        assert_eq!(code(b"{}"), ErrorCode::MissingType);
+        assert_eq!(code(br#"{"type":5}"#), ErrorCode::InvalidField);
+        assert_eq!(code(br#"{"type":"dance"}"#), ErrorCode::UnknownType);
+        assert_eq!(
+            code(br#"{"type":"login","username":5,"password":"x"}"#),
+            ErrorCode::InvalidField
+        );
+        assert_eq!(
+            code(br#"{"type":"login","username":"a"}"#),
+            ErrorCode::InvalidField
+        );
+        assert_eq!(code(b"{\"type\":\"users\"\0}"), ErrorCode::NulByte);
+        let deep = format!(
+            "{{\"type\":\"users\",\"x\":{}{}}}",
+            "[".repeat(500),
+            "]".repeat(500)
+        );
+        assert_eq!(code(deep.as_bytes()), ErrorCode::NestingTooDeep);
+    }
+}

@@ -1,0 +1,83 @@
+//! Error codes carried by `{"type":"error"}` replies, and the error type the protocol layer returns.
+
+use serde::Serialize;
+
+/// Machine-readable reason of an error reply (`code` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidJson,
+    InvalidEncoding,
+    NotAnObject,
+    MissingType,
+    UnknownType,
+    InvalidField,
+    NestingTooDeep,
+    LineTooLong,
+    ContentTooLong,
+    NulByte,
+    InvalidUsername,
+    InvalidPassword,
+    UsernameTaken,
+    LoginFailed,
+    NotLoggedIn,
+    AlreadyLoggedIn,
+    UserOffline,
+    InvalidChannel,
+    NotInChannel,
+    InvalidState,
+    RateLimited,
+    StorageError,
+    IdentifyTimeout,
+    ServerBusy,
+    Replaced,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::InvalidEncoding => "invalid_encoding",
+            ErrorCode::NotAnObject => "not_an_object",
+            ErrorCode::MissingType => "missing_type",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::InvalidField => "invalid_field",
+            ErrorCode::NestingTooDeep => "nesting_too_deep",
+            ErrorCode::LineTooLong => "line_too_long",
+            ErrorCode::ContentTooLong => "content_too_long",
+            ErrorCode::NulByte => "nul_byte",
+            ErrorCode::InvalidUsername => "invalid_username",
+            ErrorCode::InvalidPassword => "invalid_password",
+            ErrorCode::UsernameTaken => "username_taken",
+            ErrorCode::LoginFailed => "login_failed",
+            ErrorCode::NotLoggedIn => "not_logged_in",
+            ErrorCode::AlreadyLoggedIn => "already_logged_in",
+            ErrorCode::UserOffline => "user_offline",
+            ErrorCode::InvalidChannel => "invalid_channel",
+            ErrorCode::NotInChannel => "not_in_channel",
+            ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::StorageError => "storage_error",
+            ErrorCode::IdentifyTimeout => "identify_timeout",
+            ErrorCode::ServerBusy => "server_busy",
+            ErrorCode::Replaced => "replaced",
+        }
+    }
+}
+
+/// A refusal to send back to the client as an error line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code:?}: {message}")]
+pub struct ProtocolError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ProtocolError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ProtocolError {
+            code,
+            message: message.into(),
+        }
+    }
+}

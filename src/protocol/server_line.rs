@@ -1,0 +1,137 @@
+//! Every line the server sends. Legacy shapes come first in each variant and never change;
+//! v2-only kinds (`hello`, `system`, `channel`, `history`) are only sent to v2 clients.
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use super::error::{ErrorCode, ProtocolError};
+use super::wire::encode_line;
+
+/// A stored or live chat message as clients see it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChatLine {
+    pub subtype: &'static str,
+    pub from: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    pub content: String,
+    pub timestamp: String,
+    /// Store id; absent on server notices.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChannelInfo {
+    pub name: String,
+    pub members: usize,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerLine<'a> {
+    Register {
+        status: &'static str,
+    },
+    Login {
+        status: &'static str,
+        username: &'a str,
+    },
+    Error {
+        code: ErrorCode,
+        message: &'a str,
+        /// Same text as `message`: one legacy client reads this field.
+        error: &'a str,
+    },
+    Message(&'a ChatLine),
+    Status {
+        user: &'a str,
+        state: &'a str,
+    },
+    Users {
+        users: Vec<&'a str>,
+    },
+    Hello {
+        version: u64,
+        server: &'static str,
+        features: &'static [&'static str],
+    },
+    System {
+        event: &'a str,
+        message: &'a str,
+    },
+    Join {
+        status: &'static str,
+        channel: &'a str,
+    },
+    Leave {
+        status: &'static str,
+        channel: &'a str,
+    },
+    Channel {
+        event: &'static str,
+        channel: &'a str,
+        user: &'a str,
+    },
+    Channels {
+        channels: &'a [ChannelInfo],
+    },
+    History {
+        channel: &'a str,
+        messages: &'a [ChatLine],
+    },
+}
+
+/// What `hello` advertises.
+pub const V2_FEATURES: &[&str] = &["channels", "history", "system", "error_codes"];
+
+impl ServerLine<'_> {
+    pub fn encode(&self) -> Bytes {
+        encode_line(self)
+    }
+}
+
+/// The error line for a refusal.
+pub fn error_line(error: &ProtocolError) -> Bytes {
+    ServerLine::Error {
+        code: error.code,
+        message: &error.message,
+        error: &error.message,
+    }
+    .encode()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_replies_are_byte_exact() {
+        let ok = ServerLine::Register { status: "ok" }.encode();
+        assert_eq!(&ok[..], b"{\"type\":\"register\",\"status\":\"ok\"}\n");
+        let login = ServerLine::Login {
+            status: "ok",
+            username: "bob",
+        }
+        .encode();
+        assert_eq!(
+            &login[..],
+            b"{\"type\":\"login\",\"status\":\"ok\",\"username\":\"bob\"}\n"
+        );
+        let users = ServerLine::Users {
+            users: vec!["a", "b"],
+        }
+        .encode();
+        assert_eq!(
+            &users[..],
+            b"{\"type\":\"users\",\"users\":[\"a\",\"b\"]}\n"
+        );
+        let error = error_line(&ProtocolError::new(ErrorCode::LoginFailed, "Login failed."));
+        assert_eq!(
+            &error[..],
+            &b"{\"type\":\"error\",\"code\":\"login_failed\",\"message\":\"Login failed.\",\"error\":\"Login failed.\"}\n"[..]
+        );
+    }
+}

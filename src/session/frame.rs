@@ -1,0 +1,144 @@
+//! Framing: one line per frame, `\n` or `\r\n` terminated, with a hard maximum length. The
+//! rest of an oversized line is discarded as it arrives, never buffered.
+
+use bytes::{Buf, BytesMut};
+use tokio_util::codec::Decoder;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Frame {
+    /// A complete line without its terminator.
+    Line(BytesMut),
+    /// A line went over the limit; its remaining bytes are being skipped.
+    TooLong,
+}
+
+#[derive(Debug)]
+pub struct LineCodec {
+    max_line: usize,
+    /// Skipping the rest of an oversized line.
+    discarding: bool,
+    /// Bytes of the buffer already searched for `\n`.
+    searched: usize,
+}
+
+impl LineCodec {
+    pub fn new(max_line: usize) -> LineCodec {
+        LineCodec {
+            max_line,
+            discarding: false,
+            searched: 0,
+        }
+    }
+}
+
+impl Decoder for LineCodec {
+    type Item = Frame;
+    type Error = std::io::Error;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, Self::Error> {
+        loop {
+            let newline = buf[self.searched..].iter().position(|b| *b == b'\n');
+            match newline {
+                Some(offset) => {
+                    let end = self.searched + offset;
+                    self.searched = 0;
+                    if self.discarding {
+                        buf.advance(end + 1);
+                        self.discarding = false;
+                        continue;
+                    }
+                    let mut line = buf.split_to(end + 1);
+                    line.truncate(end);
+                    if line.last() == Some(&b'\r') {
+                        line.truncate(end - 1);
+                    }
+                    if line.len() > self.max_line {
+                        return Ok(Some(Frame::TooLong));
+                    }
+                    if line.iter().all(u8::is_ascii_whitespace) {
+                        continue; // blank lines are keep-alives, not errors
+                    }
+                    return Ok(Some(Frame::Line(line)));
+                }
+                None if self.discarding => {
+                    buf.clear();
+                    self.searched = 0;
+                    return Ok(None);
+                }
+                None if buf.len() > self.max_line + 1 => {
+                    buf.clear();
+                    self.searched = 0;
+                    self.discarding = true;
+                    return Ok(Some(Frame::TooLong));
+                }
+                None => {
+                    self.searched = buf.len();
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, Self::Error> {
+        if let Some(frame) = self.decode(buf)? {
+            return Ok(Some(frame));
+        }
+        // A last line without terminator still counts, unless it was being discarded.
+        self.searched = 0;
+        if self.discarding || buf.iter().all(u8::is_ascii_whitespace) {
+            buf.clear();
+            return Ok(None);
+        }
+        let line = buf.split();
+        Ok(Some(Frame::Line(line)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(codec: &mut LineCodec, chunks: &[&[u8]]) -> Vec<Frame> {
+        let mut buf = BytesMut::new();
+        let mut frames = Vec::new();
+        for chunk in chunks {
+            buf.extend_from_slice(chunk);
+            while let Some(frame) = codec.decode(&mut buf).unwrap() {
+                frames.push(frame);
+            }
+        }
+        frames
+    }
+
+    #[test]
+    fn splits_lines_across_reads_and_strips_crlf() {
+        let mut codec = LineCodec::new(64);
+        let frames = decode_all(
+            &mut codec,
+            &[b"{\"a\":", b"\"\xc3", b"\xa9\"}\r", b"\n\n{}\n"],
+        );
+        assert_eq!(
+            frames,
+            vec![
+                Frame::Line(BytesMut::from(&b"{\"a\":\"\xc3\xa9\"}"[..])),
+                Frame::Line(BytesMut::from(&b"{}"[..]))
+            ]
+        );
+    }
+
+    #[test]
+    fn oversized_lines_are_reported_once_and_skipped() {
+        let mut codec = LineCodec::new(8);
+        let long = vec![b'x'; 100];
+        let frames = decode_all(&mut codec, &[&long, &long, b"yy\n{}\n"]);
+        assert_eq!(
+            frames,
+            vec![Frame::TooLong, Frame::Line(BytesMut::from(&b"{}"[..]))]
+        );
+        let frames = decode_all(&mut codec, &[b"0123456789\n{}\n"]);
+        assert_eq!(
+            frames,
+            vec![Frame::TooLong, Frame::Line(BytesMut::from(&b"{}"[..]))]
+        );
+    }
+}

@@ -1,0 +1,234 @@
+//! One task per connection: reads frames, turns them into commands, and answers through the
+//! connection's bounded outbound queue, which a second task writes to the socket.
+
+mod commands;
+mod frame;
+mod writer;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
+use tokio_util::codec::FramedRead;
+
+use crate::context::Context;
+use crate::gate::ConnectionPermit;
+use crate::hub::{CloseReason, Closer, ConnId, Outbound};
+use crate::logging::AuditEvent;
+use crate::protocol::error::{ErrorCode, ProtocolError};
+use crate::protocol::server_line::error_line;
+use frame::{Frame, LineCodec};
+
+/// Bytes of read buffer a connection starts with (grows up to the maximum line).
+const READ_BUFFER: usize = 1024;
+
+/// Where a connection comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    /// The client's address (from the PROXY header when a trusted proxy sent one).
+    pub addr: SocketAddr,
+    /// Name of the listener that accepted it: "plain" or "tls".
+    pub listener: &'static str,
+}
+
+/// Why a connection ended.
+#[derive(Debug)]
+enum End {
+    ClientClosed,
+    ReadError(std::io::Error),
+    IdentifyTimeout,
+    Shutdown,
+    Closed(CloseReason),
+}
+
+impl End {
+    fn as_str(&self) -> &'static str {
+        match self {
+            End::ClientClosed => "client_closed",
+            End::ReadError(_) => "read_error",
+            End::IdentifyTimeout => "identify_timeout",
+            End::Shutdown => "shutdown",
+            End::Closed(reason) => reason.as_str(),
+        }
+    }
+}
+
+/// Serves one connection until it closes. `permit` holds its place in the gate's counts.
+pub async fn serve<S>(stream: S, peer: Peer, ctx: Arc<Context>, permit: ConnectionPermit)
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let (reader, write_half) = tokio::io::split(stream);
+    let (queue, queue_out) = mpsc::channel::<Bytes>(ctx.config.limits.outbound_queue);
+    let closer = Arc::new(Closer::default());
+    let outbound = Outbound::new(queue, Arc::clone(&closer));
+    let mut writer_task = tokio::spawn(writer::run(write_half, queue_out));
+    let id = ctx.hub.attach(peer.addr, outbound.clone());
+    ctx.audit
+        .record(AuditEvent::new("connect", peer.addr, peer.listener));
+    tracing::debug!(peer = %peer.addr, listener = peer.listener, "connection opened");
+
+    let mut session = Session::new(id, peer, Arc::clone(&ctx), outbound);
+    let end = session.read_loop(reader, &closer).await;
+    let user = session.identity_name();
+    ctx.hub.detach(id);
+    drop(session);
+
+    // Let queued lines (errors, the shutdown notice) reach the client, within limits.
+    if matches!(end, End::Closed(CloseReason::SlowConsumer)) {
+        writer_task.abort();
+    } else {
+        let grace = Duration::from_secs(ctx.config.server.shutdown_grace_secs.max(1));
+        if tokio::time::timeout(grace, &mut writer_task).await.is_err() {
+            writer_task.abort();
+        }
+    }
+    let mut event =
+        AuditEvent::new("disconnect", peer.addr, peer.listener).with("reason", end.as_str());
+    if let Some(user) = &user {
+        event = event.with("user", user.as_str());
+    }
+    ctx.audit.record(event);
+    match &end {
+        End::Closed(CloseReason::SlowConsumer) => tracing::warn!(
+            peer = %peer.addr, listener = peer.listener, user = ?user,
+            "slow consumer disconnected: outbound queue full"
+        ),
+        End::Closed(CloseReason::Flooding) => tracing::warn!(
+            peer = %peer.addr, listener = peer.listener, user = ?user,
+            "connection closed for flooding"
+        ),
+        End::IdentifyTimeout => tracing::info!(
+            peer = %peer.addr, listener = peer.listener, "refused: connection did not identify in time"
+        ),
+        End::ReadError(error) => tracing::debug!(peer = %peer.addr, %error, "read error"),
+        _ => tracing::debug!(peer = %peer.addr, reason = end.as_str(), "connection closed"),
+    }
+    drop(permit);
+}
+
+/// Per-connection protocol state.
+struct Session {
+    id: ConnId,
+    peer: Peer,
+    ctx: Arc<Context>,
+    outbound: Outbound,
+    identified: bool,
+    /// Lines refused by the rate limit in the current flood window.
+    flood_strikes: u32,
+    flood_window_start: Instant,
+}
+
+/// Flood strikes are counted over windows of this length.
+const FLOOD_WINDOW: Duration = Duration::from_secs(10);
+
+impl Session {
+    fn new(id: ConnId, peer: Peer, ctx: Arc<Context>, outbound: Outbound) -> Session {
+        Session {
+            id,
+            peer,
+            ctx,
+            outbound,
+            identified: false,
+            flood_strikes: 0,
+            flood_window_start: Instant::now(),
+        }
+    }
+
+    fn identity_name(&self) -> Option<String> {
+        self.ctx.hub.identity(self.id).name().map(str::to_owned)
+    }
+
+    async fn read_loop<R: AsyncRead + Unpin>(&mut self, reader: R, closer: &Closer) -> End {
+        let codec = LineCodec::new(self.ctx.config.limits.max_line_bytes);
+        let mut frames = FramedRead::with_capacity(reader, codec, READ_BUFFER);
+        let identify_deadline = tokio::time::sleep(self.ctx.config.identify_timeout());
+        tokio::pin!(identify_deadline);
+        loop {
+            let frame = tokio::select! {
+                biased;
+                _ = closer.closed() => {
+                    return End::Closed(closer.reason().unwrap_or(CloseReason::SlowConsumer));
+                }
+                _ = self.ctx.shutdown.cancelled() => return End::Shutdown,
+                _ = &mut identify_deadline, if !self.identified => {
+                    self.reply_error(&ProtocolError::new(
+                        ErrorCode::IdentifyTimeout,
+                        "Closing: log in or send a message sooner after connecting.",
+                    ));
+                    return End::IdentifyTimeout;
+                }
+                frame = frames.next() => frame,
+            };
+            match frame {
+                None => return End::ClientClosed,
+                Some(Err(error)) => return End::ReadError(error),
+                Some(Ok(Frame::TooLong)) => {
+                    let max = self.ctx.config.limits.max_line_bytes;
+                    self.refuse(&ProtocolError::new(
+                        ErrorCode::LineTooLong,
+                        format!("Line longer than {max} bytes: ignored."),
+                    ));
+                }
+                Some(Ok(Frame::Line(line))) => {
+                    if !self.ctx.gate.allow_message(self.peer.addr.ip()) {
+                        if self.flood_strike() {
+                            closer.close(CloseReason::Flooding);
+                        }
+                        continue;
+                    }
+                    match crate::protocol::parse_line(&line) {
+                        Ok(command) => {
+                            if let Err(error) = self.dispatch(command).await {
+                                self.reply_error(&error);
+                            }
+                        }
+                        Err(error) => self.refuse(&error),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Counts a rate-limited line; true when the connection should be closed.
+    fn flood_strike(&mut self) -> bool {
+        if self.flood_window_start.elapsed() > FLOOD_WINDOW {
+            self.flood_window_start = Instant::now();
+            self.flood_strikes = 0;
+        }
+        self.flood_strikes += 1;
+        if self.flood_strikes == 1 {
+            tracing::info!(
+                peer = %self.peer.addr, listener = self.peer.listener,
+                "refused: message rate limit reached"
+            );
+        }
+        self.reply_error(&ProtocolError::new(
+            ErrorCode::RateLimited,
+            "Too many messages: slow down.",
+        ));
+        self.flood_strikes >= self.ctx.config.gate.flood_disconnect_after
+    }
+
+    /// Answers a malformed line and notes it in the audit log.
+    fn refuse(&self, error: &ProtocolError) {
+        self.ctx.audit.record(
+            AuditEvent::new("bad_input", self.peer.addr, self.peer.listener)
+                .with("code", error.code.as_str()),
+        );
+        tracing::debug!(peer = %self.peer.addr, code = error.code.as_str(), "bad input");
+        self.reply_error(error);
+    }
+
+    fn reply(&self, line: Bytes) {
+        self.outbound.push(line);
+    }
+
+    fn reply_error(&self, error: &ProtocolError) {
+        self.reply(error_line(error));
+    }
+}

@@ -1,0 +1,36 @@
+//! The write half of a connection: drains the bounded outbound queue, coalescing queued lines
+//! into one write, until every sender is gone.
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+/// Most bytes gathered into a single write.
+const COALESCE_BYTES: usize = 64 * 1024;
+
+pub async fn run<W: AsyncWrite + Unpin>(
+    mut writer: W,
+    mut queue: mpsc::Receiver<Bytes>,
+) -> std::io::Result<()> {
+    let mut buffer = BytesMut::new();
+    while let Some(first) = queue.recv().await {
+        if first.len() >= COALESCE_BYTES {
+            writer.write_all(&first).await?;
+        } else {
+            buffer.extend_from_slice(&first);
+            while buffer.len() < COALESCE_BYTES {
+                match queue.try_recv() {
+                    Ok(line) => buffer.extend_from_slice(&line),
+                    Err(_) => break,
+                }
+            }
+            writer.write_all(&buffer).await?;
+            buffer.clear();
+        }
+        writer.flush().await?;
+        if buffer.capacity() > COALESCE_BYTES * 2 {
+            buffer = BytesMut::new();
+        }
+    }
+    writer.shutdown().await
+}

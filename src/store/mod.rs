@@ -1,0 +1,270 @@
+//! Persistence in SQLite: one writer thread (group commit) and one read connection.
+//!
+//! Messages go through [`Store::submit_message`]; the writer commits them in batches and
+//! only then hands them to the [`CommitSink`] (the hub), so nothing a client saw can be lost.
+
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::Synchronous;
+pub(crate) use writer::now_ms;
+use writer::WriteOp;
+pub use writer::{CommitSink, NewMessage, StoredMessage};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot create the database directory {path}: {source}")]
+    Directory {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the database schema version {found} is newer than this program ({supported})")]
+    TooNew { found: i64, supported: i64 },
+    #[error("the store writer has stopped")]
+    WriterStopped,
+    #[error("background task failed: {0}")]
+    Task(String),
+}
+
+/// A registered account as the login path needs it.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub username: String,
+    pub password_hash: String,
+    pub banned: bool,
+}
+
+/// Outcome of an account creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateUser {
+    Created,
+    AlreadyExists,
+}
+
+/// Cheap to clone; every clone talks to the same writer thread and read connection.
+#[derive(Clone)]
+pub struct Store {
+    writer: mpsc::Sender<WriteOp>,
+    reader: Arc<Mutex<Connection>>,
+}
+
+/// Keeps the writer thread; dropping every [`Store`] and then joining this flushes everything.
+pub struct StoreWriterThread(std::thread::JoinHandle<()>);
+
+impl StoreWriterThread {
+    /// Waits for the writer to commit what is queued (call after the last `Store` is dropped).
+    pub fn join(self) {
+        if self.0.join().is_err() {
+            tracing::error!("store writer thread panicked");
+        }
+    }
+}
+
+/// Settings the store needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub path: PathBuf,
+    pub synchronous: Synchronous,
+    pub max_batch: usize,
+    pub queue: usize,
+}
+
+impl Store {
+    /// Opens (creating and migrating if needed) the database, and starts the writer thread.
+    pub fn open(
+        options: &StoreOptions,
+        sink: Arc<dyn CommitSink>,
+    ) -> Result<(Store, StoreWriterThread), StoreError> {
+        if let Some(dir) = options.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let write_conn = open_connection(&options.path, options.synchronous)?;
+        schema::migrate(&write_conn)?;
+        let read_conn = open_connection(&options.path, options.synchronous)?;
+        read_conn.pragma_update(None, "query_only", true)?;
+        let (tx, rx) = mpsc::channel(options.queue);
+        let max_batch = options.max_batch;
+        let thread = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || writer::run(write_conn, rx, sink, max_batch))
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        Ok((
+            Store {
+                writer: tx,
+                reader: Arc::new(Mutex::new(read_conn)),
+            },
+            StoreWriterThread(thread),
+        ))
+    }
+
+    /// Queues a message for commit; waits only while the writer's queue is full.
+    pub async fn submit_message(&self, message: NewMessage) -> Result<(), StoreError> {
+        self.writer
+            .send(WriteOp::Message(message))
+            .await
+            .map_err(|_| StoreError::WriterStopped)
+    }
+
+    pub async fn create_user(
+        &self,
+        username: &str,
+        password_hash: String,
+    ) -> Result<CreateUser, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.write(WriteOp::CreateUser {
+            username: username.to_owned(),
+            password_hash,
+            reply,
+        })
+        .await?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Records a successful login time; nobody waits for it.
+    pub fn record_login(&self, username: &str) {
+        let op = WriteOp::RecordLogin {
+            name_key: crate::protocol::names::name_key(username),
+        };
+        if self.writer.try_send(op).is_err() {
+            tracing::debug!("login time not recorded: store queue full");
+        }
+    }
+
+    /// Remembers a channel so that it survives restarts.
+    pub async fn ensure_channel(&self, name: &str) -> Result<(), StoreError> {
+        self.write(WriteOp::EnsureChannel {
+            name: name.to_owned(),
+        })
+        .await
+    }
+
+    /// Resolves once everything queued before it is committed.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.write(WriteOp::Flush { reply }).await?;
+        answer.await.map_err(|_| StoreError::WriterStopped)
+    }
+
+    async fn write(&self, op: WriteOp) -> Result<(), StoreError> {
+        self.writer
+            .send(op)
+            .await
+            .map_err(|_| StoreError::WriterStopped)
+    }
+
+    pub async fn find_user(&self, name_key: &str) -> Result<Option<UserRecord>, StoreError> {
+        let name_key = name_key.to_owned();
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT username, password_hash, banned FROM users WHERE name_key = ?1",
+            )?
+            .query_row([name_key], |row| {
+                Ok(UserRecord {
+                    username: row.get(0)?,
+                    password_hash: row.get(1)?,
+                    banned: row.get(2)?,
+                })
+            })
+            .optional()
+        })
+        .await
+    }
+
+    /// The last `limit` messages of a channel, oldest first.
+    pub async fn channel_history(
+        &self,
+        channel_key: &str,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let channel_key = channel_key.to_owned();
+        self.read(move |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT id, created_at, sender, channel, recipient, content FROM messages
+                 WHERE channel_key = ?1 ORDER BY id DESC LIMIT ?2",
+            )?;
+            let mut rows = statement
+                .query_map(
+                    rusqlite::params![channel_key, limit],
+                    writer::stored_message_from_row,
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.reverse();
+            Ok(rows)
+        })
+        .await
+    }
+
+    /// Name keys of every registered user (the hub keeps them to protect names from guests).
+    pub async fn registered_name_keys(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| {
+            conn.prepare("SELECT name_key FROM users")?
+                .query_map([], |row| row.get(0))?
+                .collect()
+        })
+        .await
+    }
+
+    pub async fn channel_names(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| {
+            conn.prepare("SELECT name FROM channels ORDER BY name")?
+                .query_map([], |row| row.get(0))?
+                .collect()
+        })
+        .await
+    }
+
+    pub async fn message_count(&self) -> Result<i64, StoreError> {
+        self.read(|conn| conn.query_row("SELECT COUNT(*) FROM messages", [], |row| row.get(0)))
+            .await
+    }
+
+    /// Runs a query on the read connection, off the async threads.
+    async fn read<T, F>(&self, query: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let reader = Arc::clone(&self.reader);
+        tokio::task::spawn_blocking(move || {
+            let conn = reader
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            query(&conn).map_err(StoreError::from)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+/// Opens a connection with the pragmas every connection of ours uses.
+pub(crate) fn open_connection(
+    path: &Path,
+    synchronous: Synchronous,
+) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    let mode = match synchronous {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    };
+    conn.pragma_update(None, "synchronous", mode)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(conn)
+}

@@ -1,0 +1,89 @@
+//! Versioned schema: each migration runs once, in order, tracked by `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Migration `n` (1-based) brings the schema from version `n - 1` to `n`.
+const MIGRATIONS: &[&str] = &[
+    // 1: users, channels, messages, bans.
+    "CREATE TABLE users (
+         id INTEGER PRIMARY KEY,
+         username TEXT NOT NULL,
+         name_key TEXT NOT NULL UNIQUE,
+         password_hash TEXT NOT NULL,
+         role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin')),
+         banned INTEGER NOT NULL DEFAULT 0,
+         created_at INTEGER NOT NULL,
+         last_login_at INTEGER
+     );
+     CREATE TABLE channels (
+         id INTEGER PRIMARY KEY,
+         name TEXT NOT NULL,
+         name_key TEXT NOT NULL UNIQUE,
+         created_at INTEGER NOT NULL
+     );
+     CREATE TABLE messages (
+         id INTEGER PRIMARY KEY,
+         created_at INTEGER NOT NULL,
+         sender TEXT NOT NULL,
+         sender_is_guest INTEGER NOT NULL,
+         sender_ip TEXT NOT NULL,
+         channel TEXT,
+         channel_key TEXT,
+         recipient TEXT,
+         content TEXT NOT NULL,
+         CHECK ((channel IS NULL) <> (recipient IS NULL))
+     );
+     CREATE INDEX messages_by_channel ON messages (channel_key, id);
+     CREATE TABLE bans (
+         id INTEGER PRIMARY KEY,
+         kind TEXT NOT NULL CHECK (kind IN ('user', 'ip')),
+         target TEXT NOT NULL,
+         reason TEXT NOT NULL DEFAULT '',
+         created_at INTEGER NOT NULL,
+         UNIQUE (kind, target)
+     );",
+];
+
+/// The schema version this program writes.
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Applies every migration the database has not seen yet, each in its own transaction.
+pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if found > CURRENT_VERSION {
+        return Err(StoreError::TooNew {
+            found,
+            supported: CURRENT_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        tracing::info!(version, "database schema migrated");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_once_and_refuses_newer_databases() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn).unwrap();
+        migrate(&conn).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, CURRENT_VERSION);
+        conn.pragma_update(None, "user_version", CURRENT_VERSION + 1)
+            .unwrap();
+        assert!(matches!(migrate(&conn), Err(StoreError::TooNew { .. })));
+    }
+}

@@ -1,0 +1,220 @@
+//! The single writer thread: drains the queue, commits a whole batch in one transaction
+//! (group commit), then reports committed messages to the [`CommitSink`].
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{CreateUser, StoreError};
+use crate::protocol::names::{channel_key, name_key};
+
+/// A message accepted from a client, not yet committed.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// Connection that sent it (for error reports and to skip the echo).
+    pub sender_conn: u64,
+    pub sender: String,
+    pub sender_is_guest: bool,
+    pub sender_ip: IpAddr,
+    /// Exactly one of `channel` and `recipient` is set.
+    pub channel: Option<String>,
+    pub recipient: Option<String>,
+    pub content: String,
+}
+
+/// A committed message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub created_at_ms: i64,
+    pub sender: String,
+    pub channel: Option<String>,
+    pub recipient: Option<String>,
+    pub content: String,
+}
+
+/// Who learns about commits: the hub fans committed messages out.
+pub trait CommitSink: Send + Sync + 'static {
+    /// Called in commit order, right after the transaction that holds them committed.
+    fn committed(&self, messages: Vec<(u64, StoredMessage)>);
+    /// Called when a batch could not be committed: nothing of it was stored or sent.
+    fn failed(&self, sender_conns: Vec<u64>, error: &StoreError);
+}
+
+pub(super) enum WriteOp {
+    Message(NewMessage),
+    CreateUser {
+        username: String,
+        password_hash: String,
+        reply: oneshot::Sender<Result<CreateUser, StoreError>>,
+    },
+    RecordLogin {
+        name_key: String,
+    },
+    EnsureChannel {
+        name: String,
+    },
+    Flush {
+        reply: oneshot::Sender<()>,
+    },
+}
+
+pub(super) fn stored_message_from_row(row: &Row<'_>) -> rusqlite::Result<StoredMessage> {
+    Ok(StoredMessage {
+        id: row.get(0)?,
+        created_at_ms: row.get(1)?,
+        sender: row.get(2)?,
+        channel: row.get(3)?,
+        recipient: row.get(4)?,
+        content: row.get(5)?,
+    })
+}
+
+pub(super) fn run(
+    mut conn: Connection,
+    mut queue: mpsc::Receiver<WriteOp>,
+    sink: Arc<dyn CommitSink>,
+    max_batch: usize,
+) {
+    let mut batch = Vec::with_capacity(max_batch);
+    while let Some(first) = queue.blocking_recv() {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match queue.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&mut conn, &mut batch, sink.as_ref());
+    }
+    if let Err(error) = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE") {
+        tracing::warn!(%error, "final WAL checkpoint failed");
+    }
+    tracing::debug!("store writer stopped");
+}
+
+/// Everything the batch produced, handed out only once the commit succeeded.
+#[derive(Default)]
+struct BatchResults {
+    messages: Vec<(u64, StoredMessage)>,
+    users: Vec<(oneshot::Sender<Result<CreateUser, StoreError>>, CreateUser)>,
+    flushes: Vec<oneshot::Sender<()>>,
+}
+
+fn commit_batch(conn: &mut Connection, batch: &mut Vec<WriteOp>, sink: &dyn CommitSink) {
+    let now = now_ms();
+    let mut results = BatchResults::default();
+    let mut sender_conns = Vec::new();
+    let outcome = (|| -> Result<(), StoreError> {
+        let tx = conn.transaction()?;
+        for op in batch.drain(..) {
+            match op {
+                WriteOp::Message(message) => {
+                    let conn_id = message.sender_conn;
+                    sender_conns.push(conn_id);
+                    let stored = insert_message(&tx, message, now)?;
+                    results.messages.push((conn_id, stored));
+                }
+                WriteOp::CreateUser {
+                    username,
+                    password_hash,
+                    reply,
+                } => {
+                    let inserted = tx
+                        .prepare_cached(
+                            "INSERT INTO users (username, name_key, password_hash, created_at)
+                             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name_key) DO NOTHING",
+                        )?
+                        .execute(params![username, name_key(&username), password_hash, now])?;
+                    let outcome = if inserted == 1 {
+                        CreateUser::Created
+                    } else {
+                        CreateUser::AlreadyExists
+                    };
+                    results.users.push((reply, outcome));
+                }
+                WriteOp::RecordLogin { name_key } => {
+                    tx.prepare_cached("UPDATE users SET last_login_at = ?1 WHERE name_key = ?2")?
+                        .execute(params![now, name_key])?;
+                }
+                WriteOp::EnsureChannel { name } => {
+                    tx.prepare_cached(
+                        "INSERT INTO channels (name, name_key, created_at) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (name_key) DO NOTHING",
+                    )?
+                    .execute(params![name, channel_key(&name), now])?;
+                }
+                WriteOp::Flush { reply } => results.flushes.push(reply),
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    })();
+    match outcome {
+        Ok(()) => {
+            if !results.messages.is_empty() {
+                sink.committed(results.messages);
+            }
+            for (reply, outcome) in results.users {
+                let _ = reply.send(Ok(outcome));
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, "store batch not committed");
+            // Operations after the failing one were drained too: fail them all.
+            for op in batch.drain(..) {
+                if let WriteOp::Message(message) = op {
+                    sender_conns.push(message.sender_conn);
+                }
+            }
+            sink.failed(sender_conns, &error);
+            for (reply, _) in results.users {
+                let _ = reply.send(Err(StoreError::Task(error.to_string())));
+            }
+        }
+    }
+    for reply in results.flushes {
+        let _ = reply.send(());
+    }
+}
+
+fn insert_message(
+    tx: &rusqlite::Transaction<'_>,
+    message: NewMessage,
+    now: i64,
+) -> Result<StoredMessage, StoreError> {
+    let key = message.channel.as_deref().map(channel_key);
+    tx.prepare_cached(
+        "INSERT INTO messages (created_at, sender, sender_is_guest, sender_ip, channel,
+                               channel_key, recipient, content)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        now,
+        message.sender,
+        message.sender_is_guest,
+        message.sender_ip.to_string(),
+        message.channel,
+        key,
+        message.recipient,
+        message.content,
+    ])?;
+    Ok(StoredMessage {
+        id: tx.last_insert_rowid(),
+        created_at_ms: now,
+        sender: message.sender,
+        channel: message.channel,
+        recipient: message.recipient,
+        content: message.content,
+    })
+}
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

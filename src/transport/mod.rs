@@ -1,0 +1,23 @@
+//! Transports turn an accepted TCP stream into the byte stream a session reads and writes.
+//! Plain TCP is the identity; TLS runs a rustls handshake. Nothing above this layer knows
+//! which one it got.
+
+mod plain;
+
+use std::future::Future;
+use std::io;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+pub use plain::Plain;
+
+pub trait Transport: Send + Sync + 'static {
+    type Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static;
+
+    /// Listener name used in logs and the audit file ("plain", "tls").
+    fn name(&self) -> &'static str;
+
+    /// Prepares an accepted connection (for TLS: the handshake). Callers bound it in time.
+    fn establish(&self, tcp: TcpStream) -> impl Future<Output = io::Result<Self::Stream>> + Send;
+}

@@ -1,0 +1,200 @@
+//! Test harness: a real server on 127.0.0.1:0 in a temporary directory, and line clients.
+#![allow(dead_code)] // each test binary uses its own part of the harness
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use classcord::config::Config;
+use classcord::server::RunningServer;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+/// How long a test waits for a line that should come.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub struct TestServer {
+    pub server: Option<RunningServer>,
+    pub dir: tempfile::TempDir,
+}
+
+/// A configuration for tests: loopback, ephemeral port, files in `dir`, TLS off.
+pub fn test_config(dir: &std::path::Path) -> Config {
+    let mut config = Config::default();
+    config.listen.plain = vec!["127.0.0.1:0".parse().unwrap()];
+    config.listen.tls = vec![];
+    config.storage.database = dir.join("data/classcord.db");
+    config.logging.audit_file = dir.join("logs/audit.log");
+    config.logging.auth_file = dir.join("logs/auth.log");
+    config.tls.cert = dir.join("certs/server.crt");
+    config.tls.key = dir.join("certs/server.key");
+    config.tls.ca_cert = dir.join("certs/ca.crt");
+    config.tls.ca_key = dir.join("certs/ca.key");
+    config.server.shutdown_grace_secs = 1;
+    config
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(edit: impl FnOnce(&mut Config)) -> TestServer {
+        classcord::logging::init_stderr("warn");
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = test_config(dir.path());
+        edit(&mut config);
+        let server = RunningServer::start(config).await.expect("server starts");
+        TestServer {
+            server: Some(server),
+            dir,
+        }
+    }
+
+    /// Starts again on the same directory (same database) after [`TestServer::stop`].
+    pub async fn restart(&mut self, edit: impl FnOnce(&mut Config)) {
+        let mut config = test_config(self.dir.path());
+        edit(&mut config);
+        self.server = Some(RunningServer::start(config).await.expect("server restarts"));
+    }
+
+    pub fn running(&self) -> &RunningServer {
+        self.server.as_ref().expect("server running")
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.running().plain_addrs()[0]
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    pub async fn client(&self) -> Client {
+        Client::connect(self.addr()).await
+    }
+
+    /// A connected client already logged in as a fresh account.
+    pub async fn user(&self, name: &str) -> Client {
+        let mut client = self.client().await;
+        client.register(name, "secret").await;
+        client.login(name, "secret").await;
+        client
+    }
+}
+
+/// A line client over any byte stream.
+pub struct Client {
+    reader: BufReader<Box<dyn AsyncRead + Send + Unpin>>,
+    writer: Box<dyn AsyncWrite + Send + Unpin>,
+}
+
+impl Client {
+    pub async fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        Client::over(stream)
+    }
+
+    pub fn over<S: AsyncRead + AsyncWrite + Send + Unpin + 'static>(stream: S) -> Client {
+        let (read, write) = tokio::io::split(stream);
+        Client {
+            reader: BufReader::new(Box::new(read)),
+            writer: Box::new(write),
+        }
+    }
+
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).await.expect("write");
+        self.writer.flush().await.expect("flush");
+    }
+
+    pub async fn send(&mut self, value: Value) {
+        let mut line = serde_json::to_vec(&value).unwrap();
+        line.push(b'\n');
+        self.send_raw(&line).await;
+    }
+
+    /// The next raw line, newline included; panics on timeout or EOF.
+    pub async fn recv_raw(&mut self) -> Vec<u8> {
+        let mut line = Vec::new();
+        let read = tokio::time::timeout(WAIT, self.reader.read_until(b'\n', &mut line))
+            .await
+            .expect("timed out waiting for a line")
+            .expect("read");
+        assert!(read > 0, "connection closed while waiting for a line");
+        line
+    }
+
+    pub async fn recv(&mut self) -> Value {
+        let line = self.recv_raw().await;
+        assert!(line.is_ascii(), "non-ASCII output: {line:?}");
+        assert!(line.ends_with(b"\n"));
+        let value: Value = serde_json::from_slice(&line).expect("server sent JSON");
+        assert!(value.is_object(), "server sent a non-object: {value}");
+        value
+    }
+
+    /// Reads until a line of `kind` arrives, returning it (skips presence noise).
+    pub async fn recv_type(&mut self, kind: &str) -> Value {
+        loop {
+            let value = self.recv().await;
+            if value["type"] == kind {
+                return value;
+            }
+        }
+    }
+
+    /// True when the server closes the connection (EOF or reset) within the wait.
+    pub async fn closed(&mut self) -> bool {
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match tokio::time::timeout(WAIT, self.reader.read_until(b'\n', &mut line)).await {
+                Err(_) => return false,
+                Ok(Ok(0)) | Ok(Err(_)) => return true,
+                Ok(Ok(_)) => continue,
+            }
+        }
+    }
+
+    pub async fn register(&mut self, name: &str, password: &str) -> Value {
+        self.send(json!({"type": "register", "username": name, "password": password}))
+            .await;
+        let reply = self.recv().await;
+        assert_eq!(
+            reply,
+            json!({"type": "register", "status": "ok"}),
+            "register {name}"
+        );
+        reply
+    }
+
+    pub async fn login(&mut self, name: &str, password: &str) -> Value {
+        self.send(json!({"type": "login", "username": name, "password": password}))
+            .await;
+        let reply = self.recv().await;
+        assert_eq!(reply["type"], "login", "login {name}: {reply}");
+        assert_eq!(reply["status"], "ok");
+        reply
+    }
+
+    /// Round trip that proves every line queued for this client before it was answered.
+    pub async fn sync(&mut self) -> Value {
+        self.send(json!({"type": "users"})).await;
+        self.recv_type("users").await
+    }
+
+    /// Asserts that the next line is the `users` reply (nothing else was queued before it).
+    pub async fn expect_nothing_pending(&mut self) {
+        self.send(json!({"type": "users"})).await;
+        let next = self.recv().await;
+        assert_eq!(next["type"], "users", "unexpected line: {next}");
+    }
+}

@@ -140,18 +140,13 @@ async fn shutdown_warns_users_and_flushes_messages() {
     let started = std::time::Instant::now();
     server.stop().await;
     assert!(started.elapsed() < Duration::from_secs(5));
-    let mut notice = None;
-    loop {
+    let notice = loop {
         let line = alice.recv().await;
         if line["from"] == "Serveur" {
-            notice = Some(line);
-            break;
+            break line;
         }
-    }
-    assert!(notice.unwrap()["content"]
-        .as_str()
-        .unwrap()
-        .contains("arrête"));
+    };
+    assert!(notice["content"].as_str().unwrap().contains("arrête"));
     assert!(alice.closed().await);
     let db = rusqlite::Connection::open(server.path("data/classcord.db")).unwrap();
     let count: i64 = db

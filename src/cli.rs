@@ -25,8 +25,35 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the server until SIGINT or SIGTERM.
+    /// Run the server until SIGINT or SIGTERM (SIGHUP reloads the TLS certificate).
     Serve(ServeArgs),
+    /// Create a local certificate authority and a server certificate signed by it.
+    GenerateCert(GenerateCertArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateCertArgs {
+    /// TOML configuration file giving the certificate paths [default: config/classcord.toml when present]
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Directory for ca.crt, ca.key, server.crt and server.key (instead of the [tls] paths).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Extra DNS name or IP address the certificate must cover (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub san: Vec<String>,
+    /// Validity of the server certificate, in days.
+    #[arg(long, default_value_t = crate::certs::DEFAULT_LEAF_DAYS)]
+    pub days: u32,
+    /// Validity of a new CA, in days.
+    #[arg(long, default_value_t = crate::certs::DEFAULT_CA_DAYS)]
+    pub ca_days: u32,
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+    /// Create a new CA even when one exists (clients must then trust the new ca.crt).
+    #[arg(long)]
+    pub new_ca: bool,
 }
 
 #[derive(Debug, Args)]
@@ -51,14 +78,19 @@ pub struct ServeArgs {
     pub database: Option<PathBuf>,
 }
 
+/// The given configuration file, else `config/classcord.toml` when present, else the defaults.
+fn load_config_file(path: Option<&Path>) -> anyhow::Result<Config> {
+    Ok(match path {
+        Some(path) => Config::load(path)?,
+        None if Path::new(DEFAULT_CONFIG).exists() => Config::load(Path::new(DEFAULT_CONFIG))?,
+        None => Config::default(),
+    })
+}
+
 impl ServeArgs {
     /// The configuration file plus the command-line overrides.
     pub fn load_config(&self) -> anyhow::Result<Config> {
-        let mut config = match &self.config {
-            Some(path) => Config::load(path)?,
-            None if Path::new(DEFAULT_CONFIG).exists() => Config::load(Path::new(DEFAULT_CONFIG))?,
-            None => Config::default(),
-        };
+        let mut config = load_config_file(self.config.as_deref())?;
         if !self.plain_listen.is_empty() {
             config.listen.plain = self.plain_listen.clone();
         }
@@ -82,7 +114,61 @@ impl ServeArgs {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::GenerateCert(args) => generate_cert(args),
     }
+}
+
+fn generate_cert(args: GenerateCertArgs) -> anyhow::Result<()> {
+    let tls = load_config_file(args.config.as_deref())?.tls;
+    let in_dir = |default: &Path, file: &str| match &args.dir {
+        Some(dir) => dir.join(file),
+        None => default.to_owned(),
+    };
+    let report = crate::certs::generate(&crate::certs::CertRequest {
+        ca_cert: in_dir(&tls.ca_cert, "ca.crt"),
+        ca_key: in_dir(&tls.ca_key, "ca.key"),
+        cert: in_dir(&tls.cert, "server.crt"),
+        key: in_dir(&tls.key, "server.key"),
+        extra_sans: args.san,
+        leaf_days: args.days,
+        ca_days: args.ca_days,
+        force: args.force,
+        reuse_ca: !args.new_ca,
+    })?;
+    let ca_state = if report.ca_reused {
+        "existing CA kept"
+    } else {
+        "new CA"
+    };
+    println!("CA certificate ({ca_state}): {}", report.ca_cert.display());
+    println!("  SHA-256 fingerprint: {}", report.ca_fingerprint);
+    println!(
+        "Server certificate: {} (key: {}, mode 0600)",
+        report.cert.display(),
+        report.key.display()
+    );
+    println!("  SHA-256 fingerprint: {}", report.cert_fingerprint);
+    println!("  valid until: {}", report.not_after);
+    println!("  names: {}", report.sans.join(", "));
+    println!();
+    println!(
+        "Clients and stunnel must trust {} (never copy the .key files):",
+        report.ca_cert.display()
+    );
+    println!(
+        "  stunnel (client = yes):  CAfile = {}   verifyChain = yes   checkHost = <server name>",
+        report.ca_cert.display()
+    );
+    println!(
+        "  openssl s_client -connect <server>:12346 -CAfile {} -verify_return_error",
+        report.ca_cert.display()
+    );
+    println!(
+        "  Java: keytool -importcert -alias classcord -file {} -keystore truststore.jks",
+        report.ca_cert.display()
+    );
+    println!("A running server picks up a new certificate on SIGHUP (systemctl reload classcord).");
+    Ok(())
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -95,7 +181,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let server = RunningServer::start(config).await?;
-        wait_for_stop_signal().await?;
+        wait_for_stop_signal(&server).await?;
         server.shutdown().await;
         anyhow::Ok(())
     })
@@ -109,13 +195,27 @@ fn raise_fd_limit() {
     }
 }
 
-async fn wait_for_stop_signal() -> anyhow::Result<()> {
+/// Serves SIGHUP (certificate reload) until SIGTERM or SIGINT.
+async fn wait_for_stop_signal(server: &RunningServer) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-    tokio::select! {
-        _ = terminate.recv() => tracing::info!("SIGTERM received"),
-        _ = interrupt.recv() => tracing::info!("SIGINT received"),
+    let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+    loop {
+        tokio::select! {
+            _ = terminate.recv() => {
+                tracing::info!("SIGTERM received");
+                return Ok(());
+            }
+            _ = interrupt.recv() => {
+                tracing::info!("SIGINT received");
+                return Ok(());
+            }
+            _ = hangup.recv() => {
+                tracing::info!("SIGHUP received: reloading the TLS certificate");
+                // Failure is logged and the current certificate stays in service.
+                let _ = server.reload_tls().await;
+            }
+        }
     }
-    Ok(())
 }

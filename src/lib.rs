@@ -2,6 +2,7 @@
 //!
 //! Layers, each knowing only the one below: listener → gate → transport → session → hub → store.
 
+pub mod certs;
 pub mod cli;
 pub mod config;
 pub mod context;
@@ -11,6 +12,7 @@ pub mod listener;
 pub mod logging;
 pub mod password;
 pub mod protocol;
+pub mod proxy_header;
 pub mod server;
 pub mod session;
 pub mod store;

@@ -1,5 +1,6 @@
-//! Accept loops: one per bound address. Each accepted connection passes the gate, then its
-//! transport, then becomes a session. Accept errors (out of file descriptors…) are logged
+//! Accept loops: one per bound address. Each accepted connection passes the gate (allowlist
+//! before any byte is read, then the PROXY header of a trusted proxy, then rates and caps),
+//! then its transport, then becomes a session. Accept errors (out of file descriptors…) are logged
 //! and retried with back-off; they never stop the server.
 
 use std::io;
@@ -14,6 +15,7 @@ use tokio_util::task::TaskTracker;
 use crate::context::Context;
 use crate::gate::{normalise, Refusal};
 use crate::logging::AuditEvent;
+use crate::proxy_header::{read_header, ProxyHeaderError};
 use crate::session::{self, Peer};
 use crate::transport::Transport;
 
@@ -68,23 +70,43 @@ fn is_per_connection(error: &io::Error) -> bool {
 }
 
 async fn admit<T: Transport>(
-    tcp: TcpStream,
-    addr: SocketAddr,
+    mut tcp: TcpStream,
+    peer: SocketAddr,
     transport: Arc<T>,
     ctx: Arc<Context>,
 ) {
     let listener = transport.name();
-    let addr = SocketAddr::new(normalise(addr.ip()), addr.port());
+    let peer = SocketAddr::new(normalise(peer.ip()), peer.port());
+    if !ctx.gate.is_allowed(peer.ip()) {
+        return refuse(&ctx, peer, listener, Refusal::NotAllowed.as_str());
+    }
+    // The PROXY header and the handshake share one deadline.
+    let deadline = tokio::time::Instant::now() + ctx.config.handshake_timeout();
+    let addr = if ctx.gate.is_trusted_proxy(peer.ip()) {
+        match proxied_client(&mut tcp, peer, &ctx).await {
+            Ok(addr) => addr,
+            Err(error) => {
+                tracing::warn!(peer = %peer, listener, %error, "refused connection: bad PROXY header");
+                ctx.audit.record(
+                    AuditEvent::new("refused", peer, listener)
+                        .with("reason", "bad_proxy_header")
+                        .with("error", error.to_string()),
+                );
+                return;
+            }
+        }
+    } else {
+        peer
+    };
     let permit = match ctx.gate.admit(addr.ip()) {
         Ok(permit) => permit,
         Err(refusal) => return refuse(&ctx, addr, listener, refusal.as_str()),
     };
     let _ = tcp.set_nodelay(true);
-    let handshake = tokio::time::timeout(ctx.config.handshake_timeout(), transport.establish(tcp));
-    let stream = match handshake.await {
+    let stream = match tokio::time::timeout_at(deadline, transport.establish(tcp)).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => {
-            tracing::info!(peer = %addr, listener, %error, "refused: transport setup failed");
+            tracing::info!(peer = %addr, listener, %error, "refused connection: handshake failed");
             ctx.audit.record(
                 AuditEvent::new("refused", addr, listener)
                     .with("reason", "handshake_failed")
@@ -95,6 +117,23 @@ async fn admit<T: Transport>(
         Err(_) => return refuse(&ctx, addr, listener, "handshake_timeout"),
     };
     session::serve(stream, Peer { addr, listener }, ctx, permit).await;
+}
+
+/// The client address a trusted proxy announces, or the proxy's own when it sends no header.
+async fn proxied_client(
+    tcp: &mut TcpStream,
+    proxy: SocketAddr,
+    ctx: &Context,
+) -> Result<SocketAddr, ProxyHeaderError> {
+    let wait = Duration::from_secs(ctx.config.gate.proxy_header_timeout_secs);
+    Ok(match read_header(tcp, wait).await? {
+        Some(Some(client)) => {
+            let client = SocketAddr::new(normalise(client.ip()), client.port());
+            tracing::debug!(%client, %proxy, "PROXY header accepted");
+            client
+        }
+        _ => proxy,
+    })
 }
 
 fn refuse(ctx: &Context, addr: SocketAddr, listener: &'static str, reason: &str) {

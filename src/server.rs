@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::certs::{CertError, CertRequest};
 use crate::config::Config;
 use crate::context::Context;
 use crate::gate::Gate;
@@ -18,7 +19,7 @@ use crate::listener::accept_loop;
 use crate::logging::{Audit, AuthFailure, LineFile};
 use crate::password::Passwords;
 use crate::store::{Store, StoreOptions, StoreWriterThread};
-use crate::transport::{Plain, Transport};
+use crate::transport::{CertificatePaths, Plain, Tls, TlsError, Transport};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -36,6 +37,10 @@ pub enum ServerError {
     },
     #[error(transparent)]
     Password(#[from] crate::password::PasswordError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error(transparent)]
+    Certificate(#[from] CertError),
 }
 
 /// Notice sent to everyone when the server stops.
@@ -45,6 +50,8 @@ const SHUTDOWN_NOTICE: &str = "Le serveur s'arrête. / The server is shutting do
 pub struct RunningServer {
     ctx: Arc<Context>,
     plain_addrs: Vec<SocketAddr>,
+    tls_addrs: Vec<SocketAddr>,
+    tls: Option<Arc<Tls>>,
     stop_accepting: CancellationToken,
     tracker: TaskTracker,
     store_thread: StoreWriterThread,
@@ -83,15 +90,35 @@ impl RunningServer {
         });
         let stop_accepting = CancellationToken::new();
         let tracker = TaskTracker::new();
+        let plain = Arc::new(Plain);
         let mut plain_addrs = Vec::new();
         for addr in &config.listen.plain {
             let listener = bind(*addr).await?;
-            let local = listener.local_addr().map_err(|source| ServerError::Bind {
-                addr: *addr,
-                source,
-            })?;
-            plain_addrs.push(local);
-            spawn_listener(listener, Plain, &ctx, &tracker, &stop_accepting);
+            plain_addrs.push(local_addr(&listener, *addr)?);
+            spawn_listener(
+                listener,
+                Arc::clone(&plain),
+                &ctx,
+                &tracker,
+                &stop_accepting,
+            );
+        }
+        let tls = if config.listen.tls.is_empty() {
+            None
+        } else {
+            ensure_certificate(&config)?;
+            Some(Arc::new(Tls::load(CertificatePaths {
+                cert: config.tls.cert.clone(),
+                key: config.tls.key.clone(),
+            })?))
+        };
+        let mut tls_addrs = Vec::new();
+        if let Some(tls) = &tls {
+            for addr in &config.listen.tls {
+                let listener = bind(*addr).await?;
+                tls_addrs.push(local_addr(&listener, *addr)?);
+                spawn_listener(listener, Arc::clone(tls), &ctx, &tracker, &stop_accepting);
+            }
         }
         tokio::spawn(shrink_gate_periodically(
             Arc::clone(&ctx.gate),
@@ -100,6 +127,8 @@ impl RunningServer {
         Ok(RunningServer {
             ctx,
             plain_addrs,
+            tls_addrs,
+            tls,
             stop_accepting,
             tracker,
             store_thread,
@@ -109,6 +138,31 @@ impl RunningServer {
     /// Addresses the plain listeners are bound to (useful with port 0).
     pub fn plain_addrs(&self) -> &[SocketAddr] {
         &self.plain_addrs
+    }
+
+    /// Addresses the TLS listeners are bound to.
+    pub fn tls_addrs(&self) -> &[SocketAddr] {
+        &self.tls_addrs
+    }
+
+    /// Loads the certificate files again for new TLS handshakes; on error the current
+    /// certificate stays in service. Live connections are not touched either way.
+    pub async fn reload_tls(&self) -> Result<(), TlsError> {
+        let Some(tls) = self.tls.clone() else {
+            return Ok(());
+        };
+        let result = tokio::task::spawn_blocking(move || tls.reload())
+            .await
+            .unwrap_or_else(|e| Err(TlsError::Rustls(rustls::Error::General(e.to_string()))));
+        match &result {
+            Ok(()) => {
+                tracing::info!(cert = %self.ctx.config.tls.cert.display(), "TLS certificate reloaded")
+            }
+            Err(error) => {
+                tracing::error!(%error, "TLS certificate reload failed; the current certificate stays in service")
+            }
+        }
+        result
     }
 
     pub fn context(&self) -> &Arc<Context> {
@@ -149,7 +203,7 @@ impl RunningServer {
 
 fn spawn_listener<T: Transport>(
     listener: TcpListener,
-    transport: T,
+    transport: Arc<T>,
     ctx: &Arc<Context>,
     tracker: &TaskTracker,
     stop: &CancellationToken,
@@ -159,11 +213,44 @@ fn spawn_listener<T: Transport>(
     }
     tokio::spawn(accept_loop(
         listener,
-        Arc::new(transport),
+        transport,
         Arc::clone(ctx),
         tracker.clone(),
         stop.clone(),
     ));
+}
+
+fn local_addr(listener: &TcpListener, addr: SocketAddr) -> Result<SocketAddr, ServerError> {
+    listener
+        .local_addr()
+        .map_err(|source| ServerError::Bind { addr, source })
+}
+
+/// Creates the CA and server certificate on first start when allowed and missing.
+fn ensure_certificate(config: &Config) -> Result<(), ServerError> {
+    let tls = &config.tls;
+    if tls.cert.exists() || !tls.generate_if_missing {
+        return Ok(());
+    }
+    let report = crate::certs::generate(&CertRequest {
+        ca_cert: tls.ca_cert.clone(),
+        ca_key: tls.ca_key.clone(),
+        cert: tls.cert.clone(),
+        key: tls.key.clone(),
+        extra_sans: Vec::new(),
+        leaf_days: crate::certs::DEFAULT_LEAF_DAYS,
+        ca_days: crate::certs::DEFAULT_CA_DAYS,
+        force: false,
+        reuse_ca: true,
+    })?;
+    tracing::warn!(
+        cert = %report.cert.display(),
+        ca = %report.ca_cert.display(),
+        fingerprint = %report.cert_fingerprint,
+        "no TLS certificate found: generated one signed by a new local CA; clients must trust {}",
+        report.ca_cert.display()
+    );
+    Ok(())
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {

@@ -3,6 +3,7 @@
 //! which one it got.
 
 mod plain;
+mod tls;
 
 use std::future::Future;
 use std::io;
@@ -11,6 +12,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 pub use plain::Plain;
+pub use tls::{server_config, CertificatePaths, Tls, TlsError};
 
 pub trait Transport: Send + Sync + 'static {
     type Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static;

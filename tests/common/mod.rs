@@ -41,7 +41,7 @@ impl TestServer {
     }
 
     pub async fn start_with(edit: impl FnOnce(&mut Config)) -> TestServer {
-        classcord::logging::init_stderr("warn");
+        classcord::logging::init_stderr("error");
         let dir = tempfile::tempdir().unwrap();
         let mut config = test_config(dir.path());
         edit(&mut config);
@@ -65,6 +65,18 @@ impl TestServer {
 
     pub fn addr(&self) -> SocketAddr {
         self.running().plain_addrs()[0]
+    }
+
+    pub fn tls_addr(&self) -> SocketAddr {
+        self.running().tls_addrs()[0]
+    }
+
+    /// A TLS client trusting the server's generated CA.
+    pub async fn tls_client(&self) -> Client {
+        let stream = tls_connect(self.tls_addr(), &self.path("certs/ca.crt"), "localhost")
+            .await
+            .expect("TLS handshake");
+        Client::over(stream)
     }
 
     pub async fn stop(&mut self) {
@@ -196,5 +208,57 @@ impl Client {
         self.send(json!({"type": "users"})).await;
         let next = self.recv().await;
         assert_eq!(next["type"], "users", "unexpected line: {next}");
+    }
+}
+
+/// A TLS connection trusting only the CA in `ca_file`.
+pub async fn tls_connect(
+    addr: SocketAddr,
+    ca_file: &std::path::Path,
+    server_name: &str,
+) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pki_types::CertificateDer::pem_file_iter(ca_file).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = TcpStream::connect(addr).await?;
+    let name = rustls_pki_types::ServerName::try_from(server_name.to_owned()).unwrap();
+    connector.connect(name, tcp).await
+}
+
+/// A TCP connection from a chosen loopback source address (127.0.0.x).
+pub async fn connect_from(source: &str, addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(format!("{source}:0").parse().unwrap())?;
+    socket.connect(addr).await
+}
+
+/// A free loopback port for an external program (stunnel) to listen on.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something accepts connections on `port`.
+pub async fn wait_for_port(port: u16) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "nothing listens on {port}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

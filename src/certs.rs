@@ -1,0 +1,250 @@
+//! `generate-cert`: a local certificate authority and a server certificate signed by it
+//! (ECDSA P-256). Clients and stunnel trust the CA file; the server presents the leaf.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::net::IpAddr;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType, PKCS_ECDSA_P256_SHA256,
+};
+use time::{Duration, OffsetDateTime};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CertError {
+    #[error("{0} already exists: pass --force to replace it")]
+    Exists(PathBuf),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("certificate generation failed: {0}")]
+    Rcgen(#[from] rcgen::Error),
+    #[error("invalid subject alternative name {0:?}")]
+    San(String),
+}
+
+/// Validity of a server certificate: 825 days, the longest clients commonly accept.
+pub const DEFAULT_LEAF_DAYS: u32 = 825;
+/// Validity of the local CA: ten years.
+pub const DEFAULT_CA_DAYS: u32 = 3650;
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct CertRequest {
+    pub ca_cert: PathBuf,
+    pub ca_key: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Extra names or addresses, on top of localhost, the host name and the machine's addresses.
+    pub extra_sans: Vec<String>,
+    pub leaf_days: u32,
+    pub ca_days: u32,
+    /// Replace existing files (otherwise refuse).
+    pub force: bool,
+    /// Keep an existing CA (both files present) and only issue a new server certificate.
+    pub reuse_ca: bool,
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct CertReport {
+    pub ca_cert: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub ca_reused: bool,
+    pub ca_fingerprint: String,
+    pub cert_fingerprint: String,
+    pub sans: Vec<String>,
+    pub not_after: OffsetDateTime,
+}
+
+/// The names a server certificate should cover on this machine.
+pub fn default_sans(extra: &[String]) -> Vec<String> {
+    let mut sans = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    if let Some(host) = host_name() {
+        sans.push(host);
+    }
+    if let Ok(interfaces) = if_addrs::get_if_addrs() {
+        sans.extend(
+            interfaces
+                .iter()
+                .filter(|i| !i.is_loopback())
+                .map(|i| i.ip().to_string()),
+        );
+    }
+    sans.extend(extra.iter().cloned());
+    let mut unique = Vec::new();
+    for san in sans {
+        if !unique.contains(&san) {
+            unique.push(san);
+        }
+    }
+    unique
+}
+
+fn host_name() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let name = name.trim();
+    (!name.is_empty() && name != "localhost").then(|| name.to_owned())
+}
+
+pub fn generate(request: &CertRequest) -> Result<CertReport, CertError> {
+    let ca_present = request.ca_cert.exists() && request.ca_key.exists();
+    let reuse_ca = request.reuse_ca && ca_present;
+    if !request.force {
+        let mut must_be_absent = vec![&request.cert, &request.key];
+        if !reuse_ca {
+            must_be_absent.extend([&request.ca_cert, &request.ca_key]);
+        }
+        if let Some(existing) = must_be_absent.into_iter().find(|p| p.exists()) {
+            return Err(CertError::Exists(existing.clone()));
+        }
+    }
+    let now = OffsetDateTime::now_utc();
+    let host = host_name().unwrap_or_else(|| "localhost".into());
+
+    let (ca_pem, ca_key) = if reuse_ca {
+        let pem = read(&request.ca_cert)?;
+        let key = KeyPair::from_pem(&read(&request.ca_key)?)?;
+        (pem, key)
+    } else {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = name(&format!("ClassCord local CA ({host})"));
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        params.not_before = now - Duration::hours(1);
+        params.not_after = now + Duration::days(i64::from(request.ca_days));
+        let cert = params.self_signed(&key)?;
+        (cert.pem(), key)
+    };
+    let issuer = Issuer::from_ca_cert_pem(&ca_pem, &ca_key)?;
+
+    let sans = default_sans(&request.extra_sans);
+    let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+    let mut params = CertificateParams::default();
+    params.subject_alt_names = sans.iter().map(|s| san(s)).collect::<Result<_, _>>()?;
+    params.distinguished_name = name(&host);
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.use_authority_key_identifier_extension = true;
+    params.not_before = now - Duration::hours(1);
+    params.not_after = now + Duration::days(i64::from(request.leaf_days));
+    let leaf = params.signed_by(&leaf_key, &issuer)?;
+
+    if !reuse_ca {
+        write(
+            &request.ca_key,
+            ca_key.serialize_pem().as_bytes(),
+            true,
+            request.force,
+        )?;
+        write(&request.ca_cert, ca_pem.as_bytes(), false, request.force)?;
+    }
+    write(
+        &request.key,
+        leaf_key.serialize_pem().as_bytes(),
+        true,
+        request.force,
+    )?;
+    // The server presents its certificate followed by the CA's.
+    let chain = format!("{}{}", leaf.pem(), ca_pem);
+    write(&request.cert, chain.as_bytes(), false, request.force)?;
+    Ok(CertReport {
+        ca_cert: request.ca_cert.clone(),
+        cert: request.cert.clone(),
+        key: request.key.clone(),
+        ca_reused: reuse_ca,
+        ca_fingerprint: pem_fingerprint(&ca_pem).unwrap_or_default(),
+        cert_fingerprint: fingerprint(leaf.der()),
+        sans,
+        not_after: params.not_after,
+    })
+}
+
+fn name(common_name: &str) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::OrganizationName, "ClassCord");
+    dn.push(DnType::CommonName, common_name);
+    dn
+}
+
+fn san(text: &str) -> Result<SanType, CertError> {
+    match text.parse::<IpAddr>() {
+        Ok(ip) => Ok(SanType::IpAddress(ip)),
+        Err(_) => text
+            .to_owned()
+            .try_into()
+            .map(SanType::DnsName)
+            .map_err(|_| CertError::San(text.to_owned())),
+    }
+}
+
+fn read(path: &Path) -> Result<String, CertError> {
+    std::fs::read_to_string(path).map_err(|source| CertError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Writes a file; private keys get mode 0600 from the moment they exist.
+fn write(path: &Path, contents: &[u8], private: bool, replace: bool) -> Result<(), CertError> {
+    let fail = |source| CertError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let mut options = OpenOptions::new();
+    options
+        .write(true)
+        .mode(if private { 0o600 } else { 0o644 });
+    if replace {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options.open(path).map_err(fail)?;
+    if private {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(fail)?;
+    }
+    file.write_all(contents).map_err(fail)
+}
+
+/// SHA-256 of a DER certificate, as `AB:CD:…` (the format `openssl x509 -fingerprint` prints).
+pub fn fingerprint(der: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, der)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn pem_fingerprint(pem: &str) -> Option<String> {
+    use rustls_pki_types::pem::PemObject;
+    rustls_pki_types::CertificateDer::from_pem_slice(pem.as_bytes())
+        .ok()
+        .map(|der| fingerprint(&der))
+}

@@ -1,0 +1,107 @@
+//! TLS over TCP with rustls (TLS 1.2 and 1.3, ring provider). The server certificate can be
+//! swapped at run time ([`Tls::reload`]); live connections keep the one they started with,
+//! and a broken new certificate leaves the old one in service.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use rustls::ServerConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::TcpStream;
+use tokio_rustls::server::TlsStream;
+use tokio_rustls::TlsAcceptor;
+
+use super::Transport;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("cannot read certificate file {path}: {source}")]
+    Certificate {
+        path: PathBuf,
+        source: rustls_pki_types::pem::Error,
+    },
+    #[error("no certificate in {0}")]
+    NoCertificate(PathBuf),
+    #[error("cannot read private key file {path}: {source}")]
+    Key {
+        path: PathBuf,
+        source: rustls_pki_types::pem::Error,
+    },
+    #[error("certificate and key rejected: {0}")]
+    Rustls(#[from] rustls::Error),
+}
+
+/// Where the certificate chain and key live.
+#[derive(Debug, Clone)]
+pub struct CertificatePaths {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+pub struct Tls {
+    paths: CertificatePaths,
+    acceptor: RwLock<TlsAcceptor>,
+}
+
+impl Tls {
+    /// Loads the certificate and key; fails if either is missing or broken.
+    pub fn load(paths: CertificatePaths) -> Result<Tls, TlsError> {
+        let config = server_config(&paths.cert, &paths.key)?;
+        Ok(Tls {
+            paths,
+            acceptor: RwLock::new(TlsAcceptor::from(Arc::new(config))),
+        })
+    }
+
+    /// Reads the files again and, if they are valid, serves new handshakes with them.
+    pub fn reload(&self) -> Result<(), TlsError> {
+        let config = server_config(&self.paths.cert, &self.paths.key)?;
+        *self.acceptor.write().unwrap_or_else(|p| p.into_inner()) =
+            TlsAcceptor::from(Arc::new(config));
+        Ok(())
+    }
+
+    fn acceptor(&self) -> TlsAcceptor {
+        self.acceptor
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// A rustls server configuration: TLS 1.2 and 1.3, no client certificates.
+pub fn server_config(cert: &Path, key: &Path) -> Result<ServerConfig, TlsError> {
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|source| TlsError::Certificate {
+            path: cert.to_owned(),
+            source,
+        })?;
+    if chain.is_empty() {
+        return Err(TlsError::NoCertificate(cert.to_owned()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|source| TlsError::Key {
+        path: key.to_owned(),
+        source,
+    })?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
+    Ok(config)
+}
+
+impl Transport for Tls {
+    type Stream = TlsStream<TcpStream>;
+
+    fn name(&self) -> &'static str {
+        "tls"
+    }
+
+    async fn establish(&self, tcp: TcpStream) -> io::Result<Self::Stream> {
+        self.acceptor().accept(tcp).await
+    }
+}

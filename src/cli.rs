@@ -29,6 +29,54 @@ pub enum Command {
     Serve(ServeArgs),
     /// Create a local certificate authority and a server certificate signed by it.
     GenerateCert(GenerateCertArgs),
+    /// Manage accounts in the database (passwords are read from standard input).
+    User {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Copy the database to FILE, consistently, even while the server runs.
+    Backup {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Backup file to create (refuses to overwrite).
+        file: PathBuf,
+    },
+    /// Write every stored message as JSON lines (to standard output by default).
+    Export {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// File to write instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// TOML configuration file [default: config/classcord.toml when present]
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// SQLite database file; replaces [storage] database.
+    #[arg(long, value_name = "PATH")]
+    pub database: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create an account; the password is the first line of standard input.
+    Add { name: String },
+    /// Set a new password (first line of standard input).
+    Passwd { name: String },
+    /// Delete an account (its messages stay in the history).
+    Delete { name: String },
+    /// Refuse the account's future logins.
+    Ban { name: String },
+    /// Allow a banned account to log in again.
+    Unban { name: String },
+    /// List accounts.
+    List,
 }
 
 #[derive(Debug, Args)]
@@ -115,7 +163,90 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::GenerateCert(args) => generate_cert(args),
+        Command::User { database, action } => user(&database, action),
+        Command::Backup { database, file } => {
+            open_admin(&database)?.0.backup(&file)?;
+            println!("backup written to {}", file.display());
+            Ok(())
+        }
+        Command::Export { database, output } => {
+            let (admin, _) = open_admin(&database)?;
+            let count = match output {
+                Some(path) => {
+                    let file = std::fs::File::create(&path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
+                    admin.export_messages(&mut std::io::BufWriter::new(file))?
+                }
+                None => admin.export_messages(&mut std::io::stdout().lock())?,
+            };
+            eprintln!("{count} messages exported");
+            Ok(())
+        }
     }
+}
+
+fn open_admin(args: &DatabaseArgs) -> anyhow::Result<(crate::admin::Admin, Config)> {
+    let mut config = load_config_file(args.config.as_deref())?;
+    if let Some(database) = &args.database {
+        config.storage.database = database.clone();
+    }
+    let admin = crate::admin::Admin::open(&config.storage.database)?;
+    Ok((admin, config))
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        eprint!("Password (shown as typed): ");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(!password.is_empty(), "empty password");
+    Ok(password)
+}
+
+fn user(args: &DatabaseArgs, action: UserAction) -> anyhow::Result<()> {
+    let (admin, config) = open_admin(args)?;
+    match action {
+        UserAction::Add { name } => {
+            let password = read_password()?;
+            admin.add_user(&name, &password, config.limits.max_username_chars, &config.server.notice_sender)?;
+            println!("user {name:?} created");
+        }
+        UserAction::Passwd { name } => {
+            admin.set_password(&name, &read_password()?)?;
+            println!("password of {name:?} changed");
+        }
+        UserAction::Delete { name } => {
+            admin.delete_user(&name)?;
+            println!("user {name:?} deleted");
+        }
+        UserAction::Ban { name } => {
+            admin.set_banned(&name, true)?;
+            println!("user {name:?} banned (effective at the next login)");
+        }
+        UserAction::Unban { name } => {
+            admin.set_banned(&name, false)?;
+            println!("user {name:?} unbanned");
+        }
+        UserAction::List => {
+            println!("{:<32} {:<6} {:<7} {:<24} last login", "name", "role", "banned", "created");
+            for user in admin.users()? {
+                let last = user.last_login_at_ms.map(crate::time_format::rfc3339_ms).unwrap_or_else(|| "-".into());
+                println!(
+                    "{:<32} {:<6} {:<7} {:<24} {}",
+                    user.username,
+                    user.role,
+                    if user.banned { "yes" } else { "no" },
+                    crate::time_format::rfc3339_ms(user.created_at_ms),
+                    last
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn generate_cert(args: GenerateCertArgs) -> anyhow::Result<()> {
@@ -148,7 +279,7 @@ fn generate_cert(args: GenerateCertArgs) -> anyhow::Result<()> {
         report.key.display()
     );
     println!("  SHA-256 fingerprint: {}", report.cert_fingerprint);
-    println!("  valid until: {}", report.not_after);
+    println!("  valid until: {}", report.not_after.date());
     println!("  names: {}", report.sans.join(", "));
     println!();
     println!(

@@ -229,7 +229,7 @@ impl Default for GateSection {
             message_burst_per_ip: 200,
             flood_disconnect_after: 50,
             auth_attempts_per_ip_per_minute: 60,
-            auth_burst_per_ip: 40,
+            auth_burst_per_ip: 100,
             proxy_header_timeout_secs: 5,
         }
     }

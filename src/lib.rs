@@ -2,6 +2,7 @@
 //!
 //! Layers, each knowing only the one below: listener → gate → transport → session → hub → store.
 
+pub mod admin;
 pub mod certs;
 pub mod cli;
 pub mod config;

@@ -87,6 +87,21 @@ pub fn parse_line(raw: &[u8]) -> Result<Command, ProtocolError> {
     command_from_object(&object)
 }
 
+/// For a line that did not parse: if it was a `login` attempt, the user name it carried
+/// (empty when absent or not a string), so malformed logins count as authentication failures.
+pub fn malformed_login_user(raw: &[u8]) -> Option<String> {
+    let text = decode_text(raw).ok()?;
+    let value: Value = serde_json::from_str(&text).ok()?;
+    let object = value.as_object()?;
+    (object.get("type")?.as_str()? == "login").then(|| {
+        object
+            .get("username")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    })
+}
+
 /// Decodes a line: UTF-8 when valid, Windows-1252 otherwise. NUL bytes are refused.
 fn decode_text(raw: &[u8]) -> Result<Cow<'_, str>, ProtocolError> {
     if raw.contains(&0) {

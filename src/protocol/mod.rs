@@ -6,6 +6,6 @@ pub mod names;
 pub mod server_line;
 pub mod wire;
 
-pub use command::{parse_line, Command, Target};
+pub use command::{malformed_login_user, parse_line, Command, Target};
 pub use error::{ErrorCode, ProtocolError};
 pub use server_line::ServerLine;

@@ -187,7 +187,17 @@ impl Session {
                                 self.reply_error(&error);
                             }
                         }
-                        Err(error) => self.refuse(&error),
+                        Err(error) => {
+                            if let Some(user) = crate::protocol::malformed_login_user(&line) {
+                                self.ctx.auth_failures.record(
+                                    self.peer.addr,
+                                    self.peer.listener,
+                                    "malformed",
+                                    &user,
+                                );
+                            }
+                            self.refuse(&error);
+                        }
                     }
                 }
             }

@@ -3,7 +3,7 @@
 //! Messages go through [`Store::submit_message`]; the writer commits them in batches and
 //! only then hands them to the [`CommitSink`] (the hub), so nothing a client saw can be lost.
 
-mod schema;
+pub(crate) mod schema;
 mod writer;
 
 use std::path::{Path, PathBuf};

@@ -127,6 +127,11 @@ impl Client {
         self.writer.flush().await.expect("flush");
     }
 
+    /// Writes without failing the test when the server already closed the connection.
+    pub async fn try_send_raw(&mut self, bytes: &[u8]) -> bool {
+        self.writer.write_all(bytes).await.is_ok() && self.writer.flush().await.is_ok()
+    }
+
     pub async fn send(&mut self, value: Value) {
         let mut line = serde_json::to_vec(&value).unwrap();
         line.push(b'\n');
@@ -142,6 +147,16 @@ impl Client {
             .expect("read");
         assert!(read > 0, "connection closed while waiting for a line");
         line
+    }
+
+    /// The next raw line, or `None` when the server closed the connection.
+    pub async fn try_recv_raw(&mut self) -> Option<Vec<u8>> {
+        let mut line = Vec::new();
+        match tokio::time::timeout(WAIT, self.reader.read_until(b'\n', &mut line)).await {
+            Err(_) => panic!("timed out waiting for a line or a close"),
+            Ok(Ok(0)) | Ok(Err(_)) => None,
+            Ok(Ok(_)) => Some(line),
+        }
     }
 
     pub async fn recv(&mut self) -> Value {

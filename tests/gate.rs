@@ -1,0 +1,193 @@
+//! The gate: allowlist, per-address rate limits and caps, each triggering and releasing,
+//! and a classroom behind one address working normally with the defaults.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{connect_from, Client, TestServer};
+use serde_json::json;
+
+/// Gate settings for tests: no trusted proxy, so refusals are immediate.
+fn strict(edit: impl FnOnce(&mut classcord::config::GateSection)) -> impl FnOnce(&mut classcord::config::Config) {
+    move |c| {
+        c.gate.trusted_proxies = vec![];
+        edit(&mut c.gate);
+    }
+}
+
+async fn client_from(server: &TestServer, source: &str) -> Client {
+    Client::over(connect_from(source, server.addr()).await.unwrap())
+}
+
+/// True when the server closed the connection without answering a request.
+async fn refused(client: &mut Client) -> bool {
+    !client.try_send_raw(b"{\"type\":\"users\"}\n").await || client.try_recv_raw().await.is_none()
+}
+
+/// Retries `attempt` until it succeeds, for limits that release over (a short) time.
+async fn eventually<F, Fut>(mut attempt: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + common::WAIT;
+    while !attempt().await {
+        assert!(tokio::time::Instant::now() < deadline, "limit never released");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowlist_refuses_other_addresses_before_reading() {
+    let mut server = TestServer::start_with(strict(|g| g.allow = vec!["127.0.0.1/32".parse().unwrap()])).await;
+    let mut outsider = client_from(&server, "127.0.0.2").await;
+    assert!(refused(&mut outsider).await);
+    let mut insider = client_from(&server, "127.0.0.1").await;
+    insider.sync().await;
+    server.stop().await;
+    let audit = std::fs::read_to_string(server.path("logs/audit.log")).unwrap();
+    let refusal = audit.lines().find(|l| l.contains("\"refused\"")).expect("refusal logged");
+    assert!(refusal.contains("\"ip\":\"127.0.0.2\"") && refusal.contains("not_allowed"), "{refusal}");
+    assert!(refusal.contains("\"listener\":\"plain\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_rate_per_address_triggers_and_releases() {
+    let server = TestServer::start_with(strict(|g| {
+        g.connections_per_ip_per_minute = 600; // one every 100 ms
+        g.connection_burst_per_ip = 3;
+    }))
+    .await;
+    let mut kept = Vec::new();
+    for _ in 0..3 {
+        let mut client = client_from(&server, "127.0.0.1").await;
+        client.sync().await;
+        kept.push(client);
+    }
+    let mut fourth = client_from(&server, "127.0.0.1").await;
+    assert!(refused(&mut fourth).await);
+    let mut other = client_from(&server, "127.0.0.2").await;
+    other.sync().await;
+    eventually(|| async {
+        let mut client = client_from(&server, "127.0.0.1").await;
+        !refused(&mut client).await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_connection_caps_per_address_and_in_total() {
+    let server = TestServer::start_with(strict(|g| {
+        g.max_connections_per_ip = 2;
+        g.max_connections = 3;
+    }))
+    .await;
+    let mut a1 = client_from(&server, "127.0.0.1").await;
+    a1.sync().await;
+    let mut a2 = client_from(&server, "127.0.0.1").await;
+    a2.sync().await;
+    let mut a3 = client_from(&server, "127.0.0.1").await;
+    assert!(refused(&mut a3).await, "per-address cap");
+    let mut b1 = client_from(&server, "127.0.0.2").await;
+    b1.sync().await;
+    let mut c1 = client_from(&server, "127.0.0.3").await;
+    assert!(refused(&mut c1).await, "global cap");
+    drop(a1);
+    eventually(|| async {
+        let mut client = client_from(&server, "127.0.0.1").await;
+        !refused(&mut client).await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_flood_is_refused_then_disconnected_and_releases() {
+    let server = TestServer::start_with(strict(|g| {
+        g.messages_per_ip_per_second = 20;
+        g.message_burst_per_ip = 5;
+        g.flood_disconnect_after = 10;
+    }))
+    .await;
+    let mut flooder = client_from(&server, "127.0.0.1").await;
+    for _ in 0..5 {
+        flooder.sync().await;
+    }
+    flooder.send(json!({"type":"users"})).await;
+    assert_eq!(flooder.recv().await["code"], "rate_limited");
+    let mut neighbour = client_from(&server, "127.0.0.2").await;
+    neighbour.sync().await;
+    for _ in 0..20 {
+        flooder.try_send_raw(b"{\"type\":\"users\"}\n").await;
+    }
+    assert!(flooder.closed().await, "persistent flooding closes the connection");
+    eventually(|| async {
+        let mut client = client_from(&server, "127.0.0.1").await;
+        client.send(json!({"type":"users"})).await;
+        client.recv().await["type"] == "users"
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authentication_attempts_are_limited_per_address() {
+    let mut server = TestServer::start_with(strict(|g| {
+        g.auth_attempts_per_ip_per_minute = 600;
+        g.auth_burst_per_ip = 3;
+    }))
+    .await;
+    let mut guesser = server.client().await;
+    for _ in 0..3 {
+        guesser.send(json!({"type":"login","username":"admin","password":"guess"})).await;
+        assert_eq!(guesser.recv().await["code"], "login_failed");
+    }
+    guesser.send(json!({"type":"login","username":"admin","password":"guess"})).await;
+    let limited = guesser.recv().await;
+    assert_eq!(limited["code"], "rate_limited");
+    // The allowance comes back over time.
+    let deadline = tokio::time::Instant::now() + common::WAIT;
+    loop {
+        guesser.send(json!({"type":"login","username":"admin","password":"guess"})).await;
+        if guesser.recv().await["code"] == "login_failed" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "limit never released");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.stop().await;
+    let auth = std::fs::read_to_string(server.path("logs/auth.log")).unwrap();
+    assert!(auth.contains("reason=rate_limited user=\"admin\""), "{auth}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_classroom_behind_one_address_works_with_the_defaults() {
+    let server = TestServer::start().await;
+    let mut students = Vec::new();
+    for n in 0..30 {
+        let mut client = server.client().await;
+        let name = format!("élève{n}");
+        client.register(&name, "motdepasse").await;
+        client.login(&name, "motdepasse").await;
+        students.push(client);
+    }
+    // Every student polls `users` and writes a few messages; nobody is limited.
+    for round in 0..3 {
+        for (n, student) in students.iter_mut().enumerate() {
+            student.send(json!({"type":"users"})).await;
+            student.send(json!({"type":"message","content":format!("{n}:{round}")})).await;
+        }
+    }
+    for student in students.iter_mut() {
+        let mut users_replies = 0;
+        let mut messages = 0;
+        while users_replies < 3 || messages < 29 * 3 {
+            let line = student.recv().await;
+            match line["type"].as_str().unwrap() {
+                "users" => users_replies += 1,
+                "message" => messages += 1,
+                "status" => {}
+                other => panic!("unexpected {other}: {line}"),
+            }
+        }
+    }
+}

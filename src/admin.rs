@@ -56,7 +56,13 @@ impl Admin {
         Ok(Admin { conn })
     }
 
-    pub fn add_user(&self, username: &str, password: &str, max_chars: usize, reserved: &str) -> Result<(), AdminError> {
+    pub fn add_user(
+        &self,
+        username: &str,
+        password: &str,
+        max_chars: usize,
+        reserved: &str,
+    ) -> Result<(), AdminError> {
         if let Some(reason) = username_error(username, max_chars, reserved) {
             return Err(AdminError::Username(reason));
         }
@@ -74,7 +80,11 @@ impl Admin {
 
     pub fn set_password(&self, username: &str, password: &str) -> Result<(), AdminError> {
         let hash = crate::password::hash_now(password)?;
-        self.update_user(username, "UPDATE users SET password_hash = ?2 WHERE name_key = ?1", &hash)
+        self.update_user(
+            username,
+            "UPDATE users SET password_hash = ?2 WHERE name_key = ?1",
+            &hash,
+        )
     }
 
     pub fn set_banned(&self, username: &str, banned: bool) -> Result<(), AdminError> {
@@ -98,9 +108,10 @@ impl Admin {
 
     /// Deletes an account; its messages stay in the history under its name.
     pub fn delete_user(&self, username: &str) -> Result<(), AdminError> {
-        let changed = self
-            .conn
-            .execute("DELETE FROM users WHERE name_key = ?1", [name_key(username)])?;
+        let changed = self.conn.execute(
+            "DELETE FROM users WHERE name_key = ?1",
+            [name_key(username)],
+        )?;
         if changed == 0 {
             return Err(AdminError::NoSuchUser(username.to_owned()));
         }

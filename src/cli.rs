@@ -212,7 +212,12 @@ fn user(args: &DatabaseArgs, action: UserAction) -> anyhow::Result<()> {
     match action {
         UserAction::Add { name } => {
             let password = read_password()?;
-            admin.add_user(&name, &password, config.limits.max_username_chars, &config.server.notice_sender)?;
+            admin.add_user(
+                &name,
+                &password,
+                config.limits.max_username_chars,
+                &config.server.notice_sender,
+            )?;
             println!("user {name:?} created");
         }
         UserAction::Passwd { name } => {
@@ -232,9 +237,15 @@ fn user(args: &DatabaseArgs, action: UserAction) -> anyhow::Result<()> {
             println!("user {name:?} unbanned");
         }
         UserAction::List => {
-            println!("{:<32} {:<6} {:<7} {:<24} last login", "name", "role", "banned", "created");
+            println!(
+                "{:<32} {:<6} {:<7} {:<24} last login",
+                "name", "role", "banned", "created"
+            );
             for user in admin.users()? {
-                let last = user.last_login_at_ms.map(crate::time_format::rfc3339_ms).unwrap_or_else(|| "-".into());
+                let last = user
+                    .last_login_at_ms
+                    .map(crate::time_format::rfc3339_ms)
+                    .unwrap_or_else(|| "-".into());
                 println!(
                     "{:<32} {:<6} {:<7} {:<24} {}",
                     user.username,

@@ -116,6 +116,9 @@ pub struct GateSection {
     pub allow: Vec<IpNet>,
     /// Addresses whose PROXY protocol header (v1 or v2) gives the real client address.
     pub trusted_proxies: Vec<IpNet>,
+    /// Networks exempt from the per-address limits (rates and per-address cap); the global
+    /// cap still applies. Empty in production; `config/bench.toml` exempts loopback.
+    pub exempt: Vec<IpNet>,
     pub max_connections: usize,
     pub max_connections_per_ip: usize,
     pub connections_per_ip_per_minute: u32,
@@ -221,6 +224,7 @@ impl Default for GateSection {
                 "127.0.0.1/32".parse().expect("valid literal"),
                 "::1/128".parse().expect("valid literal"),
             ],
+            exempt: Vec::new(),
             max_connections: 50_000,
             max_connections_per_ip: 200,
             connections_per_ip_per_minute: 600,

@@ -38,6 +38,7 @@ impl Refusal {
 pub struct Gate {
     allow: Vec<IpNet>,
     trusted_proxies: Vec<IpNet>,
+    exempt: Vec<IpNet>,
     max_connections: usize,
     max_connections_per_ip: usize,
     connection_rate: DefaultKeyedRateLimiter<IpAddr>,
@@ -82,6 +83,7 @@ impl Gate {
         Gate {
             allow: config.allow.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
+            exempt: config.exempt.clone(),
             max_connections: config.max_connections,
             max_connections_per_ip: config.max_connections_per_ip,
             connection_rate: RateLimiter::keyed(per_minute(
@@ -117,13 +119,18 @@ impl Gate {
         self.trusted_proxies.iter().any(|net| net.contains(&ip))
     }
 
+    fn is_exempt(&self, ip: IpAddr) -> bool {
+        self.exempt.iter().any(|net| net.contains(&ip))
+    }
+
     /// Full admission of a client address: allowlist, connection rate, then the caps.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<ConnectionPermit, Refusal> {
         let ip = normalise(ip);
         if !self.is_allowed(ip) {
             return Err(Refusal::NotAllowed);
         }
-        if self.connection_rate.check_key(&ip).is_err() {
+        let exempt = self.is_exempt(ip);
+        if !exempt && self.connection_rate.check_key(&ip).is_err() {
             return Err(Refusal::ConnectionRate);
         }
         let mut open = self.lock_open();
@@ -131,7 +138,7 @@ impl Gate {
             return Err(Refusal::ServerFull);
         }
         let count = open.entry(ip).or_insert(0);
-        if *count >= self.max_connections_per_ip {
+        if !exempt && *count >= self.max_connections_per_ip {
             if *count == 0 {
                 open.remove(&ip);
             }
@@ -147,12 +154,14 @@ impl Gate {
 
     /// One more line from this address: false when it is over the message rate.
     pub fn allow_message(&self, ip: IpAddr) -> bool {
-        self.message_rate.check_key(&normalise(ip)).is_ok()
+        let ip = normalise(ip);
+        self.is_exempt(ip) || self.message_rate.check_key(&ip).is_ok()
     }
 
     /// One more login or registration from this address: false when over the limit.
     pub fn allow_auth(&self, ip: IpAddr) -> bool {
-        self.auth_rate.check_key(&normalise(ip)).is_ok()
+        let ip = normalise(ip);
+        self.is_exempt(ip) || self.auth_rate.check_key(&ip).is_ok()
     }
 
     pub fn open_connections(&self) -> usize {
@@ -200,6 +209,22 @@ mod tests {
         assert!(gate.admit("10.0.0.2".parse().unwrap()).is_ok());
         drop(a);
         assert!(gate.admit(ip).is_ok());
+    }
+
+    #[test]
+    fn exempt_networks_skip_per_address_limits_but_not_the_global_cap() {
+        let gate = gate(|c| {
+            c.exempt = vec!["127.0.0.0/8".parse().unwrap()];
+            c.max_connections_per_ip = 1;
+            c.max_connections = 3;
+            c.message_burst_per_ip = 1;
+        });
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let _held: Vec<_> = (0..3).map(|_| gate.admit(ip).unwrap()).collect();
+        assert_eq!(gate.admit(ip).err(), Some(Refusal::ServerFull));
+        assert!((0..10).all(|_| gate.allow_message(ip)));
+        assert!(gate.allow_message("10.0.0.1".parse().unwrap()));
+        assert!(!gate.allow_message("10.0.0.1".parse().unwrap()));
     }
 
     #[test]

@@ -128,7 +128,11 @@ async fn garbage_bytes_never_take_the_server_down() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unidentified_connections_are_closed_after_the_deadline() {
-    let server = TestServer::start_with(|c| c.limits.identify_timeout_secs = 1).await;
+    let server = TestServer::start_with(|c| {
+        c.limits.identify_timeout_secs = 1;
+        c.gate.trusted_proxies = vec![];
+    })
+    .await;
     let mut idle = server.client().await;
     let reply = idle.recv().await;
     assert_eq!(reply["code"], "identify_timeout");

@@ -140,3 +140,27 @@ async fn notices_are_system_lines_for_v2_and_messages_from_serveur_for_legacy() 
         json!({"type":"system","event":"admin","message":"Maintenance à 18h"})
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_v2_guests_identify_without_a_message_and_skip_presence_lines() {
+    let server = TestServer::start().await;
+    let mut bot = server.client().await;
+    bot.send(json!({"type":"hello","version":2,"presence":false}))
+        .await;
+    bot.recv_type("hello").await;
+    bot.send(json!({"type":"guest","name":"robot"})).await;
+    assert_eq!(
+        bot.recv().await,
+        json!({"type":"guest","status":"ok","username":"robot"})
+    );
+    let mut human = server.user("humain").await;
+    human.send(json!({"type":"status","state":"away"})).await;
+    human
+        .send(json!({"type":"message","content":"bonjour robot"}))
+        .await;
+    // The bot got the message but none of the status lines.
+    let first = bot.recv().await;
+    assert_eq!(first["type"], "message", "{first}");
+    bot.expect_nothing_pending().await;
+    assert_eq!(human.sync().await["users"], json!(["humain", "robot"]));
+}

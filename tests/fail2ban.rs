@@ -11,7 +11,10 @@ use std::time::Duration;
 use common::Client;
 use serde_json::json;
 
-const FILTER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/security/fail2ban/filter.d/classcord.conf");
+const FILTER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/security/fail2ban/filter.d/classcord.conf"
+);
 const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/classcord.toml");
 
 fn classcord(dir: &std::path::Path, args: &[&str], stdin: &str) {
@@ -23,7 +26,12 @@ fn classcord(dir: &std::path::Path, args: &[&str], stdin: &str) {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     assert!(child.wait().unwrap().success(), "classcord {args:?}");
 }
 
@@ -35,10 +43,22 @@ fn fail2ban_regex(log: &std::path::Path) -> (Vec<String>, String) {
         .arg(FILTER)
         .output()
         .expect("fail2ban-regex is installed (apt-get install fail2ban)");
-    assert!(ips.status.success(), "{}", String::from_utf8_lossy(&ips.stderr));
-    let summary = Command::new("fail2ban-regex").arg(log).arg(FILTER).output().unwrap();
+    assert!(
+        ips.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ips.stderr)
+    );
+    let summary = Command::new("fail2ban-regex")
+        .arg(log)
+        .arg(FILTER)
+        .output()
+        .unwrap();
     let summary = String::from_utf8(summary.stdout).unwrap();
-    let lines = summary.lines().find(|l| l.starts_with("Lines:")).unwrap_or_default().to_owned();
+    let lines = summary
+        .lines()
+        .find(|l| l.starts_with("Lines:"))
+        .unwrap_or_default()
+        .to_owned();
     let ips = String::from_utf8(ips.stdout)
         .unwrap()
         .lines()
@@ -58,7 +78,14 @@ async fn fail2ban_filter_matches_every_failure_and_nothing_forged() {
 
     let stderr_path = dir.path().join("stderr.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_classcord"))
-        .args(["serve", "--config", CONFIG, "--plain-listen", "127.0.0.1:0", "--no-tls"])
+        .args([
+            "serve",
+            "--config",
+            CONFIG,
+            "--plain-listen",
+            "127.0.0.1:0",
+            "--no-tls",
+        ])
         .current_dir(dir.path())
         .env("RUST_LOG", "info")
         .stderr(std::fs::File::create(&stderr_path).unwrap())
@@ -67,7 +94,12 @@ async fn fail2ban_filter_matches_every_failure_and_nothing_forged() {
     let port = loop {
         let text = std::fs::read_to_string(&stderr_path).unwrap();
         if let Some(rest) = text.split("listening on 127.0.0.1:").nth(1) {
-            break rest.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse::<u16>().unwrap();
+            break rest
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap()
+                .parse::<u16>()
+                .unwrap();
         }
         assert!(child.try_wait().unwrap().is_none(), "server exited: {text}");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -101,14 +133,19 @@ async fn fail2ban_filter_matches_every_failure_and_nothing_forged() {
         assert_eq!(client.recv().await["type"], "error");
     }
     // A malformed login counts too.
-    client.send(json!({"type":"login","username":"alice"})).await;
+    client
+        .send(json!({"type":"login","username":"alice"}))
+        .await;
     assert_eq!(client.recv().await["type"], "error");
     failures += 1;
     // Successes and registrations write nothing fail2ban could match.
     client.register("bob", "pw").await;
     client.login("alice", "correct horse").await;
 
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
     assert!(child.wait().unwrap().success());
 
@@ -116,12 +153,21 @@ async fn fail2ban_filter_matches_every_failure_and_nothing_forged() {
     let auth_text = std::fs::read_to_string(&auth_log).unwrap();
     assert_eq!(auth_text.lines().count(), failures, "{auth_text}");
     for reason in ["wrong_password", "unknown_user", "banned", "malformed"] {
-        assert!(auth_text.contains(&format!("reason={reason} ")), "{reason} missing:\n{auth_text}");
+        assert!(
+            auth_text.contains(&format!("reason={reason} ")),
+            "{reason} missing:\n{auth_text}"
+        );
     }
     let (ips, summary) = fail2ban_regex(&auth_log);
     assert_eq!(ips.len(), failures, "{summary}\n{auth_text}");
-    assert!(ips.iter().all(|ip| ip == "127.0.0.1"), "forged address matched: {ips:?}");
-    assert!(summary.contains(&format!("{failures} matched, 0 missed")), "{summary}");
+    assert!(
+        ips.iter().all(|ip| ip == "127.0.0.1"),
+        "forged address matched: {ips:?}"
+    );
+    assert!(
+        summary.contains(&format!("{failures} matched, 0 missed")),
+        "{summary}"
+    );
 
     // The same lines on stderr (journald) match too, and nothing else there does.
     let (ips, summary) = fail2ban_regex(&stderr_path);

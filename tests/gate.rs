@@ -9,7 +9,9 @@ use common::{connect_from, Client, TestServer};
 use serde_json::json;
 
 /// Gate settings for tests: no trusted proxy, so refusals are immediate.
-fn strict(edit: impl FnOnce(&mut classcord::config::GateSection)) -> impl FnOnce(&mut classcord::config::Config) {
+fn strict(
+    edit: impl FnOnce(&mut classcord::config::GateSection),
+) -> impl FnOnce(&mut classcord::config::Config) {
     move |c| {
         c.gate.trusted_proxies = vec![];
         edit(&mut c.gate);
@@ -33,22 +35,32 @@ where
 {
     let deadline = tokio::time::Instant::now() + common::WAIT;
     while !attempt().await {
-        assert!(tokio::time::Instant::now() < deadline, "limit never released");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "limit never released"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn allowlist_refuses_other_addresses_before_reading() {
-    let mut server = TestServer::start_with(strict(|g| g.allow = vec!["127.0.0.1/32".parse().unwrap()])).await;
+    let mut server =
+        TestServer::start_with(strict(|g| g.allow = vec!["127.0.0.1/32".parse().unwrap()])).await;
     let mut outsider = client_from(&server, "127.0.0.2").await;
     assert!(refused(&mut outsider).await);
     let mut insider = client_from(&server, "127.0.0.1").await;
     insider.sync().await;
     server.stop().await;
     let audit = std::fs::read_to_string(server.path("logs/audit.log")).unwrap();
-    let refusal = audit.lines().find(|l| l.contains("\"refused\"")).expect("refusal logged");
-    assert!(refusal.contains("\"ip\":\"127.0.0.2\"") && refusal.contains("not_allowed"), "{refusal}");
+    let refusal = audit
+        .lines()
+        .find(|l| l.contains("\"refused\""))
+        .expect("refusal logged");
+    assert!(
+        refusal.contains("\"ip\":\"127.0.0.2\"") && refusal.contains("not_allowed"),
+        "{refusal}"
+    );
     assert!(refusal.contains("\"listener\":\"plain\""));
 }
 
@@ -120,7 +132,10 @@ async fn message_flood_is_refused_then_disconnected_and_releases() {
     for _ in 0..20 {
         flooder.try_send_raw(b"{\"type\":\"users\"}\n").await;
     }
-    assert!(flooder.closed().await, "persistent flooding closes the connection");
+    assert!(
+        flooder.closed().await,
+        "persistent flooding closes the connection"
+    );
     eventually(|| async {
         let mut client = client_from(&server, "127.0.0.1").await;
         client.send(json!({"type":"users"})).await;
@@ -138,25 +153,37 @@ async fn authentication_attempts_are_limited_per_address() {
     .await;
     let mut guesser = server.client().await;
     for _ in 0..3 {
-        guesser.send(json!({"type":"login","username":"admin","password":"guess"})).await;
+        guesser
+            .send(json!({"type":"login","username":"admin","password":"guess"}))
+            .await;
         assert_eq!(guesser.recv().await["code"], "login_failed");
     }
-    guesser.send(json!({"type":"login","username":"admin","password":"guess"})).await;
+    guesser
+        .send(json!({"type":"login","username":"admin","password":"guess"}))
+        .await;
     let limited = guesser.recv().await;
     assert_eq!(limited["code"], "rate_limited");
     // The allowance comes back over time.
     let deadline = tokio::time::Instant::now() + common::WAIT;
     loop {
-        guesser.send(json!({"type":"login","username":"admin","password":"guess"})).await;
+        guesser
+            .send(json!({"type":"login","username":"admin","password":"guess"}))
+            .await;
         if guesser.recv().await["code"] == "login_failed" {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "limit never released");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "limit never released"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.stop().await;
     let auth = std::fs::read_to_string(server.path("logs/auth.log")).unwrap();
-    assert!(auth.contains("reason=rate_limited user=\"admin\""), "{auth}");
+    assert!(
+        auth.contains("reason=rate_limited user=\"admin\""),
+        "{auth}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,7 +201,9 @@ async fn a_classroom_behind_one_address_works_with_the_defaults() {
     for round in 0..3 {
         for (n, student) in students.iter_mut().enumerate() {
             student.send(json!({"type":"users"})).await;
-            student.send(json!({"type":"message","content":format!("{n}:{round}")})).await;
+            student
+                .send(json!({"type":"message","content":format!("{n}:{round}")}))
+                .await;
         }
     }
     for student in students.iter_mut() {

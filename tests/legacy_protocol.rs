@@ -227,10 +227,12 @@ async fn guests_never_take_a_registered_or_online_name() {
     impostor
         .send(json!({"type":"message","from":"alice","content":"c'est moi"}))
         .await;
+    impostor.sync().await; // named before the next guest arrives
     let mut second = server.client().await;
     second
         .send(json!({"type":"message","from":"paul","content":"moi aussi"}))
         .await;
+    second.sync().await;
     let mut third = server.client().await;
     third
         .send(json!({"type":"message","from":"alice","content":"et moi"}))

@@ -59,6 +59,8 @@ struct Member {
     outbound: Outbound,
     identity: Identity,
     v2: bool,
+    /// Receives status (presence) lines; v2 clients may opt out.
+    presence: bool,
     /// Keys of the channels this connection is in.
     channels: HashSet<String>,
 }
@@ -131,6 +133,7 @@ impl Hub {
                 outbound,
                 identity: Identity::Anonymous,
                 v2: false,
+                presence: true,
                 channels: HashSet::new(),
             },
         );
@@ -170,14 +173,11 @@ impl Hub {
         }
     }
 
-    pub fn enable_v2(&self, id: ConnId) {
+    pub fn enable_v2(&self, id: ConnId, presence: bool) {
         if let Some(member) = self.lock().members.get_mut(&id) {
             member.v2 = true;
+            member.presence = presence;
         }
-    }
-
-    pub fn is_v2(&self, id: ConnId) -> bool {
-        self.lock().members.get(&id).is_some_and(|m| m.v2)
     }
 
     pub fn identity(&self, id: ConnId) -> Identity {
@@ -561,10 +561,10 @@ impl Hub {
         }
     }
 
-    /// Sends a line to every identified connection but `except`.
+    /// Sends a presence line to every identified connection that wants them, but `except`.
     fn to_identified(state: &State, except: Option<ConnId>, line: &Bytes) {
         for (id, member) in &state.members {
-            if Some(*id) != except && member.identity.name().is_some() {
+            if Some(*id) != except && member.presence && member.identity.name().is_some() {
                 member.outbound.push(line.clone());
             }
         }

@@ -40,8 +40,14 @@ pub enum Command {
         state: String,
     },
     Users,
+    /// `presence: false` asks not to receive status lines (bots, load generators).
     Hello {
         version: u64,
+        presence: bool,
+    },
+    /// Become a guest without sending a message (v2).
+    Guest {
+        name: Option<String>,
     },
     Join {
         channel: String,
@@ -66,6 +72,7 @@ impl Command {
             Command::Status { .. } => "status",
             Command::Users => "users",
             Command::Hello { .. } => "hello",
+            Command::Guest { .. } => "guest",
             Command::Join { .. } => "join",
             Command::Leave { .. } => "leave",
             Command::Channels => "channels",
@@ -160,6 +167,10 @@ fn command_from_object(object: &Map<String, Value>) -> Result<Command, ProtocolE
         "users" => Ok(Command::Users),
         "hello" => Ok(Command::Hello {
             version: fields.required_u64("version")?,
+            presence: fields.optional_bool("presence")?.unwrap_or(true),
+        }),
+        "guest" => Ok(Command::Guest {
+            name: fields.optional_string("name")?,
         }),
         "join" => Ok(Command::Join {
             channel: fields.required_string("channel")?,
@@ -240,6 +251,14 @@ impl Fields<'_> {
     fn required_string(&self, name: &str) -> Result<String, ProtocolError> {
         self.optional_string(name)?
             .ok_or_else(|| self.missing(name, "a string"))
+    }
+
+    fn optional_bool(&self, name: &str) -> Result<Option<bool>, ProtocolError> {
+        match self.object.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(flag)) => Ok(Some(*flag)),
+            Some(_) => Err(self.wrong_type(name, "true or false")),
+        }
     }
 
     fn optional_u64(&self, name: &str) -> Result<Option<u64>, ProtocolError> {

@@ -53,6 +53,10 @@ pub enum ServerLine<'a> {
     Users {
         users: Vec<&'a str>,
     },
+    Guest {
+        status: &'static str,
+        username: &'a str,
+    },
     Hello {
         version: u64,
         server: &'static str,

@@ -41,8 +41,22 @@ impl Session {
                 self.reply(self.ctx.hub.users_line());
                 Ok(())
             }
-            Command::Hello { version } => {
-                self.hello(version);
+            Command::Hello { version, presence } => {
+                self.hello(version, presence);
+                Ok(())
+            }
+            Command::Guest { name } => {
+                let name = match self.ctx.hub.identity(self.id).name() {
+                    Some(name) => name.to_owned(),
+                    None => self.become_guest(name)?,
+                };
+                self.reply(
+                    ServerLine::Guest {
+                        status: "ok",
+                        username: &name,
+                    }
+                    .encode(),
+                );
                 Ok(())
             }
             Command::Join { channel } => self.join(&channel).await,
@@ -79,10 +93,10 @@ impl Session {
         }
     }
 
-    fn hello(&mut self, version: u64) {
+    fn hello(&mut self, version: u64, presence: bool) {
         let version = version.min(2);
         if version >= 2 {
-            self.ctx.hub.enable_v2(self.id);
+            self.ctx.hub.enable_v2(self.id, presence);
         }
         let features: &[&str] = if version >= 2 { V2_FEATURES } else { &[] };
         self.reply(
@@ -229,7 +243,7 @@ impl Session {
     }
 
     /// Names an anonymous connection as a guest from its first message.
-    fn become_guest(&mut self, from: Option<String>) -> Result<(), ProtocolError> {
+    fn become_guest(&mut self, from: Option<String>) -> Result<String, ProtocolError> {
         let requested = from
             .filter(|name| !name.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_GUEST_NAME.to_owned());
@@ -244,7 +258,7 @@ impl Session {
                 .with("requested", requested.as_str()),
         );
         tracing::info!(peer = %self.peer.addr, listener = self.peer.listener, user = ?name, "guest joined");
-        Ok(())
+        Ok(name)
     }
 
     async fn message(

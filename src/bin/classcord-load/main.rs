@@ -1,0 +1,458 @@
+//! `classcord-load`: load generator and benchmarks for a ClassCord server (or the reference
+//! relay), run from the same machine or another one on the LAN.
+
+mod conn;
+mod fanout;
+mod handshakes;
+mod idle;
+mod logins;
+mod relay;
+mod report;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use conn::Target;
+use fanout::{FanoutOptions, FanoutResult};
+use report::{optional, print_table};
+
+#[derive(Parser)]
+#[command(
+    name = "classcord-load",
+    version,
+    about = "Load generator for ClassCord servers"
+)]
+struct Cli {
+    /// Print the results as JSON instead of a table.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct TargetArgs {
+    /// Server address.
+    #[arg(long, default_value = "127.0.0.1:12345")]
+    addr: SocketAddr,
+    /// Use TLS, trusting this CA certificate (e.g. certs/ca.crt); point --addr at the TLS port.
+    #[arg(long, value_name = "PEM")]
+    ca: Option<PathBuf>,
+    /// Name the server certificate must carry.
+    #[arg(long, default_value = "localhost")]
+    server_name: String,
+    /// Process id of the server, to report its memory and CPU.
+    #[arg(long)]
+    server_pid: Option<u32>,
+}
+
+impl TargetArgs {
+    fn target(&self) -> anyhow::Result<Target> {
+        Target::new(self.addr, self.ca.clone(), &self.server_name)
+    }
+}
+
+#[derive(Args, Clone)]
+struct FanoutArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Connected clients.
+    #[arg(long, default_value_t = 50)]
+    clients: usize,
+    /// Clients that send (the others only receive).
+    #[arg(long, default_value_t = 5)]
+    senders: usize,
+    /// Messages per second per sender; without it, senders go as fast as --window allows.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Messages a sender may have in flight (not yet delivered) without --rate.
+    #[arg(long, default_value_t = 64)]
+    window: u64,
+    /// Message content size in bytes.
+    #[arg(long, default_value_t = 64)]
+    payload: usize,
+    /// Seconds of sending.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+}
+
+impl FanoutArgs {
+    fn options(&self, identify: bool) -> FanoutOptions {
+        FanoutOptions {
+            clients: self.clients,
+            senders: self.senders,
+            rate: self.rate,
+            window: self.window.max(1),
+            payload: self.payload,
+            duration: Duration::from_secs(self.duration),
+            identify,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// N clients, S senders: throughput, loss and latency of global messages.
+    Fanout {
+        #[command(flatten)]
+        args: FanoutArgs,
+        /// Run the same scenario against the reference relay first and report ratios.
+        #[arg(long)]
+        relay: bool,
+        /// Server database: count the messages this run stored.
+        #[arg(long, value_name = "PATH")]
+        database: Option<PathBuf>,
+    },
+    /// N idle identified connections: memory per connection, then one broadcast to all.
+    Idle {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[arg(long, default_value_t = 1000)]
+        connections: usize,
+        /// Measure the reference relay first, with the same number of connections.
+        #[arg(long)]
+        relay: bool,
+    },
+    /// Run the reference relay (a line relay with no protocol, for comparison).
+    Relay {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
+    /// A fan-out without, then with, a storm of logins (right and wrong passwords).
+    Logins {
+        #[command(flatten)]
+        args: FanoutArgs,
+        /// Clients logging in continuously during the storm.
+        #[arg(long, default_value_t = 16)]
+        storm: usize,
+    },
+    /// Full TLS handshakes per second.
+    Handshakes {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 5)]
+        duration: u64,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("classcord-load: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    idle::raise_fd_limit();
+    match cli.command {
+        Command::Relay { listen } => relay::serve(listen).await,
+        Command::Fanout {
+            args,
+            relay,
+            database,
+        } => {
+            let relay_result = if relay {
+                Some(fanout_against_relay(&args).await?)
+            } else {
+                None
+            };
+            let before = database.as_deref().map(max_message_id).transpose()?;
+            let server = fanout::run(
+                &args.target.target()?,
+                &args.options(true),
+                args.target.server_pid,
+                "classcord",
+            )
+            .await?;
+            let persisted = match (&database, before) {
+                (Some(path), Some(before)) => Some(max_message_id(path)? - before),
+                _ => None,
+            };
+            let report = FanoutReport {
+                server,
+                relay: relay_result,
+                persisted,
+            };
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                report.print();
+            }
+            Ok(())
+        }
+        Command::Idle {
+            target,
+            connections,
+            relay,
+        } => {
+            let relay_result = if relay {
+                let process = relay::RelayProcess::spawn()?;
+                let relay_target = Target::new(process.addr, None, "localhost")?;
+                Some(
+                    idle::run(
+                        &relay_target,
+                        connections,
+                        false,
+                        Some(process.pid()),
+                        "relay",
+                    )
+                    .await?,
+                )
+            } else {
+                None
+            };
+            let server = idle::run(
+                &target.target()?,
+                connections,
+                true,
+                target.server_pid,
+                "classcord",
+            )
+            .await?;
+            if cli.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"server": server, "relay": relay_result})
+                    )?
+                );
+            } else {
+                for result in relay_result.iter().chain([&server]) {
+                    print_table(
+                        &format!("idle: {}", result.target),
+                        &[
+                            (
+                                "connections",
+                                format!(
+                                    "{} asked, {} connected",
+                                    result.connections, result.connected
+                                ),
+                            ),
+                            ("alive after broadcast", result.alive.to_string()),
+                            ("setup", format!("{:.1} s", result.setup_seconds)),
+                            (
+                                "broadcast reached all in",
+                                format!("{:.2} s", result.broadcast_seconds),
+                            ),
+                            (
+                                "RSS before / after",
+                                format!(
+                                    "{} / {} KiB",
+                                    optional(result.server_rss_before_kib),
+                                    optional(result.server_rss_after_kib)
+                                ),
+                            ),
+                            (
+                                "RSS per connection",
+                                optional(
+                                    result
+                                        .server_rss_per_connection_kib
+                                        .map(|v| format!("{v:.2} KiB")),
+                                ),
+                            ),
+                        ],
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Logins { args, storm } => {
+            let result = logins::run(
+                &args.target.target()?,
+                &args.options(true),
+                storm,
+                args.target.server_pid,
+            )
+            .await?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&result)?);
+            } else {
+                print_fanout(&result.without_storm);
+                print_fanout(&result.with_storm);
+                print_table(
+                    "login storm",
+                    &[
+                        (
+                            "logins ok / failed",
+                            format!("{} / {}", result.logins_ok, result.logins_failed),
+                        ),
+                        ("logins per second", format!("{:.1}", result.logins_per_sec)),
+                        (
+                            "chat p99 with / without storm",
+                            format!("{:.2}x", result.p99_ratio),
+                        ),
+                        (
+                            "server CPU during storm",
+                            optional(
+                                result
+                                    .server_cpu_percent_during_storm
+                                    .map(|c| format!("{c:.0} % of one core")),
+                            ),
+                        ),
+                    ],
+                );
+            }
+            Ok(())
+        }
+        Command::Handshakes {
+            target,
+            concurrency,
+            duration,
+        } => {
+            let result = handshakes::run(
+                &target.target()?,
+                concurrency,
+                Duration::from_secs(duration),
+                target.server_pid,
+            )
+            .await?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&result)?);
+            } else {
+                print_table(
+                    "TLS full handshakes",
+                    &[
+                        ("concurrency", result.concurrency.to_string()),
+                        (
+                            "handshakes",
+                            format!("{} ({} failed)", result.handshakes, result.failures),
+                        ),
+                        ("per second", format!("{:.0}", result.handshakes_per_sec)),
+                        (
+                            "server CPU",
+                            optional(
+                                result
+                                    .server_cpu_percent
+                                    .map(|c| format!("{c:.0} % of one core")),
+                            ),
+                        ),
+                    ],
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn fanout_against_relay(args: &FanoutArgs) -> anyhow::Result<FanoutResult> {
+    let process = relay::RelayProcess::spawn()?;
+    let target = Target::new(process.addr, None, "localhost")?;
+    fanout::run(&target, &args.options(false), Some(process.pid()), "relay").await
+}
+
+/// Highest message id in the server's database (0 when empty).
+fn max_message_id(path: &std::path::Path) -> anyhow::Result<i64> {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(
+        conn.query_row("SELECT COALESCE(MAX(id), 0) FROM messages", [], |row| {
+            row.get(0)
+        })?,
+    )
+}
+
+#[derive(Serialize)]
+struct FanoutReport {
+    server: FanoutResult,
+    relay: Option<FanoutResult>,
+    /// Messages this run added to the database.
+    persisted: Option<i64>,
+}
+
+impl FanoutReport {
+    fn print(&self) {
+        if let Some(relay) = &self.relay {
+            print_fanout(relay);
+        }
+        print_fanout(&self.server);
+        let mut rows = Vec::new();
+        if let Some(relay) = &self.relay {
+            rows.push((
+                "deliveries/s vs relay",
+                format!(
+                    "{:.1} %",
+                    100.0 * self.server.deliveries_per_sec / relay.deliveries_per_sec
+                ),
+            ));
+            rows.push((
+                "p99 latency vs relay",
+                format!("{:.2}x", self.server.latency.p99_ms / relay.latency.p99_ms),
+            ));
+        }
+        if let Some(persisted) = self.persisted {
+            rows.push((
+                "messages stored by this run",
+                format!("{persisted} of {} sent", self.server.sent),
+            ));
+        }
+        if !rows.is_empty() {
+            print_table("comparison", &rows);
+        }
+    }
+}
+
+fn print_fanout(result: &FanoutResult) {
+    let latency = &result.latency;
+    print_table(
+        &format!("fanout: {}", result.target),
+        &[
+            (
+                "clients / senders",
+                format!(
+                    "{} ({} connected) / {}",
+                    result.clients, result.connected, result.senders
+                ),
+            ),
+            (
+                "sent",
+                format!("{} ({:.0} msg/s)", result.sent, result.messages_per_sec),
+            ),
+            (
+                "delivered / expected",
+                format!(
+                    "{} / {} (lost {})",
+                    result.delivered, result.expected, result.lost
+                ),
+            ),
+            (
+                "deliveries per second",
+                format!("{:.0}", result.deliveries_per_sec),
+            ),
+            (
+                "latency p50 / p90 / p99 / max",
+                format!(
+                    "{:.2} / {:.2} / {:.2} / {:.2} ms",
+                    latency.p50_ms, latency.p90_ms, latency.p99_ms, latency.max_ms
+                ),
+            ),
+            (
+                "server RSS",
+                optional(result.server_rss_kib.map(|k| format!("{k} KiB"))),
+            ),
+            (
+                "server CPU",
+                optional(
+                    result
+                        .server_cpu_percent
+                        .map(|c| format!("{c:.0} % of one core")),
+                ),
+            ),
+        ],
+    );
+}

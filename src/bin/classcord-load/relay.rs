@@ -1,0 +1,103 @@
+//! The reference relay: reads lines and writes the same bytes to every other connection, with
+//! no JSON, no storage and no checks. It measures what this machine allows, so every server
+//! figure can be given as a ratio to it.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+/// Lines queued per connection, as in the server.
+const QUEUE: usize = 1024;
+
+type Peers = Arc<Mutex<HashMap<u64, mpsc::Sender<Bytes>>>>;
+
+/// Serves until the process is killed; prints `listening on ADDR` once bound.
+pub async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(listen).await?;
+    println!("listening on {}", listener.local_addr()?);
+    let peers: Peers = Arc::default();
+    let next_id = AtomicU64::new(0);
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                eprintln!("relay: accept failed: {error}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let id = next_id.fetch_add(1, Ordering::Relaxed);
+        let (read, mut write) = stream.into_split();
+        let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
+        peers.lock().unwrap().insert(id, tx);
+        tokio::spawn(async move {
+            let mut buffer = BytesMut::new();
+            while let Some(first) = rx.recv().await {
+                buffer.extend_from_slice(&first);
+                while let Ok(next) = rx.try_recv() {
+                    buffer.extend_from_slice(&next);
+                }
+                if write.write_all(&buffer).await.is_err() {
+                    break;
+                }
+                buffer.clear();
+            }
+        });
+        let peers = Arc::clone(&peers);
+        tokio::spawn(async move {
+            let mut reader = BufReader::with_capacity(1024, read);
+            let mut line = Vec::new();
+            while matches!(reader.read_until(b'\n', &mut line).await, Ok(n) if n > 0) {
+                let bytes = Bytes::from(std::mem::take(&mut line));
+                for (peer, queue) in peers.lock().unwrap().iter() {
+                    if *peer != id {
+                        let _ = queue.try_send(bytes.clone());
+                    }
+                }
+            }
+            peers.lock().unwrap().remove(&id);
+        });
+    }
+}
+
+/// A relay started as a child process of this program, killed on drop.
+pub struct RelayProcess {
+    child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl RelayProcess {
+    pub fn spawn() -> anyhow::Result<RelayProcess> {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(std::env::current_exe()?)
+            .args(["relay", "--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()?;
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line)?;
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .ok_or_else(|| anyhow::anyhow!("relay did not start: {line:?}"))?
+            .parse()?;
+        Ok(RelayProcess { child, addr })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

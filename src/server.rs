@@ -93,7 +93,7 @@ impl RunningServer {
         let plain = Arc::new(Plain);
         let mut plain_addrs = Vec::new();
         for addr in &config.listen.plain {
-            let listener = bind(*addr).await?;
+            let listener = bind(*addr)?;
             plain_addrs.push(local_addr(&listener, *addr)?);
             spawn_listener(
                 listener,
@@ -115,7 +115,7 @@ impl RunningServer {
         let mut tls_addrs = Vec::new();
         if let Some(tls) = &tls {
             for addr in &config.listen.tls {
-                let listener = bind(*addr).await?;
+                let listener = bind(*addr)?;
                 tls_addrs.push(local_addr(&listener, *addr)?);
                 spawn_listener(listener, Arc::clone(tls), &ctx, &tracker, &stop_accepting);
             }
@@ -253,10 +253,21 @@ fn ensure_certificate(config: &Config) -> Result<(), ServerError> {
     Ok(())
 }
 
-async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServerError::Bind { addr, source })
+/// Pending connections the kernel may hold before the accept loop takes them (it caps this
+/// at net.core.somaxconn). A whole school connecting at 8:00 must not overflow it.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
+    let listen = || {
+        let socket = match addr {
+            SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+        };
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(LISTEN_BACKLOG)
+    };
+    listen().map_err(|source| ServerError::Bind { addr, source })
 }
 
 fn open_log(path: &Path) -> Result<Option<LineFile>, ServerError> {

@@ -75,6 +75,9 @@ struct State {
     members: HashMap<ConnId, Member>,
     /// Name key of every identified connection.
     online: HashMap<String, ConnId>,
+    /// Identified connections that receive presence lines (most; not quiet v2 clients), so a
+    /// status change costs one push per watcher, not a scan of every connection.
+    watchers: HashMap<ConnId, Outbound>,
     channels: HashMap<String, Channel>,
     registered: HashSet<String>,
     registering: HashSet<String>,
@@ -146,6 +149,7 @@ impl Hub {
         let Some(member) = state.members.remove(&id) else {
             return;
         };
+        state.watchers.remove(&id);
         let announce = !state.shutting_down;
         for key in &member.channels {
             if let Some(channel) = state.channels.get_mut(key) {
@@ -167,17 +171,25 @@ impl Hub {
                         state: "offline",
                     }
                     .encode();
-                    Self::to_identified(&state, None, &line);
+                    Self::to_watchers(&state, None, &line);
                 }
             }
         }
     }
 
     pub fn enable_v2(&self, id: ConnId, presence: bool) {
-        if let Some(member) = self.lock().members.get_mut(&id) {
-            member.v2 = true;
-            member.presence = presence;
-        }
+        let mut state = self.lock();
+        let Some(member) = state.members.get_mut(&id) else {
+            return;
+        };
+        member.v2 = true;
+        member.presence = presence;
+        let watcher =
+            (presence && member.identity.name().is_some()).then(|| member.outbound.clone());
+        match watcher {
+            Some(outbound) => state.watchers.insert(id, outbound),
+            None => state.watchers.remove(&id),
+        };
     }
 
     pub fn identity(&self, id: ConnId) -> Identity {
@@ -232,7 +244,7 @@ impl Hub {
                 state: "offline",
             }
             .encode();
-            Self::to_identified(&state, Some(id), &line);
+            Self::to_watchers(&state, Some(id), &line);
         }
         state.members[&id].outbound.push(reply);
         self.identify(&mut state, id, Identity::User(username.to_owned()));
@@ -320,7 +332,7 @@ impl Hub {
             state: presence,
         }
         .encode();
-        Self::to_identified(&state, Some(id), &line);
+        Self::to_watchers(&state, Some(id), &line);
         Ok(())
     }
 
@@ -526,6 +538,9 @@ impl Hub {
         member.identity = identity;
         member.channels.insert(self.default_key.clone());
         let outbound = member.outbound.clone();
+        if member.presence {
+            state.watchers.insert(id, outbound.clone());
+        }
         state.online.insert(name_key(&name), id);
         if let Some(channel) = state.channels.get_mut(&self.default_key) {
             channel.members.insert(id, outbound);
@@ -535,7 +550,7 @@ impl Hub {
             state: "online",
         }
         .encode();
-        Self::to_identified(state, Some(id), &line);
+        Self::to_watchers(state, Some(id), &line);
     }
 
     /// Takes a connection's name and channels away (it is being replaced or renamed).
@@ -545,6 +560,7 @@ impl Hub {
         };
         let identity = std::mem::replace(&mut member.identity, Identity::Anonymous);
         let channels = std::mem::take(&mut member.channels);
+        state.watchers.remove(&id);
         for key in &channels {
             if let Some(channel) = state.channels.get_mut(key) {
                 channel.members.remove(&id);
@@ -562,10 +578,10 @@ impl Hub {
     }
 
     /// Sends a presence line to every identified connection that wants them, but `except`.
-    fn to_identified(state: &State, except: Option<ConnId>, line: &Bytes) {
-        for (id, member) in &state.members {
-            if Some(*id) != except && member.presence && member.identity.name().is_some() {
-                member.outbound.push(line.clone());
+    fn to_watchers(state: &State, except: Option<ConnId>, line: &Bytes) {
+        for (id, outbound) in &state.watchers {
+            if Some(*id) != except {
+                outbound.push(line.clone());
             }
         }
     }

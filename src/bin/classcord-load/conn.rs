@@ -10,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::net::{TcpSocket, TcpStream};
 
 /// Connections per source address before moving to the next 127.0.0.x.
-const PER_SOURCE: usize = 20_000;
+const PER_SOURCE: usize = 5_000;
 
 pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
@@ -80,8 +80,10 @@ pub fn client_config(ca: &std::path::Path) -> anyhow::Result<Arc<rustls::ClientC
 }
 
 async fn connect_tcp(addr: SocketAddr, index: usize) -> anyhow::Result<TcpStream> {
-    let stream = if addr.ip().is_loopback() && addr.is_ipv4() {
-        let source = Ipv4Addr::new(127, 0, 0, 1 + (index / PER_SOURCE) as u8);
+    let slice = index / PER_SOURCE;
+    let stream = if slice > 0 && addr.ip().is_loopback() && addr.is_ipv4() {
+        // Beyond the first slice, bind another loopback address: each has its own ports.
+        let source = Ipv4Addr::new(127, 0, 0, 1 + slice.min(250) as u8);
         let socket = TcpSocket::new_v4()?;
         socket.bind(SocketAddr::new(IpAddr::V4(source), 0))?;
         socket.connect(addr).await
@@ -106,9 +108,22 @@ impl Conn {
         }
     }
 
+    /// Readies a fresh connection: a quiet guest on ClassCord (`identify`), or, on the relay,
+    /// waiting for its banner (proof that the relay accepted the connection).
+    pub async fn greet(&mut self, identify: bool, name: &str) -> anyhow::Result<()> {
+        if identify {
+            return self.identify_quietly(name).await;
+        }
+        let mut line = Vec::new();
+        if self.reader.read_until(b'\n', &mut line).await? == 0 {
+            bail!("relay closed the connection");
+        }
+        Ok(())
+    }
+
     /// Identifies as a quiet v2 guest (no presence lines, no announce message) and waits for
     /// the server's confirmation.
-    pub async fn identify_quietly(&mut self, name: &str) -> anyhow::Result<()> {
+    async fn identify_quietly(&mut self, name: &str) -> anyhow::Result<()> {
         let lines = format!(
             "{{\"type\":\"hello\",\"version\":2,\"presence\":false}}\n{{\"type\":\"guest\",\"name\":\"{name}\"}}\n"
         );

@@ -31,7 +31,7 @@ pub struct FanoutOptions {
     pub window: u64,
     pub payload: usize,
     pub duration: Duration,
-    /// Identify each client (ClassCord); false against the relay, which has no protocol.
+    /// Identify each client (ClassCord); false against the relay (wait for its banner).
     pub identify: bool,
 }
 
@@ -69,8 +69,10 @@ impl Shared {
 }
 
 /// Opens and (optionally) identifies `count` connections, with a progress bar.
+/// Connection numbers run from `first` (they choose the source address and the name).
 pub async fn connect_all(
     target: &Target,
+    first: usize,
     count: usize,
     identify: bool,
     name_prefix: &str,
@@ -82,25 +84,23 @@ pub async fn connect_all(
     );
     let permits = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
     let mut tasks = JoinSet::new();
-    for index in 0..count {
+    for index in first..first + count {
         let target = target.clone();
         let permits = Arc::clone(&permits);
         let name = format!("{name_prefix}{index}");
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await?;
             let mut conn = Conn::new(target.connect(index).await?);
-            if identify {
-                conn.identify_quietly(&name)
-                    .await
-                    .with_context(|| format!("client {index}"))?;
-            }
+            conn.greet(identify, &name)
+                .await
+                .with_context(|| format!("client {index}"))?;
             anyhow::Ok((index, conn))
         });
     }
     let mut conns: Vec<Option<Conn>> = (0..count).map(|_| None).collect();
     while let Some(joined) = tasks.join_next().await {
         let (index, conn) = joined??;
-        conns[index] = Some(conn);
+        conns[index - first] = Some(conn);
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -116,7 +116,7 @@ pub async fn run(
     if options.senders == 0 || options.senders >= options.clients {
         bail!("need 1 <= senders < clients (one non-sending client measures the window)");
     }
-    let conns = connect_all(target, options.clients, options.identify, "load").await?;
+    let conns = connect_all(target, 0, options.clients, options.identify, "load").await?;
     let connected = conns.len();
     let shared = Arc::new(Shared {
         epoch: Instant::now(),
@@ -221,7 +221,9 @@ async fn send_loop(
             Some(interval) => {
                 // Fixed schedule: latency counts from the planned send time, so a server that
                 // falls behind cannot hide it (no coordinated omission).
-                let planned = start + interval.mul_f64(sent as f64);
+                // Senders are spread evenly over one interval rather than all firing at once.
+                let phase = sender as f64 / options.senders as f64;
+                let planned = start + interval.mul_f64(sent as f64 + phase);
                 tokio::time::sleep_until(planned.into()).await;
                 planned.duration_since(shared.epoch).as_nanos() as u64
             }

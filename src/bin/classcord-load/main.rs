@@ -55,6 +55,20 @@ impl TargetArgs {
     fn target(&self) -> anyhow::Result<Target> {
         Target::new(self.addr, self.ca.clone(), &self.server_name)
     }
+
+    /// The same target, as arguments for a worker process.
+    fn worker_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--addr".to_owned(),
+            self.addr.to_string(),
+            "--server-name".to_owned(),
+            self.server_name.clone(),
+        ];
+        if let Some(ca) = &self.ca {
+            args.extend(["--ca".to_owned(), ca.display().to_string()]);
+        }
+        args
+    }
 }
 
 #[derive(Args, Clone)]
@@ -117,6 +131,18 @@ enum Command {
         /// Measure the reference relay first, with the same number of connections.
         #[arg(long)]
         relay: bool,
+    },
+    /// Internal: one process of a large `idle` run.
+    #[command(hide = true)]
+    IdleWorker {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[arg(long)]
+        first: usize,
+        #[arg(long)]
+        count: usize,
+        #[arg(long)]
+        no_identify: bool,
     },
     /// Run the reference relay (a line relay with no protocol, for comparison).
     Relay {
@@ -195,6 +221,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::IdleWorker {
+            target,
+            first,
+            count,
+            no_identify,
+        } => idle::worker(&target.target()?, first, count, !no_identify).await,
         Command::Idle {
             target,
             connections,
@@ -203,6 +235,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let relay_result = if relay {
                 let process = relay::RelayProcess::spawn()?;
                 let relay_target = Target::new(process.addr, None, "localhost")?;
+                let worker_args = ["--addr".to_owned(), process.addr.to_string()];
                 Some(
                     idle::run(
                         &relay_target,
@@ -210,6 +243,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         false,
                         Some(process.pid()),
                         "relay",
+                        &worker_args,
                     )
                     .await?,
                 )
@@ -222,6 +256,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 true,
                 target.server_pid,
                 "classcord",
+                &target.worker_args(),
             )
             .await?;
             if cli.json {

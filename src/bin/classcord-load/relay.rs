@@ -1,5 +1,5 @@
 //! The reference relay: reads lines and writes the same bytes to every other connection, with
-//! no JSON, no storage and no checks. It measures what this machine allows, so every server
+//! no JSON, no storage and no checks (one banner line on accept is all it says itself). It measures what this machine allows, so every server
 //! figure can be given as a ratio to it.
 
 use std::collections::HashMap;
@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 /// Lines queued per connection, as in the server.
@@ -19,7 +18,13 @@ type Peers = Arc<Mutex<HashMap<u64, mpsc::Sender<Bytes>>>>;
 
 /// Serves until the process is killed; prints `listening on ADDR` once bound.
 pub async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(listen).await?;
+    let socket = match listen {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.bind(listen)?;
+    // The same backlog as the server, so both absorb connection bursts alike.
+    let listener = socket.listen(4096)?;
     println!("listening on {}", listener.local_addr()?);
     let peers: Peers = Arc::default();
     let next_id = AtomicU64::new(0);
@@ -36,6 +41,8 @@ pub async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         let (read, mut write) = stream.into_split();
         let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
+        // A banner tells the load generator the connection was accepted.
+        let _ = tx.try_send(Bytes::from_static(b"{\"type\":\"relay\"}\n"));
         peers.lock().unwrap().insert(id, tx);
         tokio::spawn(async move {
             let mut buffer = BytesMut::new();

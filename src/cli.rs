@@ -317,6 +317,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.load_config()?;
     crate::logging::init_stderr(&config.logging.level);
     raise_fd_limit();
+    return_large_allocations_to_the_system();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -327,6 +328,17 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         server.shutdown().await;
         anyhow::Ok(())
     })
+}
+
+/// Each password hash uses a 19 MiB working area. glibc's default raises its mmap threshold
+/// after the first such area is freed, and later ones then stay resident in per-thread arenas
+/// (measured: +19 MiB of RSS per login). A fixed 1 MiB threshold maps and unmaps them.
+fn return_large_allocations_to_the_system() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only changes allocator tuning; it is called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
 }
 
 /// Raises the soft open-files limit to the hard limit, so thousands of clients need no `ulimit`.

@@ -1,7 +1,7 @@
 //! Password hashing with argon2id (the `argon2` crate's defaults: OWASP's 19 MiB, t=2, p=1)
 //! on a small pool of dedicated threads, one per allowed concurrent hash.
 //!
-//! The threads run at a lower CPU priority (nice 10): a login storm uses every idle core but
+//! The threads run in the SCHED_IDLE class: a login storm uses every idle core but always
 //! yields to the threads serving chat. Dedicated threads also keep memory flat: each reuses
 //! its own 19 MiB working area instead of spreading it over the runtime's blocking threads.
 
@@ -105,11 +105,7 @@ impl Passwords {
 
 /// A hashing thread: lowers its own priority, then runs jobs until the pool is dropped.
 fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
-    // SAFETY: setpriority on the calling thread's own id has no memory-safety effect; a
-    // failure (not permitted) only leaves the default priority.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
-    }
+    lower_own_priority();
     loop {
         let job = match queue.lock() {
             Ok(queue) => queue.recv(),
@@ -119,6 +115,18 @@ fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
             Ok(job) => job(),
             Err(_) => return,
         }
+    }
+}
+
+/// Puts the calling thread in the SCHED_IDLE class: it runs only on CPU time that no other
+/// thread of the machine wants, so chat traffic always goes first.
+fn lower_own_priority() {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: sched_setscheduler on the calling thread (id 0) only changes its scheduling
+    // class; a refusal leaves the default class and is harmless.
+    let refused = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } != 0;
+    if refused {
+        tracing::debug!("password threads keep the default CPU priority");
     }
 }
 

@@ -1,0 +1,152 @@
+//! Smoke run of `classcord-load` against a real server, so the load generator cannot rot.
+//! Small numbers and no timing assertions: only that every scenario runs and loses nothing.
+
+mod common;
+
+use std::process::Command;
+
+use common::TestServer;
+
+fn load(args: &[&str]) -> serde_json::Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_classcord-load"))
+        .arg("--json")
+        .args(args)
+        .output()
+        .expect("classcord-load runs");
+    assert!(
+        output.status.success(),
+        "classcord-load {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON report")
+}
+
+async fn bench_server() -> TestServer {
+    TestServer::start_with(|c| {
+        c.listen.tls = vec!["127.0.0.1:0".parse().unwrap()];
+        c.gate.exempt = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fanout_against_server_and_relay_loses_nothing_and_persists_everything() {
+    let server = bench_server().await;
+    let addr = server.addr().to_string();
+    let db = server.path("data/classcord.db");
+    let pid = std::process::id().to_string();
+    let report = load(&[
+        "fanout",
+        "--addr",
+        &addr,
+        "--clients",
+        "6",
+        "--senders",
+        "2",
+        "--duration",
+        "1",
+        "--relay",
+        "--database",
+        db.to_str().unwrap(),
+        "--server-pid",
+        &pid,
+    ]);
+    for side in ["server", "relay"] {
+        let result = &report[side];
+        assert!(result["sent"].as_u64().unwrap() > 0, "{side}: {result}");
+        assert_eq!(result["lost"], 0, "{side}: {result}");
+        assert_eq!(result["delivered"], result["expected"]);
+        assert!(result["latency"]["p99_ms"].as_f64().is_some());
+    }
+    assert_eq!(report["persisted"], report["server"]["sent"]);
+    assert!(report["server"]["server_rss_kib"].as_u64().unwrap() > 0);
+
+    let rated = load(&[
+        "fanout",
+        "--addr",
+        &addr,
+        "--clients",
+        "4",
+        "--senders",
+        "1",
+        "--rate",
+        "20",
+        "--duration",
+        "1",
+        "--payload",
+        "200",
+    ]);
+    assert_eq!(rated["server"]["lost"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_tls_logins_and_handshakes_run() {
+    let server = bench_server().await;
+    let plain = server.addr().to_string();
+    let tls = server.tls_addr().to_string();
+    let ca = server.path("certs/ca.crt");
+    let ca = ca.to_str().unwrap();
+
+    let idle = load(&["idle", "--addr", &plain, "--connections", "30", "--relay"]);
+    assert_eq!(idle["server"]["alive"], 30);
+    assert_eq!(idle["relay"]["alive"], 30);
+
+    let idle_tls = load(&["idle", "--addr", &tls, "--ca", ca, "--connections", "10"]);
+    assert_eq!(idle_tls["server"]["alive"], 10);
+
+    let storm = load(&[
+        "logins",
+        "--addr",
+        &plain,
+        "--clients",
+        "4",
+        "--senders",
+        "1",
+        "--rate",
+        "20",
+        "--duration",
+        "1",
+        "--storm",
+        "2",
+    ]);
+    assert_eq!(storm["with_storm"]["lost"], 0);
+    assert!(storm["logins_ok"].as_u64().unwrap() > 0);
+    assert!(storm["logins_failed"].as_u64().unwrap() > 0);
+
+    let handshakes = load(&[
+        "handshakes",
+        "--addr",
+        &tls,
+        "--ca",
+        ca,
+        "--duration",
+        "1",
+        "--concurrency",
+        "2",
+    ]);
+    assert!(handshakes["handshakes"].as_u64().unwrap() > 0);
+    assert_eq!(handshakes["failures"], 0);
+}
+
+#[test]
+fn unreachable_server_is_a_clear_error() {
+    let port = common::free_port();
+    let output = Command::new(env!("CARGO_BIN_EXE_classcord-load"))
+        .args([
+            "fanout",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--clients",
+            "2",
+            "--senders",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot connect") && stderr.contains("is the server running"),
+        "{stderr}"
+    );
+}

@@ -6,9 +6,8 @@ mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
-use common::Client;
+use common::{Client, ServerProcess};
 use serde_json::json;
 
 const FILTER: &str = concat!(
@@ -76,35 +75,9 @@ async fn fail2ban_filter_matches_every_failure_and_nothing_forged() {
     classcord(dir.path(), &["user", "add", "mallory"], "pw\n");
     classcord(dir.path(), &["user", "ban", "mallory"], "");
 
-    let stderr_path = dir.path().join("stderr.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_classcord"))
-        .args([
-            "serve",
-            "--config",
-            CONFIG,
-            "--plain-listen",
-            "127.0.0.1:0",
-            "--no-tls",
-        ])
-        .current_dir(dir.path())
-        .env("RUST_LOG", "info")
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
-        .spawn()
-        .unwrap();
-    let port = loop {
-        let text = std::fs::read_to_string(&stderr_path).unwrap();
-        if let Some(rest) = text.split("listening on 127.0.0.1:").nth(1) {
-            break rest
-                .split(|c: char| !c.is_ascii_digit())
-                .next()
-                .unwrap()
-                .parse::<u16>()
-                .unwrap();
-        }
-        assert!(child.try_wait().unwrap().is_none(), "server exited: {text}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    let mut client = Client::connect(([127, 0, 0, 1], port).into()).await;
+    let server = ServerProcess::spawn(dir.path(), &[]).await;
+    let stderr_path = server.stderr_path.clone();
+    let mut client = Client::connect(server.addr()).await;
 
     let hostile_names = [
         "x\nip=6.6.6.6",
@@ -142,12 +115,7 @@ async fn fail2ban_filter_matches_every_failure_and_nothing_forged() {
     client.register("bob", "pw").await;
     client.login("alice", "correct horse").await;
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    assert!(child.wait().unwrap().success());
+    server.terminate();
 
     let auth_log = dir.path().join("logs/auth.log");
     let auth_text = std::fs::read_to_string(&auth_log).unwrap();

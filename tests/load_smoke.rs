@@ -7,12 +7,15 @@ use std::process::Command;
 
 use common::TestServer;
 
-fn load(args: &[&str]) -> serde_json::Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_classcord-load"))
-        .arg("--json")
+fn run_load(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_classcord-load"))
         .args(args)
         .output()
-        .expect("classcord-load runs");
+        .expect("classcord-load runs")
+}
+
+fn load(args: &[&str]) -> serde_json::Value {
+    let output = run_load(&[&["--json"], args].concat());
     assert!(
         output.status.success(),
         "classcord-load {args:?} failed: {}",
@@ -131,18 +134,16 @@ async fn idle_tls_logins_and_handshakes_run() {
 #[test]
 fn unreachable_server_is_a_clear_error() {
     let port = common::free_port();
-    let output = Command::new(env!("CARGO_BIN_EXE_classcord-load"))
-        .args([
-            "fanout",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--clients",
-            "2",
-            "--senders",
-            "1",
-        ])
-        .output()
-        .unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    let output = run_load(&[
+        "fanout",
+        "--addr",
+        &addr,
+        "--clients",
+        "2",
+        "--senders",
+        "1",
+    ]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -348,7 +348,7 @@ async fn stunnel_in_front_passes_the_real_client_address_with_the_proxy_protocol
     let tcp = common::connect_from("127.0.0.7", ([127, 0, 0, 1], port).into())
         .await
         .unwrap();
-    let config = rustls_client_config(&server.path("certs/ca.crt"));
+    let config = common::client_config(&server.path("certs/ca.crt"));
     let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
     let stream = tokio_rustls::TlsConnector::from(config)
         .connect(name, tcp)
@@ -371,21 +371,4 @@ async fn stunnel_in_front_passes_the_real_client_address_with_the_proxy_protocol
         .find(|l| l.contains("\"event\":\"login\""))
         .unwrap();
     assert!(login.contains("\"ip\":\"127.0.0.7\""), "{login}");
-}
-
-fn rustls_client_config(ca: &std::path::Path) -> std::sync::Arc<rustls::ClientConfig> {
-    use rustls_pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    std::sync::Arc::new(
-        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth(),
-    )
 }

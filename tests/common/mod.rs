@@ -226,25 +226,31 @@ impl Client {
     }
 }
 
+/// A rustls client configuration trusting only the CA in `ca_file`.
+pub fn client_config(ca_file: &std::path::Path) -> std::sync::Arc<rustls::ClientConfig> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pki_types::CertificateDer::pem_file_iter(ca_file).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    std::sync::Arc::new(
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    )
+}
+
 /// A TLS connection trusting only the CA in `ca_file`.
 pub async fn tls_connect(
     addr: SocketAddr,
     ca_file: &std::path::Path,
     server_name: &str,
 ) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
-    use rustls_pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pki_types::CertificateDer::pem_file_iter(ca_file).unwrap() {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let connector = tokio_rustls::TlsConnector::from(client_config(ca_file));
     let tcp = TcpStream::connect(addr).await?;
     let name = rustls_pki_types::ServerName::try_from(server_name.to_owned()).unwrap();
     connector.connect(name, tcp).await
@@ -275,5 +281,68 @@ pub async fn wait_for_port(port: u16) {
             "nothing listens on {port}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The real `classcord` binary serving on an ephemeral plain port, stderr in a file.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub port: u16,
+    pub stderr_path: PathBuf,
+}
+
+impl ServerProcess {
+    /// Runs `classcord serve` in `dir` with the shipped configuration and `extra` arguments,
+    /// and waits for the log line that gives its port.
+    pub async fn spawn(dir: &std::path::Path, extra: &[&str]) -> ServerProcess {
+        let config = concat!(env!("CARGO_MANIFEST_DIR"), "/config/classcord.toml");
+        let stderr_path = dir.join("stderr.log");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_classcord"))
+            .args([
+                "serve",
+                "--config",
+                config,
+                "--plain-listen",
+                "127.0.0.1:0",
+                "--no-tls",
+            ])
+            .args(extra)
+            .current_dir(dir)
+            .env("RUST_LOG", "info")
+            .stderr(std::fs::File::create(&stderr_path).unwrap())
+            .spawn()
+            .expect("binary starts");
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let port = loop {
+            let text = std::fs::read_to_string(&stderr_path).unwrap();
+            if let Some(rest) = text.split("listening on 127.0.0.1:").nth(1) {
+                let digits = rest.split(|c: char| !c.is_ascii_digit()).next().unwrap();
+                break digits.parse::<u16>().unwrap();
+            }
+            assert!(child.try_wait().unwrap().is_none(), "server exited: {text}");
+            assert!(tokio::time::Instant::now() < deadline, "no port in: {text}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        ServerProcess {
+            child,
+            port,
+            stderr_path,
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        ([127, 0, 0, 1], self.port).into()
+    }
+
+    /// Sends SIGTERM and asserts a clean exit; returns everything the server logged.
+    pub fn terminate(mut self) -> String {
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "exit status {status}");
+        std::fs::read_to_string(&self.stderr_path).unwrap()
     }
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every scenario of BENCHMARKS.md three times, each against a freshly started server
+# (config/bench.toml), and prints the medians. Results (JSON) go to bench/results/.
+# Usage: bash bench/run.sh [rounds]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds="${1:-3}"
+cargo build --release --bins
+out=bench/results
+mkdir -p "$out"
+load=target/release/classcord-load
+
+start_server() {
+    rm -rf /tmp/classcord-bench && mkdir -p /tmp/classcord-bench
+    RUST_LOG="warn,classcord::server=info" target/release/classcord serve --config config/bench.toml \
+        >/tmp/classcord-bench/server.log 2>&1 &
+    server_pid=$!
+    for _ in $(seq 100); do
+        grep -q "listening on 127.0.0.1:12346" /tmp/classcord-bench/server.log 2>/dev/null && return
+        sleep 0.1
+    done
+    echo "server did not start" >&2; cat /tmp/classcord-bench/server.log >&2; exit 1
+}
+
+stop_server() {
+    kill -TERM "$server_pid"
+    wait "$server_pid" || true
+}
+
+run() { # name, then classcord-load arguments
+    local name=$1; shift
+    for round in $(seq "$rounds"); do
+        start_server
+        echo "== $name (round $round)" >&2
+        "$load" --json "$@" --server-pid "$server_pid" >"$out/$name.$round.json"
+        stop_server
+    done
+}
+
+db=/tmp/classcord-bench/classcord.db
+run fanout50   fanout --clients 50 --senders 5 --duration 10 --payload 64 --relay --database "$db"
+run fanout200  fanout --clients 200 --senders 10 --rate 50 --duration 10 --relay
+run fanout1000 fanout --clients 1000 --senders 20 --rate 10 --duration 10 --relay
+run idle       idle --connections 19900 --relay
+run idletls    idle --connections 5000 --addr 127.0.0.1:12346 --ca certs/ca.crt
+run logins     logins --clients 200 --senders 10 --rate 50 --duration 10 --storm 16
+run handshakes handshakes --addr 127.0.0.1:12346 --ca certs/ca.crt --duration 5 --concurrency 8
+
+python3 bench/summary.py "$out" "$rounds"

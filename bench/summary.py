@@ -1,0 +1,58 @@
+"""Prints the medians of the JSON results written by bench/run.sh."""
+import json
+import statistics
+import sys
+from pathlib import Path
+
+out, rounds = Path(sys.argv[1]), int(sys.argv[2])
+
+
+def load(name):
+    return [json.loads((out / f"{name}.{r}.json").read_text()) for r in range(1, rounds + 1)]
+
+
+def med(values):
+    return statistics.median(values)
+
+
+for name in ["fanout50", "fanout200", "fanout1000"]:
+    runs = load(name)
+    server = [r["server"] for r in runs]
+    relay = [r["relay"] for r in runs]
+    ratio = med([s["deliveries_per_sec"] / r["deliveries_per_sec"] for s, r in zip(server, relay)])
+    p99_ratio = med([s["latency"]["p99_ms"] / r["latency"]["p99_ms"] for s, r in zip(server, relay)])
+    print(f"{name}: server {med([s['deliveries_per_sec'] for s in server]):.0f} deliveries/s, "
+          f"{med([s['messages_per_sec'] for s in server]):.0f} msg/s, "
+          f"p50 {med([s['latency']['p50_ms'] for s in server]):.2f} ms, "
+          f"p99 {med([s['latency']['p99_ms'] for s in server]):.2f} ms, "
+          f"lost {max(s['lost'] for s in server)}; "
+          f"relay {med([r['deliveries_per_sec'] for r in relay]):.0f} deliveries/s, "
+          f"p99 {med([r['latency']['p99_ms'] for r in relay]):.2f} ms, lost {max(r['lost'] for r in relay)}; "
+          f"ratio deliveries {100 * ratio:.1f} %, p99 {p99_ratio:.2f}x; "
+          f"server CPU {med([s['server_cpu_percent'] for s in server]):.0f} %")
+    if runs[0].get("persisted") is not None:
+        print(f"  persisted == sent in every run: {all(r['persisted'] == r['server']['sent'] for r in runs)}")
+
+for name in ["idle", "idletls"]:
+    runs = load(name)
+    server = [r["server"] for r in runs]
+    line = (f"{name}: {server[0]['connections']} connections, alive {min(s['alive'] for s in server)}, "
+            f"server {med([s['server_rss_per_connection_kib'] for s in server]):.2f} KiB/connection")
+    if runs[0].get("relay"):
+        relay = [r["relay"] for r in runs]
+        line += (f"; relay alive {min(r['alive'] for r in relay)}, "
+                 f"{med([r['server_rss_per_connection_kib'] for r in relay]):.2f} KiB/connection")
+    print(line)
+
+runs = load("logins")
+print(f"logins: p99 without {med([r['without_storm']['latency']['p99_ms'] for r in runs]):.2f} ms, "
+      f"with {med([r['with_storm']['latency']['p99_ms'] for r in runs]):.2f} ms, "
+      f"ratio {med([r['p99_ratio'] for r in runs]):.2f}x, "
+      f"{med([r['logins_per_sec'] for r in runs]):.1f} logins/s, "
+      f"server CPU {med([r['server_cpu_percent_during_storm'] for r in runs]):.0f} %, "
+      f"lost {max(r['with_storm']['lost'] for r in runs)}")
+
+runs = load("handshakes")
+print(f"handshakes: {med([r['handshakes_per_sec'] for r in runs]):.0f}/s "
+      f"(concurrency {runs[0]['concurrency']}), server CPU {med([r['server_cpu_percent'] for r in runs]):.0f} %, "
+      f"failures {max(r['failures'] for r in runs)}")

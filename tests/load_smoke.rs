@@ -3,22 +3,24 @@
 
 mod common;
 
-use std::process::Command;
+use std::process::{Command, Output};
 
 use common::TestServer;
 
-fn run_load(args: &[&str]) -> std::process::Output {
+/// Runs `classcord-load` with a command line (the paths used here hold no spaces).
+fn run_load(command_line: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_classcord-load"))
-        .args(args)
+        .args(command_line.split_whitespace())
         .output()
         .expect("classcord-load runs")
 }
 
-fn load(args: &[&str]) -> serde_json::Value {
-    let output = run_load(&[&["--json"], args].concat());
+/// Runs `classcord-load --json …` and returns its report.
+fn load(command_line: &str) -> serde_json::Value {
+    let output = run_load(&format!("--json {command_line}"));
     assert!(
         output.status.success(),
-        "classcord-load {args:?} failed: {}",
+        "classcord-load {command_line} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("JSON report")
@@ -35,25 +37,13 @@ async fn bench_server() -> TestServer {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fanout_against_server_and_relay_loses_nothing_and_persists_everything() {
     let server = bench_server().await;
-    let addr = server.addr().to_string();
+    let addr = server.addr();
     let db = server.path("data/classcord.db");
-    let pid = std::process::id().to_string();
-    let report = load(&[
-        "fanout",
-        "--addr",
-        &addr,
-        "--clients",
-        "6",
-        "--senders",
-        "2",
-        "--duration",
-        "1",
-        "--relay",
-        "--database",
-        db.to_str().unwrap(),
-        "--server-pid",
-        &pid,
-    ]);
+    let pid = std::process::id();
+    let report = load(&format!(
+        "fanout --addr {addr} --clients 6 --senders 2 --duration 1 --relay --database {} --server-pid {pid}",
+        db.display()
+    ));
     for side in ["server", "relay"] {
         let result = &report[side];
         assert!(result["sent"].as_u64().unwrap() > 0, "{side}: {result}");
@@ -64,69 +54,37 @@ async fn fanout_against_server_and_relay_loses_nothing_and_persists_everything()
     assert_eq!(report["persisted"], report["server"]["sent"]);
     assert!(report["server"]["server_rss_kib"].as_u64().unwrap() > 0);
 
-    let rated = load(&[
-        "fanout",
-        "--addr",
-        &addr,
-        "--clients",
-        "4",
-        "--senders",
-        "1",
-        "--rate",
-        "20",
-        "--duration",
-        "1",
-        "--payload",
-        "200",
-    ]);
+    let rated = load(&format!(
+        "fanout --addr {addr} --clients 4 --senders 1 --rate 20 --duration 1 --payload 200"
+    ));
     assert_eq!(rated["server"]["lost"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_tls_logins_and_handshakes_run() {
     let server = bench_server().await;
-    let plain = server.addr().to_string();
-    let tls = server.tls_addr().to_string();
+    let plain = server.addr();
+    let tls = server.tls_addr();
     let ca = server.path("certs/ca.crt");
-    let ca = ca.to_str().unwrap();
+    let ca = ca.display();
 
-    let idle = load(&["idle", "--addr", &plain, "--connections", "30", "--relay"]);
+    let idle = load(&format!("idle --addr {plain} --connections 30 --relay"));
     assert_eq!(idle["server"]["alive"], 30);
     assert_eq!(idle["relay"]["alive"], 30);
 
-    let idle_tls = load(&["idle", "--addr", &tls, "--ca", ca, "--connections", "10"]);
+    let idle_tls = load(&format!("idle --addr {tls} --ca {ca} --connections 10"));
     assert_eq!(idle_tls["server"]["alive"], 10);
 
-    let storm = load(&[
-        "logins",
-        "--addr",
-        &plain,
-        "--clients",
-        "4",
-        "--senders",
-        "1",
-        "--rate",
-        "20",
-        "--duration",
-        "1",
-        "--storm",
-        "2",
-    ]);
+    let storm = load(&format!(
+        "logins --addr {plain} --clients 4 --senders 1 --rate 20 --duration 1 --storm 2"
+    ));
     assert_eq!(storm["with_storm"]["lost"], 0);
     assert!(storm["logins_ok"].as_u64().unwrap() > 0);
     assert!(storm["logins_failed"].as_u64().unwrap() > 0);
 
-    let handshakes = load(&[
-        "handshakes",
-        "--addr",
-        &tls,
-        "--ca",
-        ca,
-        "--duration",
-        "1",
-        "--concurrency",
-        "2",
-    ]);
+    let handshakes = load(&format!(
+        "handshakes --addr {tls} --ca {ca} --duration 1 --concurrency 2"
+    ));
     assert!(handshakes["handshakes"].as_u64().unwrap() > 0);
     assert_eq!(handshakes["failures"], 0);
 }
@@ -134,16 +92,9 @@ async fn idle_tls_logins_and_handshakes_run() {
 #[test]
 fn unreachable_server_is_a_clear_error() {
     let port = common::free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let output = run_load(&[
-        "fanout",
-        "--addr",
-        &addr,
-        "--clients",
-        "2",
-        "--senders",
-        "1",
-    ]);
+    let output = run_load(&format!(
+        "fanout --addr 127.0.0.1:{port} --clients 2 --senders 1"
+    ));
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

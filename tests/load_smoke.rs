@@ -55,7 +55,7 @@ async fn fanout_against_server_and_relay_loses_nothing_and_persists_everything()
     assert!(report["server"]["server_rss_kib"].as_u64().unwrap() > 0);
 
     let rated = load(&format!(
-        "fanout --addr {addr} --clients 4 --senders 1 --rate 20 --duration 1 --payload 200"
+        "fanout --addr {addr} --clients 4 --senders 1 --rate 20 --duration 1 --payload 200 --login"
     ));
     assert_eq!(rated["server"]["lost"], 0);
 }

@@ -93,6 +93,17 @@ async fn connect_tcp(addr: SocketAddr, index: usize) -> anyhow::Result<TcpStream
     stream.with_context(|| format!("cannot connect to {addr} (is the server running?)"))
 }
 
+/// How a fresh connection gets ready before the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identify {
+    /// ClassCord: a quiet v2 guest (no presence lines, no announce message).
+    Guest,
+    /// ClassCord: a fresh account, registered then logged in.
+    Account,
+    /// The reference relay: wait for its banner (proof it accepted the connection).
+    RelayBanner,
+}
+
 /// A connection split for the load generator: buffered reads, direct writes.
 pub struct Conn {
     pub reader: BufReader<tokio::io::ReadHalf<BoxStream>>,
@@ -108,17 +119,49 @@ impl Conn {
         }
     }
 
-    /// Readies a fresh connection: a quiet guest on ClassCord (`identify`), or, on the relay,
-    /// waiting for its banner (proof that the relay accepted the connection).
-    pub async fn greet(&mut self, identify: bool, name: &str) -> anyhow::Result<()> {
-        if identify {
-            return self.identify_quietly(name).await;
+    /// Readies a fresh connection as `identify` says.
+    pub async fn greet(&mut self, identify: Identify, name: &str) -> anyhow::Result<()> {
+        match identify {
+            Identify::Guest => self.identify_quietly(name).await,
+            Identify::Account => self.register_and_login(name).await,
+            Identify::RelayBanner => {
+                let mut line = Vec::new();
+                if self.reader.read_until(b'\n', &mut line).await? == 0 {
+                    bail!("relay closed the connection");
+                }
+                Ok(())
+            }
         }
+    }
+
+    /// Creates a fresh account and logs in with it (two password hashes on the server).
+    async fn register_and_login(&mut self, name: &str) -> anyhow::Result<()> {
+        let name = format!("{name}_{}", std::process::id());
+        let lines = format!(
+            "{{\"type\":\"hello\",\"version\":2,\"presence\":false}}\n\
+             {{\"type\":\"register\",\"username\":\"{name}\",\"password\":\"load-password\"}}\n\
+             {{\"type\":\"login\",\"username\":\"{name}\",\"password\":\"load-password\"}}\n"
+        );
+        self.writer.write_all(lines.as_bytes()).await?;
+        self.wait_for("\"type\":\"login\"").await
+    }
+
+    /// Reads lines until one contains `marker`; an error line from the server fails.
+    async fn wait_for(&mut self, marker: &str) -> anyhow::Result<()> {
         let mut line = Vec::new();
-        if self.reader.read_until(b'\n', &mut line).await? == 0 {
-            bail!("relay closed the connection");
+        loop {
+            line.clear();
+            if self.reader.read_until(b'\n', &mut line).await? == 0 {
+                bail!("server closed the connection while identifying");
+            }
+            let text = String::from_utf8_lossy(&line);
+            if text.contains(marker) {
+                return Ok(());
+            }
+            if text.contains("\"type\":\"error\"") {
+                bail!("server refused identification: {}", text.trim());
+            }
         }
-        Ok(())
     }
 
     /// Identifies as a quiet v2 guest (no presence lines, no announce message) and waits for
@@ -128,19 +171,6 @@ impl Conn {
             "{{\"type\":\"hello\",\"version\":2,\"presence\":false}}\n{{\"type\":\"guest\",\"name\":\"{name}\"}}\n"
         );
         self.writer.write_all(lines.as_bytes()).await?;
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            if self.reader.read_until(b'\n', &mut line).await? == 0 {
-                bail!("server closed the connection while identifying");
-            }
-            let text = String::from_utf8_lossy(&line);
-            if text.contains("\"type\":\"guest\"") {
-                return Ok(());
-            }
-            if text.contains("\"type\":\"error\"") {
-                bail!("server refused identification: {}", text.trim());
-            }
-        }
+        self.wait_for("\"type\":\"guest\"").await
     }
 }

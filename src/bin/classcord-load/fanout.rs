@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::conn::{Conn, Target};
+use crate::conn::{Conn, Identify, Target};
 use crate::report::{self, CpuMeter, Latency};
 
 /// Connections opened at the same time while setting up.
@@ -31,8 +31,7 @@ pub struct FanoutOptions {
     pub window: u64,
     pub payload: usize,
     pub duration: Duration,
-    /// Identify each client (ClassCord); false against the relay (wait for its banner).
-    pub identify: bool,
+    pub identify: Identify,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -74,7 +73,7 @@ pub async fn connect_all(
     target: &Target,
     first: usize,
     count: usize,
-    identify: bool,
+    identify: Identify,
     name_prefix: &str,
 ) -> anyhow::Result<Vec<Conn>> {
     let bar = indicatif::ProgressBar::new(count as u64).with_message("connecting");

@@ -7,7 +7,7 @@ use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::task::JoinSet;
 
-use crate::conn::{Conn, Target};
+use crate::conn::{Conn, Identify, Target};
 use crate::fanout::connect_all;
 use crate::report;
 
@@ -34,7 +34,7 @@ const PER_PROCESS: usize = 15_000;
 pub async fn run(
     target: &Target,
     connections: usize,
-    identify: bool,
+    identify: Identify,
     server_pid: Option<u32>,
     label: &str,
     worker_args: &[String],
@@ -135,7 +135,7 @@ pub async fn worker(
     target: &Target,
     first: usize,
     count: usize,
-    identify: bool,
+    identify: Identify,
 ) -> anyhow::Result<()> {
     let conns = connect_all(target, first, count, identify, "idle").await?;
     println!("ready {}", conns.len());
@@ -156,7 +156,7 @@ impl Worker {
     fn spawn(
         first: usize,
         count: usize,
-        identify: bool,
+        identify: Identify,
         args: &[String],
     ) -> anyhow::Result<Worker> {
         let mut command = tokio::process::Command::new(std::env::current_exe()?);
@@ -166,8 +166,8 @@ impl Worker {
             .args(["--first", &first.to_string(), "--count", &count.to_string()])
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true);
-        if !identify {
-            command.arg("--no-identify");
+        if identify == Identify::RelayBanner {
+            command.arg("--relay-banner");
         }
         let mut child = command.spawn()?;
         let stdout = child.stdout.take().expect("piped stdout");

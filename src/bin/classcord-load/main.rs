@@ -17,7 +17,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
-use conn::Target;
+use conn::{Identify, Target};
 use fanout::{FanoutOptions, FanoutResult};
 use report::{optional, print_table};
 
@@ -93,10 +93,22 @@ struct FanoutArgs {
     /// Seconds of sending.
     #[arg(long, default_value_t = 10)]
     duration: u64,
+    /// Identify clients with fresh accounts (register + login) instead of as guests.
+    #[arg(long)]
+    login: bool,
 }
 
 impl FanoutArgs {
-    fn options(&self, identify: bool) -> FanoutOptions {
+    /// How clients identify on ClassCord.
+    fn identify(&self) -> Identify {
+        if self.login {
+            Identify::Account
+        } else {
+            Identify::Guest
+        }
+    }
+
+    fn options(&self, identify: Identify) -> FanoutOptions {
         FanoutOptions {
             clients: self.clients,
             senders: self.senders,
@@ -142,7 +154,7 @@ enum Command {
         #[arg(long)]
         count: usize,
         #[arg(long)]
-        no_identify: bool,
+        relay_banner: bool,
     },
     /// Run the reference relay (a line relay with no protocol, for comparison).
     Relay {
@@ -200,7 +212,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let before = database.as_deref().map(max_message_id).transpose()?;
             let server = fanout::run(
                 &args.target.target()?,
-                &args.options(true),
+                &args.options(args.identify()),
                 args.target.server_pid,
                 "classcord",
             )
@@ -225,8 +237,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             target,
             first,
             count,
-            no_identify,
-        } => idle::worker(&target.target()?, first, count, !no_identify).await,
+            relay_banner,
+        } => {
+            let identify = if relay_banner {
+                Identify::RelayBanner
+            } else {
+                Identify::Guest
+            };
+            idle::worker(&target.target()?, first, count, identify).await
+        }
         Command::Idle {
             target,
             connections,
@@ -240,7 +259,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     idle::run(
                         &relay_target,
                         connections,
-                        false,
+                        Identify::RelayBanner,
                         Some(process.pid()),
                         "relay",
                         &worker_args,
@@ -253,7 +272,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let server = idle::run(
                 &target.target()?,
                 connections,
-                true,
+                Identify::Guest,
                 target.server_pid,
                 "classcord",
                 &target.worker_args(),
@@ -309,7 +328,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Logins { args, storm } => {
             let result = logins::run(
                 &args.target.target()?,
-                &args.options(true),
+                &args.options(args.identify()),
                 storm,
                 args.target.server_pid,
             )
@@ -387,7 +406,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn fanout_against_relay(args: &FanoutArgs) -> anyhow::Result<FanoutResult> {
     let process = relay::RelayProcess::spawn()?;
     let target = Target::new(process.addr, None, "localhost")?;
-    fanout::run(&target, &args.options(false), Some(process.pid()), "relay").await
+    fanout::run(
+        &target,
+        &args.options(Identify::RelayBanner),
+        Some(process.pid()),
+        "relay",
+    )
+    .await
 }
 
 /// Highest message id in the server's database (0 when empty).

@@ -284,40 +284,78 @@ pub async fn wait_for_port(port: u16) {
     }
 }
 
-/// The real `classcord` binary serving on an ephemeral plain port, stderr in a file.
+/// The real `classcord` binary serving on ephemeral ports, stderr in a file.
 pub struct ServerProcess {
     pub child: std::process::Child,
     pub port: u16,
+    pub tls_port: Option<u16>,
     pub stderr_path: PathBuf,
 }
 
+/// The port a `listening on 127.0.0.1:PORT (kind)` log line gives, if there is one yet.
+fn logged_port(log: &str, kind: &str) -> Option<u16> {
+    log.split("listening on 127.0.0.1:")
+        .skip(1)
+        .find_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            rest[digits.len()..]
+                .starts_with(&format!(" ({kind})"))
+                .then(|| digits.parse().ok())
+                .flatten()
+        })
+}
+
 impl ServerProcess {
-    /// Runs `classcord serve` in `dir` with the shipped configuration and `extra` arguments,
-    /// and waits for the log line that gives its port.
+    /// Runs `classcord serve` (plain only) in `dir` with the shipped configuration and `extra`
+    /// arguments, and waits for the log line that gives its port.
     pub async fn spawn(dir: &std::path::Path, extra: &[&str]) -> ServerProcess {
+        Self::spawn_with(dir, extra, false, None).await
+    }
+
+    /// Like [`ServerProcess::spawn`], optionally with a TLS port and a hard limit on open files.
+    pub async fn spawn_with(
+        dir: &std::path::Path,
+        extra: &[&str],
+        tls: bool,
+        max_open_files: Option<u32>,
+    ) -> ServerProcess {
+        let binary = env!("CARGO_BIN_EXE_classcord");
         let config = concat!(env!("CARGO_MANIFEST_DIR"), "/config/classcord.toml");
+        let mut args = vec!["serve", "--config", config, "--plain-listen", "127.0.0.1:0"];
+        args.extend(if tls {
+            ["--tls-listen", "127.0.0.1:0"].as_slice()
+        } else {
+            ["--no-tls"].as_slice()
+        });
+        args.extend(extra);
+        let mut command = match max_open_files {
+            None => std::process::Command::new(binary),
+            Some(limit) => {
+                let mut shell = std::process::Command::new("bash");
+                shell.args([
+                    "-c",
+                    &format!("ulimit -n {limit} && exec \"$0\" \"$@\""),
+                    binary,
+                ]);
+                shell
+            }
+        };
         let stderr_path = dir.join("stderr.log");
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_classcord"))
-            .args([
-                "serve",
-                "--config",
-                config,
-                "--plain-listen",
-                "127.0.0.1:0",
-                "--no-tls",
-            ])
-            .args(extra)
+        let mut child = command
+            .args(&args)
             .current_dir(dir)
             .env("RUST_LOG", "info")
             .stderr(std::fs::File::create(&stderr_path).unwrap())
             .spawn()
             .expect("binary starts");
         let deadline = tokio::time::Instant::now() + WAIT;
-        let port = loop {
+        let (port, tls_port) = loop {
             let text = std::fs::read_to_string(&stderr_path).unwrap();
-            if let Some(rest) = text.split("listening on 127.0.0.1:").nth(1) {
-                let digits = rest.split(|c: char| !c.is_ascii_digit()).next().unwrap();
-                break digits.parse::<u16>().unwrap();
+            let tls_port = logged_port(&text, "tls");
+            if let Some(port) = logged_port(&text, "plain") {
+                if !tls || tls_port.is_some() {
+                    break (port, tls_port);
+                }
             }
             assert!(child.try_wait().unwrap().is_none(), "server exited: {text}");
             assert!(tokio::time::Instant::now() < deadline, "no port in: {text}");
@@ -326,8 +364,23 @@ impl ServerProcess {
         ServerProcess {
             child,
             port,
+            tls_port,
             stderr_path,
         }
+    }
+
+    /// Everything the server logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap()
+    }
+
+    /// Sends a signal (`HUP`, `TERM`…) to the server.
+    pub fn signal(&self, name: &str) {
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -336,13 +389,9 @@ impl ServerProcess {
 
     /// Sends SIGTERM and asserts a clean exit; returns everything the server logged.
     pub fn terminate(mut self) -> String {
-        let killed = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(killed.success());
+        self.signal("TERM");
         let status = self.child.wait().unwrap();
         assert!(status.success(), "exit status {status}");
-        std::fs::read_to_string(&self.stderr_path).unwrap()
+        self.log()
     }
 }

@@ -43,6 +43,17 @@ pub enum Command {
         /// Backup file to create (refuses to overwrite).
         file: PathBuf,
     },
+    /// Act on the running server through its admin socket.
+    Admin {
+        /// TOML configuration file giving the socket path [default: config/classcord.toml when present]
+        #[arg(long, value_name = "PATH", global = true)]
+        config: Option<PathBuf>,
+        /// Admin socket; replaces [admin] socket.
+        #[arg(long, value_name = "PATH", global = true)]
+        socket: Option<PathBuf>,
+        #[command(subcommand)]
+        action: AdminAction,
+    },
     /// Write every stored message as JSON lines (to standard output by default).
     Export {
         #[command(flatten)]
@@ -61,6 +72,22 @@ pub struct DatabaseArgs {
     /// SQLite database file; replaces [storage] database.
     #[arg(long, value_name = "PATH", global = true)]
     pub database: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminAction {
+    /// Send a notice to every connected user (legacy clients see a message from "Serveur").
+    Notice { text: String },
+    /// Disconnect a user now.
+    Kick { user: String },
+    /// Ban an account and disconnect it.
+    Ban { user: String },
+    /// Lift an account's ban.
+    Unban { user: String },
+    /// List connected users.
+    Users,
+    /// Load the TLS certificate files again (as SIGHUP does).
+    ReloadTls,
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,6 +191,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(args),
         Command::GenerateCert(args) => generate_cert(args),
         Command::User { database, action } => user(&database, action),
+        Command::Admin {
+            config,
+            socket,
+            action,
+        } => {
+            let socket = match socket {
+                Some(socket) => socket,
+                None => load_config_file(config.as_deref())?.admin.socket,
+            };
+            admin_request(&socket, action)
+        }
         Command::Backup { database, file } => {
             open_admin(&database)?.0.backup(&file)?;
             println!("backup written to {}", file.display());
@@ -183,6 +221,50 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Sends one request to the admin socket and prints the answer; fails when the server refuses.
+fn admin_request(socket: &Path, action: AdminAction) -> anyhow::Result<()> {
+    use std::io::{BufRead, Write};
+    let request = match action {
+        AdminAction::Notice { text } => serde_json::json!({"command": "notice", "text": text}),
+        AdminAction::Kick { user } => serde_json::json!({"command": "kick", "user": user}),
+        AdminAction::Ban { user } => serde_json::json!({"command": "ban", "user": user}),
+        AdminAction::Unban { user } => serde_json::json!({"command": "unban", "user": user}),
+        AdminAction::Users => serde_json::json!({"command": "users"}),
+        AdminAction::ReloadTls => serde_json::json!({"command": "reload-tls"}),
+    };
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).with_context(|| {
+        format!(
+            "cannot reach the server's admin socket {} (is it running?)",
+            socket.display()
+        )
+    })?;
+    writeln!(stream, "{request}")?;
+    let mut answer = String::new();
+    std::io::BufReader::new(&stream).read_line(&mut answer)?;
+    let answer: serde_json::Value = serde_json::from_str(&answer).context("invalid answer")?;
+    if answer["ok"] != true {
+        anyhow::bail!("{}", answer["error"].as_str().unwrap_or("refused"));
+    }
+    match answer.get("users").and_then(|u| u.as_array()) {
+        Some(users) => {
+            for user in users {
+                let guest = if user["guest"] == true {
+                    " (guest)"
+                } else {
+                    ""
+                };
+                println!(
+                    "{} {}{guest}",
+                    user["name"].as_str().unwrap_or(""),
+                    user["ip"].as_str().unwrap_or("")
+                );
+            }
+        }
+        None => println!("ok"),
+    }
+    Ok(())
 }
 
 fn open_admin(args: &DatabaseArgs) -> anyhow::Result<(crate::admin::Admin, Config)> {

@@ -36,6 +36,23 @@ pub struct Config {
     pub limits: LimitsSection,
     pub gate: GateSection,
     pub logging: LoggingSection,
+    pub admin: AdminSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminSection {
+    /// Unix socket of `classcord admin` (mode 0600: only the server's user may use it).
+    /// Empty disables it.
+    pub socket: PathBuf,
+}
+
+impl Default for AdminSection {
+    fn default() -> Self {
+        AdminSection {
+            socket: "data/classcord.sock".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,6 +7,7 @@ pub mod certs;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod control;
 pub mod gate;
 pub mod hub;
 pub mod listener;

@@ -41,6 +41,11 @@ pub enum ServerError {
     Tls(#[from] TlsError),
     #[error(transparent)]
     Certificate(#[from] CertError),
+    #[error("cannot open the admin socket {path}: {source}")]
+    AdminSocket {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Notice sent to everyone when the server stops.
@@ -120,6 +125,25 @@ impl RunningServer {
                 spawn_listener(listener, Arc::clone(tls), &ctx, &tracker, &stop_accepting);
             }
         }
+        let admin_socket = &config.admin.socket;
+        if !admin_socket.as_os_str().is_empty() {
+            let listener =
+                crate::control::bind(admin_socket).map_err(|source| ServerError::AdminSocket {
+                    path: admin_socket.display().to_string(),
+                    source,
+                })?;
+            let control = Arc::new(crate::control::Control {
+                ctx: Arc::clone(&ctx),
+                tls: tls.clone(),
+            });
+            tracing::info!(socket = %admin_socket.display(), "admin socket ready");
+            tracker.spawn(crate::control::serve(
+                listener,
+                admin_socket.clone(),
+                control,
+                stop_accepting.clone(),
+            ));
+        }
         tokio::spawn(shrink_gate_periodically(
             Arc::clone(&ctx.gate),
             stop_accepting.clone(),
@@ -148,21 +172,10 @@ impl RunningServer {
     /// Loads the certificate files again for new TLS handshakes; on error the current
     /// certificate stays in service. Live connections are not touched either way.
     pub async fn reload_tls(&self) -> Result<(), TlsError> {
-        let Some(tls) = self.tls.clone() else {
-            return Ok(());
-        };
-        let result = tokio::task::spawn_blocking(move || tls.reload())
-            .await
-            .unwrap_or_else(|e| Err(TlsError::Rustls(rustls::Error::General(e.to_string()))));
-        match &result {
-            Ok(()) => {
-                tracing::info!(cert = %self.ctx.config.tls.cert.display(), "TLS certificate reloaded")
-            }
-            Err(error) => {
-                tracing::error!(%error, "TLS certificate reload failed; the current certificate stays in service")
-            }
+        match &self.tls {
+            Some(tls) => tls.reload_logged().await,
+            None => Ok(()),
         }
-        result
     }
 
     pub fn context(&self) -> &Arc<Context> {

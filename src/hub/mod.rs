@@ -483,6 +483,43 @@ impl Hub {
         }
     }
 
+    /// Closes the connection of `username` after telling it why. False when it is not online.
+    pub fn kick(&self, username: &str, reason: &str) -> bool {
+        let state = self.lock();
+        let Some(member) = state
+            .online
+            .get(&name_key(username))
+            .and_then(|id| state.members.get(id))
+        else {
+            return false;
+        };
+        member
+            .outbound
+            .push(error_line(&ProtocolError::new(ErrorCode::Kicked, reason)));
+        member.outbound.close(CloseReason::Kicked);
+        true
+    }
+
+    /// Identified connections: name, address, and whether it is a guest.
+    pub fn online(&self) -> Vec<(String, SocketAddr, bool)> {
+        let state = self.lock();
+        let mut list: Vec<_> = state
+            .online
+            .values()
+            .filter_map(|id| {
+                let member = state.members.get(id)?;
+                let name = member.identity.name()?.to_owned();
+                Some((
+                    name,
+                    member.peer,
+                    matches!(member.identity, Identity::Guest(_)),
+                ))
+            })
+            .collect();
+        list.sort_by_key(|(name, _, _)| name.to_lowercase());
+        list
+    }
+
     /// A server notice to every identified connection: a `system` line for v2 clients, an
     /// ordinary global message from the reserved sender for legacy ones.
     pub fn notice(&self, event: &str, text: &str) {

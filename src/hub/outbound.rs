@@ -16,6 +16,8 @@ pub enum CloseReason {
     Replaced,
     /// It kept sending over the message rate limit.
     Flooding,
+    /// An administrator closed it (kick or ban).
+    Kicked,
 }
 
 impl CloseReason {
@@ -24,6 +26,7 @@ impl CloseReason {
             CloseReason::SlowConsumer => "slow_consumer",
             CloseReason::Replaced => "replaced",
             CloseReason::Flooding => "flooding",
+            CloseReason::Kicked => "kicked",
         }
     }
 }

@@ -31,6 +31,7 @@ pub enum ErrorCode {
     IdentifyTimeout,
     ServerBusy,
     Replaced,
+    Kicked,
 }
 
 impl ErrorCode {
@@ -61,6 +62,7 @@ impl ErrorCode {
             ErrorCode::IdentifyTimeout => "identify_timeout",
             ErrorCode::ServerBusy => "server_busy",
             ErrorCode::Replaced => "replaced",
+            ErrorCode::Kicked => "kicked",
         }
     }
 }

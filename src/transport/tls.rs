@@ -63,6 +63,22 @@ impl Tls {
         Ok(())
     }
 
+    /// [`Tls::reload`] off the async threads, with the outcome in the log.
+    pub async fn reload_logged(self: &Arc<Self>) -> Result<(), TlsError> {
+        let tls = Arc::clone(self);
+        let result = tokio::task::spawn_blocking(move || tls.reload())
+            .await
+            .unwrap_or_else(|e| Err(TlsError::Rustls(rustls::Error::General(e.to_string()))));
+        match &result {
+            Ok(()) => tracing::info!(cert = %self.paths.cert.display(), "TLS certificate reloaded"),
+            Err(error) => tracing::error!(
+                %error,
+                "TLS certificate reload failed; the current certificate stays in service"
+            ),
+        }
+        result
+    }
+
     fn acceptor(&self) -> TlsAcceptor {
         self.acceptor
             .read()

@@ -31,6 +31,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     config.tls.key = dir.join("certs/server.key");
     config.tls.ca_cert = dir.join("certs/ca.crt");
     config.tls.ca_key = dir.join("certs/ca.key");
+    config.admin.socket = dir.join("admin.sock");
     config.server.shutdown_grace_secs = 1;
     config
 }

@@ -1,0 +1,95 @@
+//! `classcord admin` against a running server: notices, kick, ban, users, through the real
+//! binary and the server's Unix socket.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Output};
+
+use common::TestServer;
+use serde_json::json;
+
+fn admin(server: &TestServer, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_classcord"))
+        .arg("admin")
+        .arg("--socket")
+        .arg(server.path("admin.sock"))
+        .args(args)
+        .output()
+        .expect("classcord admin runs")
+}
+
+fn admin_ok(server: &TestServer, args: &[&str]) -> String {
+    let output = admin(server, args);
+    assert!(
+        output.status.success(),
+        "admin {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notice_users_kick_and_ban_act_on_the_running_server() {
+    let server = TestServer::start().await;
+    let mode = std::fs::metadata(server.path("admin.sock"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "socket open to other users");
+    let mut alice = server.user("alice").await;
+    let mut bob = server.user("bob").await;
+    alice.recv_type("status").await;
+
+    admin_ok(&server, &["notice", "Maintenance à 18h"]);
+    let notice = alice.recv().await;
+    assert_eq!(
+        (notice["from"].as_str(), notice["content"].as_str()),
+        (Some("Serveur"), Some("Maintenance à 18h"))
+    );
+    bob.recv_type("message").await;
+
+    let users = admin_ok(&server, &["users"]);
+    assert!(
+        users.contains("alice 127.0.0.1") && users.contains("bob 127.0.0.1"),
+        "{users}"
+    );
+
+    admin_ok(&server, &["kick", "alice"]);
+    assert_eq!(alice.recv().await["code"], "kicked");
+    assert!(alice.closed().await);
+    assert_eq!(
+        bob.recv().await,
+        json!({"type":"status","user":"alice","state":"offline"})
+    );
+
+    admin_ok(&server, &["ban", "bob"]);
+    assert_eq!(bob.recv_type("error").await["code"], "kicked");
+    assert!(bob.closed().await);
+    let mut again = server.client().await;
+    again
+        .send(json!({"type":"login","username":"bob","password":"secret"}))
+        .await;
+    assert_eq!(again.recv().await["code"], "login_failed");
+    admin_ok(&server, &["unban", "bob"]);
+    again.login("bob", "secret").await;
+
+    let missing = admin(&server, &["kick", "nobody"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("not online"));
+    let no_tls = admin(&server, &["reload-tls"]);
+    assert!(String::from_utf8_lossy(&no_tls.stderr).contains("TLS is not enabled"));
+}
+
+#[test]
+fn admin_without_a_running_server_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_classcord"))
+        .args(["admin", "--socket"])
+        .arg(dir.path().join("none.sock"))
+        .arg("users")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is it running?"));
+}

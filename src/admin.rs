@@ -29,6 +29,20 @@ pub enum AdminError {
     BackupExists(String),
     #[error("cannot write: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot read the legacy users file: {0}")]
+    Pickle(#[from] serde_pickle::Error),
+    #[error("the legacy users file is not a dictionary of user names")]
+    NotADictionary,
+}
+
+/// What `import-legacy` did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    pub imported: Vec<String>,
+    /// Names that already had an account (left untouched).
+    pub existing: Vec<String>,
+    /// Entries that could not be imported, with the reason.
+    pub refused: Vec<(String, String)>,
 }
 
 /// One account as `user list` shows it.
@@ -134,6 +148,59 @@ impl Admin {
             })?
             .collect::<Result<_, _>>()?;
         Ok(users)
+    }
+
+    /// Imports the accounts of the legacy Python server's `users.pkl`: a pickled dictionary
+    /// mapping each user name to its plaintext password (or to a dictionary with a `password`
+    /// key). Passwords are hashed with argon2id; existing accounts are left as they are.
+    /// Unpickling builds plain values only: nothing in the file is executed.
+    pub fn import_legacy_users(
+        &self,
+        pickle: &[u8],
+        max_chars: usize,
+        reserved: &str,
+    ) -> Result<ImportReport, AdminError> {
+        use serde_pickle::{HashableValue, Value};
+        let options = serde_pickle::DeOptions::new()
+            .decode_strings()
+            .replace_unresolved_globals();
+        let Value::Dict(entries) = serde_pickle::value_from_slice(pickle, options)? else {
+            return Err(AdminError::NotADictionary);
+        };
+        let mut report = ImportReport::default();
+        for (key, value) in entries {
+            let name = match key {
+                HashableValue::String(name) => name,
+                other => {
+                    report
+                        .refused
+                        .push((format!("{other:?}"), "user name is not text".into()));
+                    continue;
+                }
+            };
+            let password = match value {
+                Value::String(password) => Some(password),
+                Value::Dict(fields) => fields
+                    .into_iter()
+                    .find(|(k, _)| matches!(k, HashableValue::String(k) if k == "password"))
+                    .and_then(|(_, v)| match v {
+                        Value::String(password) => Some(password),
+                        _ => None,
+                    }),
+                _ => None,
+            };
+            let Some(password) = password.filter(|p| !p.is_empty()) else {
+                report.refused.push((name, "no password".into()));
+                continue;
+            };
+            match self.add_user(&name, &password, max_chars, reserved) {
+                Ok(()) => report.imported.push(name),
+                Err(AdminError::Exists(_)) => report.existing.push(name),
+                Err(AdminError::Username(reason)) => report.refused.push((name, reason)),
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(report)
     }
 
     /// Copies the live database into `target` with SQLite's online backup (consistent even

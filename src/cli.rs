@@ -54,6 +54,13 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Import the accounts of the old Python server's users.pkl (plaintext passwords, hashed now).
+    ImportLegacy {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The legacy users.pkl file.
+        file: PathBuf,
+    },
     /// Write every stored message as JSON lines (to standard output by default).
     Export {
         #[command(flatten)]
@@ -205,6 +212,32 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { database, file } => {
             open_admin(&database)?.0.backup(&file)?;
             println!("backup written to {}", file.display());
+            Ok(())
+        }
+        Command::ImportLegacy { database, file } => {
+            let (admin, config) = open_admin(&database)?;
+            let pickle =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let report = admin.import_legacy_users(
+                &pickle,
+                config.limits.max_username_chars,
+                &config.server.notice_sender,
+            )?;
+            println!("{} account(s) imported", report.imported.len());
+            if !report.existing.is_empty() {
+                println!(
+                    "{} already existed, left unchanged: {}",
+                    report.existing.len(),
+                    report.existing.join(", ")
+                );
+            }
+            for (name, reason) in &report.refused {
+                println!("not imported: {name:?}: {reason}");
+            }
+            println!(
+                "{} holds plaintext passwords: delete it (and its backups) now that they are hashed.",
+                file.display()
+            );
             Ok(())
         }
         Command::Export { database, output } => {

@@ -95,6 +95,8 @@ pub enum AdminAction {
     Users,
     /// Load the TLS certificate files again (as SIGHUP does).
     ReloadTls,
+    /// Print the server's counters in the Prometheus text format.
+    Metrics,
 }
 
 #[derive(Debug, Subcommand)]
@@ -266,6 +268,7 @@ fn admin_request(socket: &Path, action: AdminAction) -> anyhow::Result<()> {
         AdminAction::Unban { user } => serde_json::json!({"command": "unban", "user": user}),
         AdminAction::Users => serde_json::json!({"command": "users"}),
         AdminAction::ReloadTls => serde_json::json!({"command": "reload-tls"}),
+        AdminAction::Metrics => serde_json::json!({"command": "metrics"}),
     };
     let mut stream = std::os::unix::net::UnixStream::connect(socket).with_context(|| {
         format!(
@@ -279,6 +282,10 @@ fn admin_request(socket: &Path, action: AdminAction) -> anyhow::Result<()> {
     let answer: serde_json::Value = serde_json::from_str(&answer).context("invalid answer")?;
     if answer["ok"] != true {
         anyhow::bail!("{}", answer["error"].as_str().unwrap_or("refused"));
+    }
+    if let Some(text) = answer.get("text").and_then(|t| t.as_str()) {
+        print!("{text}");
+        return Ok(());
     }
     match answer.get("users").and_then(|u| u.as_array()) {
         Some(users) => {

@@ -7,6 +7,7 @@
 //! {"command":"ban","user":"bob"} / "unban"          → the account flag, and a kick for ban
 //! {"command":"users"}                               → {"ok":true,"users":[{"name":..,"ip":..,"guest":..}]}
 //! {"command":"reload-tls"}                          → {"ok":true}
+//! {"command":"metrics"}                             → {"ok":true,"text":"<Prometheus text>"}
 //! ```
 
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -34,6 +35,7 @@ pub enum Request {
     Unban { user: String },
     Users,
     ReloadTls,
+    Metrics,
 }
 
 /// What the control socket needs from the running server.
@@ -127,6 +129,7 @@ impl Control {
                     .collect();
                 json!({"ok": true, "users": users})
             }
+            Request::Metrics => json!({"ok": true, "text": self.ctx.render_metrics()}),
             Request::ReloadTls => match &self.tls {
                 None => json!({"ok": false, "error": "TLS is not enabled"}),
                 Some(tls) => match tls.reload_logged().await {

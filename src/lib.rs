@@ -12,6 +12,7 @@ pub mod gate;
 pub mod hub;
 pub mod listener;
 pub mod logging;
+pub mod metrics;
 pub mod password;
 pub mod protocol;
 pub mod proxy_header;

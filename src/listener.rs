@@ -78,7 +78,7 @@ async fn admit<T: Transport>(
     let listener = transport.name();
     let peer = SocketAddr::new(normalise(peer.ip()), peer.port());
     if !ctx.gate.is_allowed(peer.ip()) {
-        return refuse(&ctx, peer, listener, Refusal::NotAllowed.as_str());
+        return refuse(&ctx, peer, listener, Refusal::NotAllowed.as_str(), None);
     }
     // The PROXY header and the handshake share one deadline.
     let deadline = tokio::time::Instant::now() + ctx.config.handshake_timeout();
@@ -86,13 +86,13 @@ async fn admit<T: Transport>(
         match proxied_client(&mut tcp, peer, &ctx).await {
             Ok(addr) => addr,
             Err(error) => {
-                tracing::warn!(peer = %peer, listener, %error, "refused connection: bad PROXY header");
-                ctx.audit.record(
-                    AuditEvent::new("refused", peer, listener)
-                        .with("reason", "bad_proxy_header")
-                        .with("error", error.to_string()),
-                );
-                return;
+                return refuse(
+                    &ctx,
+                    peer,
+                    listener,
+                    "bad_proxy_header",
+                    Some(error.to_string()),
+                )
             }
         }
     } else {
@@ -100,22 +100,23 @@ async fn admit<T: Transport>(
     };
     let permit = match ctx.gate.admit(addr.ip()) {
         Ok(permit) => permit,
-        Err(refusal) => return refuse(&ctx, addr, listener, refusal.as_str()),
+        Err(refusal) => return refuse(&ctx, addr, listener, refusal.as_str(), None),
     };
     let _ = tcp.set_nodelay(true);
     let stream = match tokio::time::timeout_at(deadline, transport.establish(tcp)).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => {
-            tracing::info!(peer = %addr, listener, %error, "refused connection: handshake failed");
-            ctx.audit.record(
-                AuditEvent::new("refused", addr, listener)
-                    .with("reason", "handshake_failed")
-                    .with("error", error.to_string()),
-            );
-            return;
+            return refuse(
+                &ctx,
+                addr,
+                listener,
+                "handshake_failed",
+                Some(error.to_string()),
+            )
         }
-        Err(_) => return refuse(&ctx, addr, listener, "handshake_timeout"),
+        Err(_) => return refuse(&ctx, addr, listener, "handshake_timeout", None),
     };
+    ctx.metrics.accepted(listener);
     session::serve(stream, Peer { addr, listener }, ctx, permit).await;
 }
 
@@ -136,12 +137,24 @@ async fn proxied_client(
     })
 }
 
-fn refuse(ctx: &Context, addr: SocketAddr, listener: &'static str, reason: &str) {
-    if reason == Refusal::NotAllowed.as_str() {
-        tracing::warn!(peer = %addr, listener, reason, "refused connection");
+/// Logs, audits and counts a connection turned away before its session.
+fn refuse(
+    ctx: &Context,
+    addr: SocketAddr,
+    listener: &'static str,
+    reason: &'static str,
+    error: Option<String>,
+) {
+    let detail = error.as_deref().unwrap_or("");
+    if reason == Refusal::NotAllowed.as_str() || reason == "bad_proxy_header" {
+        tracing::warn!(peer = %addr, listener, reason, detail, "refused connection");
     } else {
-        tracing::info!(peer = %addr, listener, reason, "refused connection");
+        tracing::info!(peer = %addr, listener, reason, detail, "refused connection");
     }
-    ctx.audit
-        .record(AuditEvent::new("refused", addr, listener).with("reason", reason));
+    let mut event = AuditEvent::new("refused", addr, listener).with("reason", reason);
+    if let Some(error) = error {
+        event = event.with("error", error);
+    }
+    ctx.audit.record(event);
+    ctx.metrics.refused(reason);
 }

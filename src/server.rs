@@ -90,6 +90,7 @@ impl RunningServer {
             passwords: Passwords::new(config.limits.max_concurrent_hashes).await?,
             audit: Audit::new(open_log(&config.logging.audit_file)?),
             auth_failures: AuthFailure::new(open_log(&config.logging.auth_file)?),
+            metrics: crate::metrics::Metrics::default(),
             shutdown: CancellationToken::new(),
             config: Arc::clone(&config),
         });

@@ -79,6 +79,25 @@ async fn notice_users_kick_and_ban_act_on_the_running_server() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("not online"));
     let no_tls = admin(&server, &["reload-tls"]);
     assert!(String::from_utf8_lossy(&no_tls.stderr).contains("TLS is not enabled"));
+
+    again
+        .send(json!({"type":"message","content":"compté"}))
+        .await;
+    again.sync().await;
+    let metrics = admin_ok(&server, &["metrics"]);
+    for expected in [
+        "classcord_logins_total{result=\"ok\"} 3\n",
+        "classcord_logins_total{result=\"failed\"} 1\n",
+        "classcord_registrations_total 2\n",
+        "classcord_connections_closed_total{reason=\"kicked\"} 2\n",
+        "classcord_connections_accepted_total{listener=\"plain\"} 3\n",
+        "classcord_users_online 1\n",
+    ] {
+        assert!(
+            metrics.contains(expected),
+            "{expected:?} missing from:\n{metrics}"
+        );
+    }
 }
 
 #[test]

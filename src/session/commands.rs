@@ -123,6 +123,7 @@ impl Session {
     }
 
     fn auth_failure(&self, reason: &str, username: &str) {
+        self.ctx.metrics.login(false);
         self.ctx
             .auth_failures
             .record(self.peer.addr, self.peer.listener, reason, username);
@@ -175,7 +176,10 @@ impl Session {
             .await
             .map_err(internal)?
         {
-            CreateUser::Created => reservation.confirm(),
+            CreateUser::Created => {
+                reservation.confirm();
+                self.ctx.metrics.registration();
+            }
             CreateUser::AlreadyExists => {
                 return Err(ProtocolError::new(
                     ErrorCode::UsernameTaken,
@@ -233,6 +237,7 @@ impl Session {
         .encode();
         self.ctx.hub.login(self.id, &record.username, reply)?;
         self.identified = true;
+        self.ctx.metrics.login(true);
         self.ctx.store.record_login(&record.username);
         self.ctx.audit.record(
             AuditEvent::new("login", self.peer.addr, self.peer.listener)

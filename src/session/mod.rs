@@ -93,6 +93,7 @@ where
         event = event.with("user", user.as_str());
     }
     ctx.audit.record(event);
+    ctx.metrics.closed(end.as_str());
     match &end {
         End::Closed(CloseReason::SlowConsumer) => tracing::warn!(
             peer = %peer.addr, listener = peer.listener, user = ?user,
@@ -231,6 +232,7 @@ impl Session {
                 .with("code", error.code.as_str()),
         );
         tracing::debug!(peer = %self.peer.addr, code = error.code.as_str(), "bad input");
+        self.ctx.metrics.bad_input();
         self.reply_error(error);
     }
 

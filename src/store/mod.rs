@@ -7,6 +7,7 @@ pub(crate) mod schema;
 mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -54,6 +55,8 @@ pub enum CreateUser {
 pub struct Store {
     writer: mpsc::Sender<WriteOp>,
     reader: Arc<Mutex<Connection>>,
+    /// Messages committed since start.
+    stored: Arc<AtomicU64>,
 }
 
 /// Keeps the writer thread; dropping every [`Store`] and then joining this flushes everything.
@@ -95,17 +98,25 @@ impl Store {
         read_conn.pragma_update(None, "query_only", true)?;
         let (tx, rx) = mpsc::channel(options.queue);
         let max_batch = options.max_batch;
+        let stored = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&stored);
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || writer::run(write_conn, rx, sink, max_batch))
+            .spawn(move || writer::run(write_conn, rx, sink, max_batch, &counter))
             .map_err(|e| StoreError::Task(e.to_string()))?;
         Ok((
             Store {
                 writer: tx,
                 reader: Arc::new(Mutex::new(read_conn)),
+                stored,
             },
             StoreWriterThread(thread),
         ))
+    }
+
+    /// Messages committed since the server started.
+    pub fn messages_stored(&self) -> u64 {
+        self.stored.load(Ordering::Relaxed)
     }
 
     /// Queues a message for commit; waits only while the writer's queue is full.

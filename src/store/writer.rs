@@ -2,6 +2,7 @@
 //! (group commit), then reports committed messages to the [`CommitSink`].
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -78,6 +79,7 @@ pub(super) fn run(
     mut queue: mpsc::Receiver<WriteOp>,
     sink: Arc<dyn CommitSink>,
     max_batch: usize,
+    stored: &AtomicU64,
 ) {
     let mut batch = Vec::with_capacity(max_batch);
     while let Some(first) = queue.blocking_recv() {
@@ -88,7 +90,7 @@ pub(super) fn run(
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, &mut batch, sink.as_ref());
+        commit_batch(&mut conn, &mut batch, sink.as_ref(), stored);
     }
     if let Err(error) = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE") {
         tracing::warn!(%error, "final WAL checkpoint failed");
@@ -104,7 +106,12 @@ struct BatchResults {
     flushes: Vec<oneshot::Sender<()>>,
 }
 
-fn commit_batch(conn: &mut Connection, batch: &mut Vec<WriteOp>, sink: &dyn CommitSink) {
+fn commit_batch(
+    conn: &mut Connection,
+    batch: &mut Vec<WriteOp>,
+    sink: &dyn CommitSink,
+    stored: &AtomicU64,
+) {
     let now = now_ms();
     let mut results = BatchResults::default();
     let mut sender_conns = Vec::new();
@@ -156,6 +163,7 @@ fn commit_batch(conn: &mut Connection, batch: &mut Vec<WriteOp>, sink: &dyn Comm
     match outcome {
         Ok(()) => {
             if !results.messages.is_empty() {
+                stored.fetch_add(results.messages.len() as u64, Ordering::Relaxed);
                 sink.committed(results.messages);
             }
             for (reply, outcome) in results.users {

@@ -122,10 +122,6 @@ impl Hub {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn settings(&self) -> &HubSettings {
-        &self.settings
-    }
-
     /// Registers a new, anonymous connection. It receives nothing until it identifies.
     pub fn attach(&self, peer: SocketAddr, outbound: Outbound) -> ConnId {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -198,10 +194,6 @@ impl Hub {
             .get(&id)
             .map(|m| m.identity.clone())
             .unwrap_or(Identity::Anonymous)
-    }
-
-    pub fn peer(&self, id: ConnId) -> Option<SocketAddr> {
-        self.lock().members.get(&id).map(|m| m.peer)
     }
 
     /// Logs a connection in as `username` (canonical spelling). `reply` is queued before any
@@ -305,11 +297,6 @@ impl Hub {
             key,
             confirmed: false,
         })
-    }
-
-    /// Removes an account's name from the protected set (after an admin deletes it).
-    pub fn forget_registered(&self, username: &str) {
-        self.lock().registered.remove(&name_key(username));
     }
 
     /// The `users` reply: every identified name once, sorted.
@@ -476,13 +463,6 @@ impl Hub {
         list
     }
 
-    /// Queues a line for one connection (its own replies).
-    pub fn send_to(&self, id: ConnId, line: Bytes) {
-        if let Some(member) = self.lock().members.get(&id) {
-            member.outbound.push(line);
-        }
-    }
-
     /// Closes the connection of `username` after telling it why. False when it is not online.
     pub fn kick(&self, username: &str, reason: &str) -> bool {
         let state = self.lock();
@@ -550,10 +530,6 @@ impl Hub {
     /// From now on, departures are not announced (everyone is leaving).
     pub fn begin_shutdown(&self) {
         self.lock().shutting_down = true;
-    }
-
-    pub fn connection_count(&self) -> usize {
-        self.lock().members.len()
     }
 
     fn identified_name(state: &State, id: ConnId) -> Result<&str, ProtocolError> {

@@ -62,25 +62,6 @@ pub enum Command {
     },
 }
 
-impl Command {
-    /// Short name for logs.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Command::Register { .. } => "register",
-            Command::Login { .. } => "login",
-            Command::Message { .. } => "message",
-            Command::Status { .. } => "status",
-            Command::Users => "users",
-            Command::Hello { .. } => "hello",
-            Command::Guest { .. } => "guest",
-            Command::Join { .. } => "join",
-            Command::Leave { .. } => "leave",
-            Command::Channels => "channels",
-            Command::History { .. } => "history",
-        }
-    }
-}
-
 /// Parses one line. Never panics, whatever the bytes.
 pub fn parse_line(raw: &[u8]) -> Result<Command, ProtocolError> {
     let text = decode_text(raw)?;

@@ -22,6 +22,9 @@ start_server() {
     echo "server did not start" >&2; cat /tmp/classcord-bench/server.log >&2; exit 1
 }
 
+server_pid=""
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null' EXIT
+
 stop_server() {
     kill -TERM "$server_pid"
     wait "$server_pid" || true

@@ -80,10 +80,13 @@ pub fn client_config(ca: &std::path::Path) -> anyhow::Result<Arc<rustls::ClientC
 }
 
 async fn connect_tcp(addr: SocketAddr, index: usize) -> anyhow::Result<TcpStream> {
-    let slice = index / PER_SOURCE;
-    let stream = if slice > 0 && addr.ip().is_loopback() && addr.is_ipv4() {
-        // Beyond the first slice, bind another loopback address: each has its own ports.
-        let source = Ipv4Addr::new(127, 0, 0, 1 + slice.min(250) as u8);
+    let stream = if addr.ip().is_loopback() && addr.is_ipv4() {
+        // Each slice of connections binds its own loopback address, so one address's
+        // ephemeral ports never run out; the second octet changes with every process, so a
+        // run never meets the TIME_WAIT ports an earlier run left behind.
+        let salt = (std::process::id() % 250) as u8;
+        let slice = index / PER_SOURCE;
+        let source = Ipv4Addr::new(127, 1 + salt, (slice / 250) as u8, 1 + (slice % 250) as u8);
         let socket = TcpSocket::new_v4()?;
         socket.bind(SocketAddr::new(IpAddr::V4(source), 0))?;
         socket.connect(addr).await

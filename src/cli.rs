@@ -52,7 +52,7 @@ pub enum Command {
         #[arg(long, value_name = "PATH", global = true)]
         socket: Option<PathBuf>,
         #[command(subcommand)]
-        action: AdminAction,
+        action: crate::control::Request,
     },
     /// Import the accounts of the old Python server's users.pkl (plaintext passwords, hashed now).
     ImportLegacy {
@@ -79,24 +79,6 @@ pub struct DatabaseArgs {
     /// SQLite database file; replaces [storage] database.
     #[arg(long, value_name = "PATH", global = true)]
     pub database: Option<PathBuf>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AdminAction {
-    /// Send a notice to every connected user (legacy clients see a message from "Serveur").
-    Notice { text: String },
-    /// Disconnect a user now.
-    Kick { user: String },
-    /// Ban an account and disconnect it.
-    Ban { user: String },
-    /// Lift an account's ban.
-    Unban { user: String },
-    /// List connected users.
-    Users,
-    /// Load the TLS certificate files again (as SIGHUP does).
-    ReloadTls,
-    /// Print the server's counters in the Prometheus text format.
-    Metrics,
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,17 +241,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Sends one request to the admin socket and prints the answer; fails when the server refuses.
-fn admin_request(socket: &Path, action: AdminAction) -> anyhow::Result<()> {
+fn admin_request(socket: &Path, action: crate::control::Request) -> anyhow::Result<()> {
     use std::io::{BufRead, Write};
-    let request = match action {
-        AdminAction::Notice { text } => serde_json::json!({"command": "notice", "text": text}),
-        AdminAction::Kick { user } => serde_json::json!({"command": "kick", "user": user}),
-        AdminAction::Ban { user } => serde_json::json!({"command": "ban", "user": user}),
-        AdminAction::Unban { user } => serde_json::json!({"command": "unban", "user": user}),
-        AdminAction::Users => serde_json::json!({"command": "users"}),
-        AdminAction::ReloadTls => serde_json::json!({"command": "reload-tls"}),
-        AdminAction::Metrics => serde_json::json!({"command": "metrics"}),
-    };
+    let request = serde_json::to_value(&action)?;
     let mut stream = std::os::unix::net::UnixStream::connect(socket).with_context(|| {
         format!(
             "cannot reach the server's admin socket {} (is it running?)",

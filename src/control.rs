@@ -14,7 +14,7 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
@@ -26,15 +26,23 @@ use crate::transport::Tls;
 /// Longest request line accepted.
 const MAX_REQUEST: u64 = 8 * 1024;
 
-#[derive(Debug, Deserialize)]
+/// One admin request; also the `classcord admin` subcommands.
+#[derive(Debug, Deserialize, Serialize, clap::Subcommand)]
 #[serde(tag = "command", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Request {
+    /// Send a notice to every connected user (legacy clients see a message from "Serveur").
     Notice { text: String },
+    /// Disconnect a user now.
     Kick { user: String },
+    /// Ban an account and disconnect it.
     Ban { user: String },
+    /// Lift an account's ban.
     Unban { user: String },
+    /// List connected users.
     Users,
+    /// Load the TLS certificate files again (as SIGHUP does).
     ReloadTls,
+    /// Print the server's counters in the Prometheus text format.
     Metrics,
 }
 

@@ -4,8 +4,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::{Client, ServerProcess};
 use serde_json::json;
@@ -17,21 +16,8 @@ const FILTER: &str = concat!(
 const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/classcord.toml");
 
 fn classcord(dir: &std::path::Path, args: &[&str], stdin: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_classcord"))
-        .args(args)
-        .args(["--config", CONFIG])
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "classcord {args:?}");
+    let output = common::run_classcord(dir, &[args, &["--config", CONFIG]].concat(), stdin);
+    assert!(output.status.success(), "classcord {args:?}");
 }
 
 /// Runs fail2ban-regex and returns (matched addresses, summary line).

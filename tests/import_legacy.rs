@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::TestServer;
 
@@ -22,23 +22,11 @@ fn pickle(dir: &std::path::Path, python_value: &str) {
 }
 
 fn classcord(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_classcord"))
-        .args(args)
-        .args(["--database", "data/classcord.db"])
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    common::run_classcord(
+        dir,
+        &[args, &["--database", "data/classcord.db"]].concat(),
+        stdin,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -165,16 +165,7 @@ async fn certificate_reload_keeps_live_connections_and_refuses_broken_files() {
         "old CA no longer valid"
     );
     let mut bob = server.tls_client().await;
-    bob.register("bob", "pw").await;
-    bob.login("bob", "pw").await;
-    assert_eq!(
-        alice.recv().await,
-        json!({"type":"status","user":"bob","state":"online"})
-    );
-    alice
-        .send(json!({"type":"message","content":"toujours là"}))
-        .await;
-    assert_eq!(bob.recv().await["content"], "toujours là");
+    common::older_connection_still_talks(&mut alice, &mut bob, "bob").await;
 }
 
 #[test]

@@ -417,3 +417,22 @@ pub fn run_classcord(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::
         .unwrap();
     child.wait_with_output().unwrap()
 }
+
+/// `newcomer` creates an account and logs in; `existing` (logged in earlier) sees it arrive
+/// and talks to it: proof that an older connection still works both ways.
+pub async fn older_connection_still_talks(
+    existing: &mut Client,
+    newcomer: &mut Client,
+    name: &str,
+) {
+    newcomer.register(name, "pw").await;
+    newcomer.login(name, "pw").await;
+    assert_eq!(
+        existing.recv().await,
+        serde_json::json!({"type":"status","user":name,"state":"online"})
+    );
+    existing
+        .send(serde_json::json!({"type":"message","content":"toujours là"}))
+        .await;
+    assert_eq!(newcomer.recv().await["content"], "toujours là");
+}

@@ -145,11 +145,14 @@ fn refuse(
     reason: &'static str,
     error: Option<String>,
 ) {
-    let detail = error.as_deref().unwrap_or("");
+    let detail = error
+        .as_deref()
+        .map(|e| format!(": {e}"))
+        .unwrap_or_default();
     if reason == Refusal::NotAllowed.as_str() || reason == "bad_proxy_header" {
-        tracing::warn!(peer = %addr, listener, reason, detail, "refused connection");
+        tracing::warn!(peer = %addr, listener, reason, "refused connection{detail}");
     } else {
-        tracing::info!(peer = %addr, listener, reason, detail, "refused connection");
+        tracing::info!(peer = %addr, listener, reason, "refused connection{detail}");
     }
     let mut event = AuditEvent::new("refused", addr, listener).with("reason", reason);
     if let Some(error) = error {

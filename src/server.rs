@@ -94,21 +94,8 @@ impl RunningServer {
             shutdown: CancellationToken::new(),
             config: Arc::clone(&config),
         });
-        let stop_accepting = CancellationToken::new();
-        let tracker = TaskTracker::new();
-        let plain = Arc::new(Plain);
-        let mut plain_addrs = Vec::new();
-        for addr in &config.listen.plain {
-            let listener = bind(*addr)?;
-            plain_addrs.push(local_addr(&listener, *addr)?);
-            spawn_listener(
-                listener,
-                Arc::clone(&plain),
-                &ctx,
-                &tracker,
-                &stop_accepting,
-            );
-        }
+        // Everything that can fail (certificates, sockets) comes before any task is spawned,
+        // so a server that fails to start leaves nothing running.
         let tls = if config.listen.tls.is_empty() {
             None
         } else {
@@ -118,21 +105,43 @@ impl RunningServer {
                 key: config.tls.key.clone(),
             })?))
         };
-        let mut tls_addrs = Vec::new();
-        if let Some(tls) = &tls {
-            for addr in &config.listen.tls {
-                let listener = bind(*addr)?;
-                tls_addrs.push(local_addr(&listener, *addr)?);
-                spawn_listener(listener, Arc::clone(tls), &ctx, &tracker, &stop_accepting);
-            }
-        }
+        let plain_listeners = bind_all(&config.listen.plain)?;
+        let tls_listeners = match tls {
+            Some(_) => bind_all(&config.listen.tls)?,
+            None => Vec::new(),
+        };
         let admin_socket = &config.admin.socket;
-        if !admin_socket.as_os_str().is_empty() {
-            let listener =
+        let admin_listener = if admin_socket.as_os_str().is_empty() {
+            None
+        } else {
+            Some(
                 crate::control::bind(admin_socket).map_err(|source| ServerError::AdminSocket {
                     path: admin_socket.display().to_string(),
                     source,
-                })?;
+                })?,
+            )
+        };
+
+        let stop_accepting = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let plain = Arc::new(Plain);
+        let plain_addrs = plain_listeners.iter().map(|(_, addr)| *addr).collect();
+        for (listener, _) in plain_listeners {
+            spawn_listener(
+                listener,
+                Arc::clone(&plain),
+                &ctx,
+                &tracker,
+                &stop_accepting,
+            );
+        }
+        let tls_addrs = tls_listeners.iter().map(|(_, addr)| *addr).collect();
+        if let Some(tls) = &tls {
+            for (listener, _) in tls_listeners {
+                spawn_listener(listener, Arc::clone(tls), &ctx, &tracker, &stop_accepting);
+            }
+        }
+        if let Some(listener) = admin_listener {
             let control = Arc::new(crate::control::Control {
                 ctx: Arc::clone(&ctx),
                 tls: tls.clone(),
@@ -234,10 +243,19 @@ fn spawn_listener<T: Transport>(
     ));
 }
 
-fn local_addr(listener: &TcpListener, addr: SocketAddr) -> Result<SocketAddr, ServerError> {
-    listener
-        .local_addr()
-        .map_err(|source| ServerError::Bind { addr, source })
+/// Binds every address, with the address each listener really got (port 0 picks one).
+fn bind_all(addrs: &[SocketAddr]) -> Result<Vec<(TcpListener, SocketAddr)>, ServerError> {
+    addrs
+        .iter()
+        .map(|addr| {
+            let listener = bind(*addr)?;
+            let local = listener.local_addr().map_err(|source| ServerError::Bind {
+                addr: *addr,
+                source,
+            })?;
+            Ok((listener, local))
+        })
+        .collect()
 }
 
 /// Creates the CA and server certificate on first start when allowed and missing.

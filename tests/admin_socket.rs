@@ -112,3 +112,50 @@ fn admin_without_a_running_server_says_so() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("is it running?"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_admin_requests_are_answered_and_a_live_socket_is_never_stolen() {
+    use std::io::{BufRead, BufReader, Write};
+    let server = TestServer::start().await;
+    let socket = server.path("admin.sock");
+    let stream = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    for request in [
+        "not json",
+        r#"{"command":"reboot"}"#,
+        r#"{"command":"kick"}"#,
+    ] {
+        writeln!(&stream, "{request}").unwrap();
+        let mut answer = String::new();
+        reader.read_line(&mut answer).unwrap();
+        let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(answer["ok"], false, "{request}");
+        assert!(
+            answer["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid request"),
+            "{answer}"
+        );
+    }
+    // The connection still serves a good request after bad ones.
+    writeln!(&stream, r#"{{"command":"users"}}"#).unwrap();
+    let mut answer = String::new();
+    reader.read_line(&mut answer).unwrap();
+    assert!(answer.contains("\"ok\":true"), "{answer}");
+
+    // A second server configured with the same socket refuses to start.
+    let second = classcord::server::RunningServer::start({
+        let dir = server.dir.path().join("second");
+        let mut config = common::test_config(&dir);
+        config.admin.socket = socket.clone();
+        config
+    })
+    .await;
+    let error = second
+        .err()
+        .expect("second server must not start")
+        .to_string();
+    assert!(error.contains("admin socket"), "{error}");
+    admin_ok(&server, &["users"]);
+}

@@ -68,6 +68,18 @@ async fn malformed_lines_are_answered_and_the_connection_continues() {
             "nul_byte",
         ),
         (deep.into_bytes(), "nesting_too_deep"),
+        (
+            b"{\"type\":\"hello\",\"version\":2,\"presence\":\"no\"}\n".to_vec(),
+            "invalid_field",
+        ),
+        (
+            b"{\"type\":\"guest\",\"name\":\"a\\nb\"}\n".to_vec(),
+            "invalid_username",
+        ),
+        (
+            b"{\"type\":\"guest\",\"name\":\"Serveur\"}\n".to_vec(),
+            "invalid_username",
+        ),
     ];
     for (raw, code) in cases {
         expect_error_and_continue(&server, &raw, code).await;

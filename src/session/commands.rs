@@ -1,6 +1,5 @@
 //! What each command does, once parsed: accounts, messages, presence, channels, history.
 
-use crate::hub::Identity;
 use crate::logging::AuditEvent;
 use crate::protocol::error::{ErrorCode, ProtocolError};
 use crate::protocol::names::{
@@ -285,7 +284,7 @@ impl Session {
                 format!("Message longer than {max} characters: not sent."),
             ));
         }
-        if !self.identified || matches!(self.ctx.hub.identity(self.id), Identity::Anonymous) {
+        if !self.identified {
             self.become_guest(from)?;
         }
         let route = self.ctx.hub.route(self.id, &target)?;

@@ -120,8 +120,13 @@ pub struct LimitsSection {
     pub max_state_chars: usize,
     /// Outbound lines queued for one connection before it counts as a slow consumer.
     pub outbound_queue: usize,
-    /// Seconds an unidentified connection may stay before it is closed.
+    /// Seconds an unidentified connection may go without a well-formed request before it
+    /// is closed (legacy clients connect, then wait at their login window).
     pub identify_timeout_secs: u64,
+    /// Seconds an unidentified connection may leave a line unfinished before it is closed.
+    pub unfinished_line_timeout_secs: u64,
+    /// Seconds of silence before TCP keepalive probes check that the peer is still there.
+    pub tcp_keepalive_secs: u64,
     /// Password hashes computed at the same time (argon2id uses 19 MiB each).
     pub max_concurrent_hashes: usize,
 }
@@ -215,7 +220,9 @@ impl Default for LimitsSection {
             min_password_chars: 1,
             max_state_chars: 64,
             outbound_queue: 1024,
-            identify_timeout_secs: 60,
+            identify_timeout_secs: 1800,
+            unfinished_line_timeout_secs: 30,
+            tcp_keepalive_secs: 60,
             max_concurrent_hashes: 2,
         }
     }
@@ -299,6 +306,14 @@ impl Config {
         if self.limits.max_concurrent_hashes == 0 {
             return invalid("limits.max_concurrent_hashes must be at least 1");
         }
+        if self.limits.identify_timeout_secs == 0
+            || self.limits.unfinished_line_timeout_secs == 0
+            || self.limits.tcp_keepalive_secs == 0
+        {
+            return invalid(
+                "limits.identify_timeout_secs, unfinished_line_timeout_secs and tcp_keepalive_secs must be at least 1",
+            );
+        }
         if self.limits.max_username_chars == 0 {
             return invalid("limits.max_username_chars must be at least 1");
         }
@@ -333,6 +348,14 @@ impl Config {
 
     pub fn identify_timeout(&self) -> Duration {
         Duration::from_secs(self.limits.identify_timeout_secs)
+    }
+
+    pub fn unfinished_line_timeout(&self) -> Duration {
+        Duration::from_secs(self.limits.unfinished_line_timeout_secs)
+    }
+
+    pub fn tcp_keepalive(&self) -> Duration {
+        Duration::from_secs(self.limits.tcp_keepalive_secs)
     }
 
     pub fn handshake_timeout(&self) -> Duration {

@@ -103,6 +103,7 @@ async fn admit<T: Transport>(
         Err(refusal) => return refuse(&ctx, addr, listener, refusal.as_str(), None),
     };
     let _ = tcp.set_nodelay(true);
+    set_keepalive(&tcp, ctx.config.tcp_keepalive());
     let stream = match tokio::time::timeout_at(deadline, transport.establish(tcp)).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => {
@@ -118,6 +119,18 @@ async fn admit<T: Transport>(
     };
     ctx.metrics.accepted(listener);
     session::serve(stream, Peer { addr, listener }, ctx, permit).await;
+}
+
+/// Turns on TCP keepalive, so that a peer that vanished (a PC switched off, a cable pulled)
+/// is noticed and its connection closed: about `idle` plus five probes ten seconds apart.
+fn set_keepalive(tcp: &TcpStream, idle: Duration) {
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(idle)
+        .with_interval(Duration::from_secs(10))
+        .with_retries(5);
+    if let Err(error) = socket2::SockRef::from(tcp).set_tcp_keepalive(&keepalive) {
+        tracing::debug!(%error, "cannot enable TCP keepalive");
+    }
 }
 
 /// The client address a trusted proxy announces, or the proxy's own when it sends no header.

@@ -17,6 +17,7 @@ pub struct Metrics {
     accepted: Mutex<BTreeMap<&'static str, u64>>,
     refused: Mutex<BTreeMap<&'static str, u64>>,
     closed: Mutex<BTreeMap<&'static str, u64>>,
+    ignored: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 /// Values read elsewhere at render time.
@@ -37,6 +38,7 @@ impl Default for Metrics {
             accepted: Mutex::default(),
             refused: Mutex::default(),
             closed: Mutex::default(),
+            ignored: Mutex::default(),
         }
     }
 }
@@ -76,6 +78,11 @@ impl Metrics {
 
     pub fn closed(&self, reason: &'static str) {
         bump(&self.closed, reason);
+    }
+
+    /// A legacy client's request refused without an error line (the original was silent).
+    pub fn ignored(&self, code: &'static str) {
+        bump(&self.ignored, code);
     }
 
     /// The Prometheus text exposition of every metric.
@@ -148,6 +155,12 @@ impl Metrics {
                 "reason",
                 "Connections ended, by reason.",
                 &self.closed,
+            ),
+            (
+                "classcord_legacy_requests_ignored_total",
+                "code",
+                "Legacy clients' requests refused silently, as the original server did.",
+                &self.ignored,
             ),
         ] {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");

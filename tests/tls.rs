@@ -364,3 +364,30 @@ async fn stunnel_in_front_passes_the_real_client_address_with_the_proxy_protocol
         .unwrap();
     assert!(login.contains("\"ip\":\"127.0.0.7\""), "{login}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ip_address_sent_as_sni_by_stunnel_is_not_logged_as_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = common::ServerProcess::spawn_with(dir.path(), &[], true, None).await;
+    let port = server.tls_port.expect("TLS port");
+    // What stunnel does when `connect =` is an IP address.
+    let output = Command::new("openssl")
+        .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+        .args(["-servername", "127.0.0.1", "-CAfile"])
+        .arg(dir.path().join("certs/ca.crt"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let log = server.terminate();
+    assert!(!log.contains("SNI"), "{log}");
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("WARN") && l.contains("rustls")),
+        "{log}"
+    );
+}

@@ -13,6 +13,7 @@ use bytes::Bytes;
 
 pub use outbound::{CloseReason, Closer, Outbound};
 
+use crate::protocol::dialect::{Dialect, DialectLines};
 use crate::protocol::error::{ErrorCode, ProtocolError};
 use crate::protocol::names::{channel_key, name_key};
 use crate::protocol::server_line::{error_line, ChannelInfo, ChatLine, ServerLine};
@@ -58,9 +59,7 @@ struct Member {
     peer: SocketAddr,
     outbound: Outbound,
     identity: Identity,
-    v2: bool,
-    /// Receives status (presence) lines; v2 clients may opt out.
-    presence: bool,
+    dialect: Dialect,
     /// Keys of the channels this connection is in.
     channels: HashSet<String>,
 }
@@ -131,8 +130,7 @@ impl Hub {
                 peer,
                 outbound,
                 identity: Identity::Anonymous,
-                v2: false,
-                presence: true,
+                dialect: Dialect::Legacy,
                 channels: HashSet::new(),
             },
         );
@@ -173,15 +171,15 @@ impl Hub {
         }
     }
 
-    pub fn enable_v2(&self, id: ConnId, presence: bool) {
+    /// Records what the connection speaks (after `hello`).
+    pub fn set_dialect(&self, id: ConnId, dialect: Dialect) {
         let mut state = self.lock();
         let Some(member) = state.members.get_mut(&id) else {
             return;
         };
-        member.v2 = true;
-        member.presence = presence;
-        let watcher =
-            (presence && member.identity.name().is_some()).then(|| member.outbound.clone());
+        member.dialect = dialect;
+        let watcher = (dialect.receives_presence() && member.identity.name().is_some())
+            .then(|| member.outbound.clone());
         match watcher {
             Some(outbound) => state.watchers.insert(id, outbound),
             None => state.watchers.remove(&id),
@@ -504,7 +502,7 @@ impl Hub {
     /// ordinary global message from the reserved sender for legacy ones.
     pub fn notice(&self, event: &str, text: &str) {
         let state = self.lock();
-        let v2_line = ServerLine::System {
+        let v2 = ServerLine::System {
             event,
             message: text,
         }
@@ -518,11 +516,13 @@ impl Hub {
             timestamp: rfc3339_ms(crate::store::now_ms()),
             id: None,
         };
-        let legacy_line = ServerLine::Message(&legacy).encode();
+        let lines = DialectLines {
+            legacy: ServerLine::Message(&legacy).encode(),
+            v2,
+        };
         for member in state.members.values() {
             if member.identity.name().is_some() {
-                let line = if member.v2 { &v2_line } else { &legacy_line };
-                member.outbound.push(line.clone());
+                member.outbound.push(member.dialect.pick(&lines).clone());
             }
         }
     }
@@ -551,7 +551,7 @@ impl Hub {
         member.identity = identity;
         member.channels.insert(self.default_key.clone());
         let outbound = member.outbound.clone();
-        if member.presence {
+        if member.dialect.receives_presence() {
             state.watchers.insert(id, outbound.clone());
         }
         state.online.insert(name_key(&name), id);
@@ -611,7 +611,11 @@ impl Hub {
         }
         .encode();
         for id in channel.members.keys() {
-            if let Some(member) = state.members.get(id).filter(|m| m.v2) {
+            if let Some(member) = state
+                .members
+                .get(id)
+                .filter(|m| m.dialect.receives_v2_lines())
+            {
                 member.outbound.push(line.clone());
             }
         }

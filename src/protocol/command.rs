@@ -7,6 +7,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use super::dialect::Presence;
 use super::error::{ErrorCode, ProtocolError};
 
 /// Where a chat message goes.
@@ -43,7 +44,7 @@ pub enum Command {
     /// `presence: false` asks not to receive status lines (bots, load generators).
     Hello {
         version: u64,
-        presence: bool,
+        presence: Presence,
     },
     /// Become a guest without sending a message (v2).
     Guest {
@@ -148,7 +149,10 @@ fn command_from_object(object: &Map<String, Value>) -> Result<Command, ProtocolE
         "users" => Ok(Command::Users),
         "hello" => Ok(Command::Hello {
             version: fields.required_u64("version")?,
-            presence: fields.optional_bool("presence")?.unwrap_or(true),
+            presence: match fields.optional_bool("presence")? {
+                Some(false) => Presence::Quiet,
+                Some(true) | None => Presence::Receive,
+            },
         }),
         "guest" => Ok(Command::Guest {
             name: fields.optional_string("name")?,

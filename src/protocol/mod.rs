@@ -1,6 +1,7 @@
 //! The ClassCord wire protocol: client commands in, server lines out, and the name rules both share.
 
 pub mod command;
+pub mod dialect;
 pub mod error;
 pub mod names;
 pub mod server_line;

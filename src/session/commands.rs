@@ -1,6 +1,7 @@
 //! What each command does, once parsed: accounts, messages, presence, channels, history.
 
 use crate::logging::AuditEvent;
+use crate::protocol::dialect::{Dialect, Presence};
 use crate::protocol::error::{ErrorCode, ProtocolError};
 use crate::protocol::names::{
     channel_key, channel_name_error, name_key, state_error, username_error,
@@ -92,10 +93,11 @@ impl Session {
         }
     }
 
-    fn hello(&mut self, version: u64, presence: bool) {
+    fn hello(&mut self, version: u64, presence: Presence) {
         let version = version.min(2);
         if version >= 2 {
-            self.ctx.hub.enable_v2(self.id, presence);
+            self.dialect = Dialect::V2 { presence };
+            self.ctx.hub.set_dialect(self.id, self.dialect);
         }
         let features: &[&str] = if version >= 2 { V2_FEATURES } else { &[] };
         self.reply(

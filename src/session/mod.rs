@@ -7,20 +7,21 @@ mod writer;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_util::codec::FramedRead;
 
 use crate::context::Context;
 use crate::gate::ConnectionPermit;
 use crate::hub::{CloseReason, Closer, ConnId, Outbound};
 use crate::logging::AuditEvent;
+use crate::protocol::dialect::{Dialect, Ignored};
 use crate::protocol::error::{ErrorCode, ProtocolError};
-use crate::protocol::server_line::error_line;
 use frame::{Frame, LineCodec};
 
 /// Bytes of read buffer a connection starts with (grows up to the maximum line).
@@ -41,6 +42,8 @@ enum End {
     ClientClosed,
     ReadError(std::io::Error),
     IdentifyTimeout,
+    /// Unidentified, and bytes that never became a line.
+    UnfinishedLine,
     Shutdown,
     Closed(CloseReason),
 }
@@ -51,6 +54,7 @@ impl End {
             End::ClientClosed => "client_closed",
             End::ReadError(_) => "read_error",
             End::IdentifyTimeout => "identify_timeout",
+            End::UnfinishedLine => "unfinished_line",
             End::Shutdown => "shutdown",
             End::Closed(reason) => reason.as_str(),
         }
@@ -104,7 +108,11 @@ where
             "connection closed for flooding"
         ),
         End::IdentifyTimeout => tracing::info!(
-            peer = %peer.addr, listener = peer.listener, "refused: connection did not identify in time"
+            peer = %peer.addr, listener = peer.listener, "closed: connection did not identify in time"
+        ),
+        End::UnfinishedLine => tracing::info!(
+            peer = %peer.addr, listener = peer.listener,
+            "closed: unidentified connection left a line unfinished"
         ),
         End::ReadError(error) => tracing::debug!(peer = %peer.addr, %error, "read error"),
         _ => tracing::debug!(peer = %peer.addr, reason = end.as_str(), "connection closed"),
@@ -118,7 +126,10 @@ struct Session {
     peer: Peer,
     ctx: Arc<Context>,
     outbound: Outbound,
+    dialect: Dialect,
     identified: bool,
+    /// When the last well-formed request arrived (or the connection opened).
+    last_request: Instant,
     /// Lines refused by the rate limit in the current flood window.
     flood_strikes: u32,
     flood_window_start: Instant,
@@ -134,7 +145,9 @@ impl Session {
             peer,
             ctx,
             outbound,
+            dialect: Dialect::Legacy,
             identified: false,
+            last_request: Instant::now(),
             flood_strikes: 0,
             flood_window_start: Instant::now(),
         }
@@ -147,8 +160,13 @@ impl Session {
     async fn read_loop<R: AsyncRead + Unpin>(&mut self, reader: R, closer: &Closer) -> End {
         let codec = LineCodec::new(self.ctx.config.limits.max_line_bytes);
         let mut frames = FramedRead::with_capacity(reader, codec, READ_BUFFER);
-        let identify_deadline = tokio::time::sleep(self.ctx.config.identify_timeout());
-        tokio::pin!(identify_deadline);
+        let first_check = self
+            .ctx
+            .config
+            .unfinished_line_timeout()
+            .min(self.ctx.config.identify_timeout());
+        let check = tokio::time::sleep(first_check);
+        tokio::pin!(check);
         loop {
             let frame = tokio::select! {
                 biased;
@@ -156,12 +174,12 @@ impl Session {
                     return End::Closed(closer.reason().unwrap_or(CloseReason::SlowConsumer));
                 }
                 _ = self.ctx.shutdown.cancelled() => return End::Shutdown,
-                _ = &mut identify_deadline, if !self.identified => {
-                    self.reply_error(&ProtocolError::new(
-                        ErrorCode::IdentifyTimeout,
-                        "Closing: log in or send a message sooner after connecting.",
-                    ));
-                    return End::IdentifyTimeout;
+                _ = &mut check, if !self.identified => {
+                    match self.unidentified_deadline(frames.decoder()) {
+                        Deadline::Next(at) => check.as_mut().reset(at),
+                        Deadline::Passed(end) => return end,
+                    }
+                    continue;
                 }
                 frame = frames.next() => frame,
             };
@@ -184,6 +202,7 @@ impl Session {
                     }
                     match crate::protocol::parse_line(&line) {
                         Ok(command) => {
+                            self.last_request = Instant::now();
                             if let Err(error) = self.dispatch(command).await {
                                 self.reply_error(&error);
                             }
@@ -203,6 +222,35 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// For a connection that has not identified yet: closes it when it has left a line
+    /// unfinished for too long (a real client sends whole lines) or has sent no well-formed
+    /// request for the identify timeout (long: students take their time at a login window);
+    /// otherwise says when to look again.
+    fn unidentified_deadline(&self, codec: &LineCodec) -> Deadline {
+        let now = Instant::now();
+        let unfinished = self.ctx.config.unfinished_line_timeout();
+        let unfinished_deadline = codec.unfinished_since().map(|since| since + unfinished);
+        if unfinished_deadline.is_some_and(|at| at <= now) {
+            self.reply_error(&ProtocolError::new(
+                ErrorCode::IdentifyTimeout,
+                "Closing: a line was left unfinished.",
+            ));
+            return Deadline::Passed(End::UnfinishedLine);
+        }
+        let idle_deadline = self.last_request + self.ctx.config.identify_timeout();
+        if idle_deadline <= now {
+            self.reply_error(&ProtocolError::new(
+                ErrorCode::IdentifyTimeout,
+                "Closing: log in or send a message sooner after connecting.",
+            ));
+            return Deadline::Passed(End::IdentifyTimeout);
+        }
+        // Bytes that arrive without finishing a line do not wake this task: look again
+        // within one unfinished-line timeout.
+        let next = unfinished_deadline.unwrap_or(now + unfinished);
+        Deadline::Next(next.min(idle_deadline))
     }
 
     /// Counts a rate-limited line; true when the connection should be closed.
@@ -240,7 +288,21 @@ impl Session {
         self.outbound.push(line);
     }
 
+    /// Answers a refusal in this connection's dialect: legacy clients get no line for the
+    /// well-formed requests the original server ignored.
     fn reply_error(&self, error: &ProtocolError) {
-        self.reply(error_line(error));
+        match self.dialect.error_line(error) {
+            Ok(line) => self.reply(line),
+            Err(Ignored(code)) => {
+                tracing::debug!(peer = %self.peer.addr, code = code.as_str(), "legacy request ignored");
+                self.ctx.metrics.ignored(code.as_str());
+            }
+        }
     }
+}
+
+/// What [`Session::unidentified_deadline`] decided.
+enum Deadline {
+    Next(Instant),
+    Passed(End),
 }

@@ -14,7 +14,7 @@ use rcgen::{
 use time::{Duration, OffsetDateTime};
 
 #[derive(Debug, thiserror::Error)]
-pub enum CertError {
+pub(crate) enum CertError {
     #[error("{0} already exists: pass --force to replace it")]
     Exists(PathBuf),
     #[error("cannot write {path}: {source}")]
@@ -34,42 +34,42 @@ pub enum CertError {
 }
 
 /// Validity of a server certificate: 825 days, the longest clients commonly accept.
-pub const DEFAULT_LEAF_DAYS: u32 = 825;
+pub(crate) const DEFAULT_LEAF_DAYS: u32 = 825;
 /// Validity of the local CA: ten years.
-pub const DEFAULT_CA_DAYS: u32 = 3650;
+pub(crate) const DEFAULT_CA_DAYS: u32 = 3650;
 
 /// What to generate.
 #[derive(Debug, Clone)]
-pub struct CertRequest {
-    pub ca_cert: PathBuf,
-    pub ca_key: PathBuf,
-    pub cert: PathBuf,
-    pub key: PathBuf,
+pub(crate) struct CertRequest {
+    pub(crate) ca_cert: PathBuf,
+    pub(crate) ca_key: PathBuf,
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
     /// Extra names or addresses, on top of localhost, the host name and the machine's addresses.
-    pub extra_sans: Vec<String>,
-    pub leaf_days: u32,
-    pub ca_days: u32,
+    pub(crate) extra_sans: Vec<String>,
+    pub(crate) leaf_days: u32,
+    pub(crate) ca_days: u32,
     /// Replace existing files (otherwise refuse).
-    pub force: bool,
+    pub(crate) force: bool,
     /// Keep an existing CA (both files present) and only issue a new server certificate.
-    pub reuse_ca: bool,
+    pub(crate) reuse_ca: bool,
 }
 
 /// What was written.
 #[derive(Debug, Clone)]
-pub struct CertReport {
-    pub ca_cert: PathBuf,
-    pub cert: PathBuf,
-    pub key: PathBuf,
-    pub ca_reused: bool,
-    pub ca_fingerprint: String,
-    pub cert_fingerprint: String,
-    pub sans: Vec<String>,
-    pub not_after: OffsetDateTime,
+pub(crate) struct CertReport {
+    pub(crate) ca_cert: PathBuf,
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
+    pub(crate) ca_reused: bool,
+    pub(crate) ca_fingerprint: String,
+    pub(crate) cert_fingerprint: String,
+    pub(crate) sans: Vec<String>,
+    pub(crate) not_after: OffsetDateTime,
 }
 
 /// The names a server certificate should cover on this machine.
-pub fn default_sans(extra: &[String]) -> Vec<String> {
+pub(crate) fn default_sans(extra: &[String]) -> Vec<String> {
     let mut sans = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
@@ -102,7 +102,7 @@ fn host_name() -> Option<String> {
     (!name.is_empty() && name != "localhost").then(|| name.to_owned())
 }
 
-pub fn generate(request: &CertRequest) -> Result<CertReport, CertError> {
+pub(crate) fn generate(request: &CertRequest) -> Result<CertReport, CertError> {
     let ca_present = request.ca_cert.exists() && request.ca_key.exists();
     let reuse_ca = request.reuse_ca && ca_present;
     if !request.force {
@@ -233,7 +233,7 @@ fn write(path: &Path, contents: &[u8], private: bool, replace: bool) -> Result<(
 }
 
 /// SHA-256 of a DER certificate, as `AB:CD:…` (the format `openssl x509 -fingerprint` prints).
-pub fn fingerprint(der: &[u8]) -> String {
+pub(crate) fn fingerprint(der: &[u8]) -> String {
     ring::digest::digest(&ring::digest::SHA256, der)
         .as_ref()
         .iter()

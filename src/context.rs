@@ -1,38 +1,34 @@
-//! What every connection task shares: configuration, hub, store, gate, password hashing,
-//! logs and the shutdown signal.
+//! What every connection task shares: configuration, the chat core, the gate, logs,
+//! metrics and the shutdown signal.
 
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::chat::Chat;
 use crate::config::Config;
 use crate::gate::Gate;
-use crate::hub::Hub;
 use crate::logging::{Audit, AuthFailure};
 use crate::metrics::{Gauges, Metrics};
-use crate::password::Passwords;
-use crate::store::Store;
 
-pub struct Context {
-    pub config: Arc<Config>,
-    pub hub: Arc<Hub>,
-    pub store: Store,
-    pub gate: Arc<Gate>,
-    pub passwords: Passwords,
-    pub audit: Audit,
-    pub auth_failures: AuthFailure,
-    pub metrics: Metrics,
+pub(crate) struct Context {
+    pub(crate) config: Arc<Config>,
+    pub(crate) chat: Chat,
+    pub(crate) gate: Arc<Gate>,
+    pub(crate) audit: Audit,
+    pub(crate) auth_failures: AuthFailure,
+    pub(crate) metrics: Metrics,
     /// Cancelled when the server stops.
-    pub shutdown: CancellationToken,
+    pub(crate) shutdown: CancellationToken,
 }
 
 impl Context {
     /// Every metric, in the Prometheus text format.
-    pub fn render_metrics(&self) -> String {
+    pub(crate) fn render_metrics(&self) -> String {
         self.metrics.render(&Gauges {
             connections_open: self.gate.open_connections(),
-            users_online: self.hub.online().len(),
-            messages_stored: self.store.messages_stored(),
+            users_online: self.chat.online().len(),
+            messages_stored: self.chat.messages_stored(),
         })
     }
 }

@@ -15,27 +15,68 @@ use ipnet::IpNet;
 
 use crate::config::GateSection;
 
-/// Why the gate turned a connection away.
+/// Why a connection was turned away before its session (the `reason` of logs and metrics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     NotAllowed,
     ConnectionRate,
     TooManyFromAddress,
     ServerFull,
+    BadProxyHeader,
+    HandshakeFailed,
+    HandshakeTimeout,
 }
 
 impl Refusal {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Refusal::NotAllowed => "not_allowed",
             Refusal::ConnectionRate => "connection_rate_limited",
             Refusal::TooManyFromAddress => "too_many_connections_from_address",
             Refusal::ServerFull => "server_full",
+            Refusal::BadProxyHeader => "bad_proxy_header",
+            Refusal::HandshakeFailed => "handshake_failed",
+            Refusal::HandshakeTimeout => "handshake_timeout",
         }
+    }
+
+    /// Refusals worth a warning: someone outside the allowed networks, or a proxy that
+    /// sends garbage. The others are routine (limits, stalled or failed handshakes).
+    fn is_suspicious(self) -> bool {
+        matches!(self, Refusal::NotAllowed | Refusal::BadProxyHeader)
+    }
+
+    /// Logs, audits and counts a refusal.
+    pub(crate) fn record(
+        self,
+        ctx: &crate::context::Context,
+        addr: std::net::SocketAddr,
+        listener: crate::transport::ListenerKind,
+        error: Option<String>,
+    ) {
+        let reason = self.as_str();
+        let detail = error
+            .as_deref()
+            .map(|e| format!(": {}", crate::logging::escape_user_text(e)))
+            .unwrap_or_default();
+        let listener_name = listener.as_str();
+        if self.is_suspicious() {
+            tracing::warn!(peer = %addr, listener = listener_name, reason, "refused connection{detail}");
+        } else {
+            tracing::info!(peer = %addr, listener = listener_name, reason, "refused connection{detail}");
+        }
+        let mut event =
+            crate::logging::AuditEvent::new(crate::logging::AuditKind::Refused, addr, listener)
+                .with("reason", reason);
+        if let Some(error) = error {
+            event = event.with("error", error);
+        }
+        ctx.audit.record(event);
+        ctx.metrics.refused(reason);
     }
 }
 
-pub struct Gate {
+pub(crate) struct Gate {
     allow: Vec<IpNet>,
     trusted_proxies: Vec<IpNet>,
     exempt: Vec<IpNet>,
@@ -49,7 +90,7 @@ pub struct Gate {
 }
 
 /// Counts one open connection until dropped.
-pub struct ConnectionPermit {
+pub(crate) struct ConnectionPermit {
     gate: Arc<Gate>,
     ip: IpAddr,
 }
@@ -72,12 +113,12 @@ fn nonzero(value: u32) -> NonZeroU32 {
 }
 
 /// Normalises an address: IPv4-mapped IPv6 becomes IPv4.
-pub fn normalise(ip: IpAddr) -> IpAddr {
+pub(crate) fn normalise(ip: IpAddr) -> IpAddr {
     ip.to_canonical()
 }
 
 impl Gate {
-    pub fn new(config: &GateSection) -> Gate {
+    pub(crate) fn new(config: &GateSection) -> Gate {
         let per_minute =
             |rate: u32, burst: u32| Quota::per_minute(nonzero(rate)).allow_burst(nonzero(burst));
         Gate {
@@ -109,12 +150,12 @@ impl Gate {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn is_allowed(&self, ip: IpAddr) -> bool {
+    pub(crate) fn is_allowed(&self, ip: IpAddr) -> bool {
         let ip = normalise(ip);
         self.allow.iter().any(|net| net.contains(&ip))
     }
 
-    pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+    pub(crate) fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
         let ip = normalise(ip);
         self.trusted_proxies.iter().any(|net| net.contains(&ip))
     }
@@ -124,7 +165,7 @@ impl Gate {
     }
 
     /// Full admission of a client address: allowlist, connection rate, then the caps.
-    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<ConnectionPermit, Refusal> {
+    pub(crate) fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<ConnectionPermit, Refusal> {
         let ip = normalise(ip);
         if !self.is_allowed(ip) {
             return Err(Refusal::NotAllowed);
@@ -153,24 +194,24 @@ impl Gate {
     }
 
     /// One more line from this address: false when it is over the message rate.
-    pub fn allow_message(&self, ip: IpAddr) -> bool {
+    pub(crate) fn allow_message(&self, ip: IpAddr) -> bool {
         let ip = normalise(ip);
         self.is_exempt(ip) || self.message_rate.check_key(&ip).is_ok()
     }
 
     /// One more login or registration from this address: false when over the limit.
-    pub fn allow_auth(&self, ip: IpAddr) -> bool {
+    pub(crate) fn allow_auth(&self, ip: IpAddr) -> bool {
         let ip = normalise(ip);
         self.is_exempt(ip) || self.auth_rate.check_key(&ip).is_ok()
     }
 
-    pub fn open_connections(&self) -> usize {
+    pub(crate) fn open_connections(&self) -> usize {
         self.total.load(Ordering::Relaxed)
     }
 
     /// Forgets limiter state of addresses that are back to a full allowance, so memory stays
     /// bounded when many addresses come and go.
-    pub fn shrink(&self) {
+    pub(crate) fn shrink(&self) {
         for limiter in [&self.connection_rate, &self.message_rate, &self.auth_rate] {
             limiter.retain_recent();
             limiter.shrink_to_fit();
@@ -178,7 +219,7 @@ impl Gate {
     }
 
     /// How often [`Gate::shrink`] runs.
-    pub const SHRINK_EVERY: Duration = Duration::from_secs(60);
+    pub(crate) const SHRINK_EVERY: Duration = Duration::from_secs(60);
 }
 
 #[cfg(test)]

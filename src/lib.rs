@@ -1,23 +1,25 @@
 //! ClassCord: a hardened chat server that legacy ClassCord clients can use unchanged.
 //!
-//! Layers, each knowing only the one below: listener → gate → transport → session → hub → store.
+//! Data flows one way: listener → gate → transport → session → chat core → store writer
+//! (group commit) → chat core fan-out → other sessions. `docs/ARCHITECTURE.md` draws it.
+//! The public surface is what the binary and the integration tests need; the rest is
+//! `pub(crate)` so the compiler finds dead code.
 
-pub mod admin;
-pub mod certs;
+pub(crate) mod admin;
+pub(crate) mod certs;
+pub(crate) mod chat;
 pub mod cli;
 pub mod config;
-pub mod context;
-pub mod control;
-pub mod gate;
-pub mod hub;
-pub mod listener;
+pub(crate) mod context;
+pub(crate) mod gate;
+pub(crate) mod listener;
 pub mod logging;
-pub mod metrics;
-pub mod password;
-pub mod protocol;
-pub mod proxy_header;
+pub(crate) mod metrics;
+pub(crate) mod password;
+pub(crate) mod protocol;
+pub(crate) mod proxy_header;
 pub mod server;
-pub mod session;
-pub mod store;
-pub mod time_format;
-pub mod transport;
+pub(crate) mod session;
+pub(crate) mod store;
+pub(crate) mod time_format;
+pub(crate) mod transport;

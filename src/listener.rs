@@ -14,7 +14,6 @@ use tokio_util::task::TaskTracker;
 
 use crate::context::Context;
 use crate::gate::{normalise, Refusal};
-use crate::logging::AuditEvent;
 use crate::proxy_header::{read_header, ProxyHeaderError};
 use crate::session::{self, Peer};
 use crate::transport::Transport;
@@ -23,7 +22,7 @@ const MIN_BACKOFF: Duration = Duration::from_millis(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Accepts until `stop` is cancelled.
-pub async fn accept_loop<T: Transport>(
+pub(crate) async fn accept_loop<T: Transport>(
     listener: TcpListener,
     transport: Arc<T>,
     ctx: Arc<Context>,
@@ -47,7 +46,7 @@ pub async fn accept_loop<T: Transport>(
                 tracing::debug!(%error, "accept: connection failed before it was accepted");
             }
             Err(error) => {
-                tracing::error!(%error, listener = transport.name(), retry_ms = backoff.as_millis() as u64,
+                tracing::error!(%error, listener = transport.kind().as_str(), retry_ms = backoff.as_millis() as u64,
                     "accept failed; retrying");
                 tokio::select! {
                     _ = stop.cancelled() => return,
@@ -75,10 +74,10 @@ async fn admit<T: Transport>(
     transport: Arc<T>,
     ctx: Arc<Context>,
 ) {
-    let listener = transport.name();
+    let listener = transport.kind();
     let peer = SocketAddr::new(normalise(peer.ip()), peer.port());
     if !ctx.gate.is_allowed(peer.ip()) {
-        return refuse(&ctx, peer, listener, Refusal::NotAllowed.as_str(), None);
+        return Refusal::NotAllowed.record(&ctx, peer, listener, None);
     }
     // The PROXY header and the handshake share one deadline.
     let deadline = tokio::time::Instant::now() + ctx.config.handshake_timeout();
@@ -86,11 +85,10 @@ async fn admit<T: Transport>(
         match proxied_client(&mut tcp, peer, &ctx).await {
             Ok(addr) => addr,
             Err(error) => {
-                return refuse(
+                return Refusal::BadProxyHeader.record(
                     &ctx,
                     peer,
                     listener,
-                    "bad_proxy_header",
                     Some(error.to_string()),
                 )
             }
@@ -100,24 +98,18 @@ async fn admit<T: Transport>(
     };
     let permit = match ctx.gate.admit(addr.ip()) {
         Ok(permit) => permit,
-        Err(refusal) => return refuse(&ctx, addr, listener, refusal.as_str(), None),
+        Err(refusal) => return refusal.record(&ctx, addr, listener, None),
     };
     let _ = tcp.set_nodelay(true);
     set_keepalive(&tcp, ctx.config.tcp_keepalive());
     let stream = match tokio::time::timeout_at(deadline, transport.establish(tcp)).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => {
-            return refuse(
-                &ctx,
-                addr,
-                listener,
-                "handshake_failed",
-                Some(error.to_string()),
-            )
+            return Refusal::HandshakeFailed.record(&ctx, addr, listener, Some(error.to_string()))
         }
-        Err(_) => return refuse(&ctx, addr, listener, "handshake_timeout", None),
+        Err(_) => return Refusal::HandshakeTimeout.record(&ctx, addr, listener, None),
     };
-    ctx.metrics.accepted(listener);
+    ctx.metrics.accepted(listener.as_str());
     session::serve(stream, Peer { addr, listener }, ctx, permit).await;
 }
 
@@ -148,29 +140,4 @@ async fn proxied_client(
         }
         _ => proxy,
     })
-}
-
-/// Logs, audits and counts a connection turned away before its session.
-fn refuse(
-    ctx: &Context,
-    addr: SocketAddr,
-    listener: &'static str,
-    reason: &'static str,
-    error: Option<String>,
-) {
-    let detail = error
-        .as_deref()
-        .map(|e| format!(": {e}"))
-        .unwrap_or_default();
-    if reason == Refusal::NotAllowed.as_str() || reason == "bad_proxy_header" {
-        tracing::warn!(peer = %addr, listener, reason, "refused connection{detail}");
-    } else {
-        tracing::info!(peer = %addr, listener, reason, "refused connection{detail}");
-    }
-    let mut event = AuditEvent::new("refused", addr, listener).with("reason", reason);
-    if let Some(error) = error {
-        event = event.with("error", error);
-    }
-    ctx.audit.record(event);
-    ctx.metrics.refused(reason);
 }

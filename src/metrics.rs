@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 /// Counters shared by every connection; cheap atomics on hot paths, labelled maps elsewhere.
-pub struct Metrics {
+pub(crate) struct Metrics {
     started: Instant,
     logins_ok: AtomicU64,
     logins_failed: AtomicU64,
@@ -21,10 +21,10 @@ pub struct Metrics {
 }
 
 /// Values read elsewhere at render time.
-pub struct Gauges {
-    pub connections_open: usize,
-    pub users_online: usize,
-    pub messages_stored: u64,
+pub(crate) struct Gauges {
+    pub(crate) connections_open: usize,
+    pub(crate) users_online: usize,
+    pub(crate) messages_stored: u64,
 }
 
 impl Default for Metrics {
@@ -51,7 +51,7 @@ fn bump(map: &Mutex<BTreeMap<&'static str, u64>>, key: &'static str) {
 }
 
 impl Metrics {
-    pub fn login(&self, ok: bool) {
+    pub(crate) fn login(&self, ok: bool) {
         let counter = if ok {
             &self.logins_ok
         } else {
@@ -60,33 +60,33 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn registration(&self) {
+    pub(crate) fn registration(&self) {
         self.registrations.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn bad_input(&self) {
+    pub(crate) fn bad_input(&self) {
         self.bad_input.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn accepted(&self, listener: &'static str) {
+    pub(crate) fn accepted(&self, listener: &'static str) {
         bump(&self.accepted, listener);
     }
 
-    pub fn refused(&self, reason: &'static str) {
+    pub(crate) fn refused(&self, reason: &'static str) {
         bump(&self.refused, reason);
     }
 
-    pub fn closed(&self, reason: &'static str) {
+    pub(crate) fn closed(&self, reason: &'static str) {
         bump(&self.closed, reason);
     }
 
     /// A legacy client's request refused without an error line (the original was silent).
-    pub fn ignored(&self, code: &'static str) {
+    pub(crate) fn ignored(&self, code: &'static str) {
         bump(&self.ignored, code);
     }
 
     /// The Prometheus text exposition of every metric.
-    pub fn render(&self, gauges: &Gauges) -> String {
+    pub(crate) fn render(&self, gauges: &Gauges) -> String {
         let mut out = String::new();
         let mut single = |name: &str, kind: &str, help: &str, value: String| {
             let _ = writeln!(

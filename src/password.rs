@@ -14,7 +14,7 @@ use argon2::Argon2;
 use tokio::sync::{oneshot, Semaphore};
 
 #[derive(Debug, thiserror::Error)]
-pub enum PasswordError {
+pub(crate) enum PasswordError {
     #[error("password hashing failed: {0}")]
     Hash(String),
     #[error("password hashing threads have stopped")]
@@ -27,7 +27,7 @@ type Job = Box<dyn FnOnce() + Send>;
 
 /// Hashes and checks passwords off the async threads.
 #[derive(Clone)]
-pub struct Passwords {
+pub(crate) struct Passwords {
     /// One permit per hashing thread: waiting happens here, asynchronously.
     permits: Arc<Semaphore>,
     jobs: mpsc::Sender<Job>,
@@ -36,7 +36,7 @@ pub struct Passwords {
 }
 
 impl Passwords {
-    pub async fn new(threads: usize) -> Result<Passwords, PasswordError> {
+    pub(crate) async fn new(threads: usize) -> Result<Passwords, PasswordError> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for index in 0..threads.max(1) {
@@ -59,13 +59,13 @@ impl Passwords {
         Ok(passwords)
     }
 
-    pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
+    pub(crate) async fn hash(&self, password: String) -> Result<String, PasswordError> {
         self.run(move || hash_now(&password)).await?
     }
 
     /// True when `password` matches `stored`. With no stored hash, a decoy hash is checked
     /// anyway and the answer is false: an unknown user costs the same as a wrong password.
-    pub async fn verify(&self, password: String, stored: Option<String>) -> bool {
+    pub(crate) async fn verify(&self, password: String, stored: Option<String>) -> bool {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.decoy_hash.as_str().to_owned());
         let matches = self
@@ -131,7 +131,16 @@ fn lower_own_priority() {
 }
 
 /// Hashes synchronously (also used by the admin command line).
-pub fn hash_now(password: &str) -> Result<String, PasswordError> {
+/// Checks that `hash` is an argon2 password hash in the PHC format, as [`hash_now`] writes.
+pub(crate) fn check_hash(hash: &str) -> Result<(), PasswordError> {
+    let parsed = PasswordHash::new(hash).map_err(|e| PasswordError::Hash(e.to_string()))?;
+    if !parsed.algorithm.as_str().starts_with("argon2") {
+        return Err(PasswordError::Hash("not an argon2 hash".into()));
+    }
+    Ok(())
+}
+
+pub(crate) fn hash_now(password: &str) -> Result<String, PasswordError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)

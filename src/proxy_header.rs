@@ -20,7 +20,7 @@ const V2_SIGNATURE: &[u8] = b"\r\n\r\n\0\r\nQUIT\n";
 const PARTIAL_RETRY: Duration = Duration::from_millis(5);
 
 #[derive(Debug, thiserror::Error)]
-pub enum ProxyHeaderError {
+pub(crate) enum ProxyHeaderError {
     #[error("malformed PROXY protocol header: {0}")]
     Malformed(String),
     #[error("incomplete PROXY protocol header")]
@@ -87,7 +87,7 @@ fn look(bytes: &[u8]) -> Result<Look, ProxyHeaderError> {
 /// Reads a PROXY header if the connection starts with one. `Ok(None)`: no header (or none
 /// before `wait` ran out, as with a direct client that has not spoken yet), nothing consumed.
 /// `Ok(Some(None))`: a LOCAL header, consumed, no client address in it.
-pub async fn read_header(
+pub(crate) async fn read_header(
     tcp: &mut TcpStream,
     wait: Duration,
 ) -> Result<Option<Option<SocketAddr>>, ProxyHeaderError> {

@@ -10,19 +10,26 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use classcord_protocol::server_line::NoticeEvent;
+
 use crate::certs::{CertError, CertRequest};
+use crate::chat::Chat;
 use crate::config::Config;
 use crate::context::Context;
 use crate::gate::Gate;
-use crate::hub::{Hub, HubSettings};
 use crate::listener::accept_loop;
 use crate::logging::{Audit, AuthFailure, LineFile};
 use crate::password::Passwords;
-use crate::store::{Store, StoreOptions, StoreWriterThread};
+use crate::store::StoreWriterThread;
 use crate::transport::{CertificatePaths, Plain, Tls, TlsError, Transport};
 
+/// Why a server could not start (or reload its certificate).
 #[derive(Debug, thiserror::Error)]
-pub enum ServerError {
+#[error(transparent)]
+pub struct ServerError(#[from] StartError);
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StartError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error("cannot listen on {addr}: {source}")]
@@ -65,29 +72,18 @@ pub struct RunningServer {
 impl RunningServer {
     /// Opens everything and starts accepting. Logs the bound addresses.
     pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
+        Ok(Self::open(config).await?)
+    }
+
+    async fn open(config: Config) -> Result<RunningServer, StartError> {
         let config = Arc::new(config);
-        let hub = Arc::new(Hub::new(HubSettings {
-            notice_sender: config.server.notice_sender.clone(),
-            default_channel: config.server.default_channel.clone(),
-        }));
-        let options = StoreOptions {
-            path: config.storage.database.clone(),
-            synchronous: config.storage.synchronous,
-            max_batch: config.storage.max_batch,
-            queue: config.storage.write_queue,
-        };
-        let (store, store_thread) = Store::open(&options, Arc::clone(&hub) as _)?;
-        hub.preload(
-            store.registered_name_keys().await?,
-            store.channel_names().await?,
-        );
+        let passwords = Passwords::new(config.limits.max_concurrent_hashes).await?;
+        let (chat, store_thread) = Chat::open(&config, passwords).await?;
         tracing::info!(database = %config.storage.database.display(), "database ready");
 
         let ctx = Arc::new(Context {
-            hub,
-            store,
+            chat,
             gate: Arc::new(Gate::new(&config.gate)),
-            passwords: Passwords::new(config.limits.max_concurrent_hashes).await?,
             audit: Audit::new(open_log(&config.logging.audit_file)?),
             auth_failures: AuthFailure::new(open_log(&config.logging.auth_file)?),
             metrics: crate::metrics::Metrics::default(),
@@ -114,12 +110,12 @@ impl RunningServer {
         let admin_listener = if admin_socket.as_os_str().is_empty() {
             None
         } else {
-            Some(
-                crate::control::bind(admin_socket).map_err(|source| ServerError::AdminSocket {
+            Some(crate::admin::socket::bind(admin_socket).map_err(|source| {
+                StartError::AdminSocket {
                     path: admin_socket.display().to_string(),
                     source,
-                })?,
-            )
+                }
+            })?)
         };
 
         let stop_accepting = CancellationToken::new();
@@ -142,12 +138,12 @@ impl RunningServer {
             }
         }
         if let Some(listener) = admin_listener {
-            let control = Arc::new(crate::control::Control {
+            let control = Arc::new(crate::admin::socket::Control {
                 ctx: Arc::clone(&ctx),
                 tls: tls.clone(),
             });
             tracing::info!(socket = %admin_socket.display(), "admin socket ready");
-            tracker.spawn(crate::control::serve(
+            tracker.spawn(crate::admin::socket::serve(
                 listener,
                 admin_socket.clone(),
                 control,
@@ -181,23 +177,24 @@ impl RunningServer {
 
     /// Loads the certificate files again for new TLS handshakes; on error the current
     /// certificate stays in service. Live connections are not touched either way.
-    pub async fn reload_tls(&self) -> Result<(), TlsError> {
+    pub async fn reload_tls(&self) -> Result<(), ServerError> {
         match &self.tls {
-            Some(tls) => tls.reload_logged().await,
+            Some(tls) => Ok(tls.reload_logged().await.map_err(StartError::from)?),
             None => Ok(()),
         }
     }
 
-    pub fn context(&self) -> &Arc<Context> {
-        &self.ctx
+    /// Every metric, in the Prometheus text format.
+    pub fn render_metrics(&self) -> String {
+        self.ctx.render_metrics()
     }
 
     /// Stops accepting, tells connected users, closes every connection and flushes the store.
     pub async fn shutdown(self) {
         tracing::info!("shutting down");
         self.stop_accepting.cancel();
-        self.ctx.hub.begin_shutdown();
-        self.ctx.hub.notice("shutdown", SHUTDOWN_NOTICE);
+        self.ctx.chat.begin_shutdown();
+        self.ctx.chat.notice(NoticeEvent::Shutdown, SHUTDOWN_NOTICE);
         self.ctx.shutdown.cancel();
         self.tracker.close();
         let grace = Duration::from_secs(self.ctx.config.server.shutdown_grace_secs + 3);
@@ -207,7 +204,7 @@ impl RunningServer {
         {
             tracing::warn!("some connections did not close in time");
         }
-        if let Err(error) = self.ctx.store.flush().await {
+        if let Err(error) = self.ctx.chat.flush().await {
             tracing::error!(%error, "final store flush failed");
         }
         self.ctx.audit.flush();
@@ -232,7 +229,8 @@ fn spawn_listener<T: Transport>(
     stop: &CancellationToken,
 ) {
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(listener = transport.name(), %addr, "listening on {addr} ({})", transport.name());
+        let kind = transport.kind().as_str();
+        tracing::info!(listener = kind, %addr, "listening on {addr} ({kind})");
     }
     tokio::spawn(accept_loop(
         listener,
@@ -244,12 +242,12 @@ fn spawn_listener<T: Transport>(
 }
 
 /// Binds every address, with the address each listener really got (port 0 picks one).
-fn bind_all(addrs: &[SocketAddr]) -> Result<Vec<(TcpListener, SocketAddr)>, ServerError> {
+fn bind_all(addrs: &[SocketAddr]) -> Result<Vec<(TcpListener, SocketAddr)>, StartError> {
     addrs
         .iter()
         .map(|addr| {
             let listener = bind(*addr)?;
-            let local = listener.local_addr().map_err(|source| ServerError::Bind {
+            let local = listener.local_addr().map_err(|source| StartError::Bind {
                 addr: *addr,
                 source,
             })?;
@@ -259,7 +257,7 @@ fn bind_all(addrs: &[SocketAddr]) -> Result<Vec<(TcpListener, SocketAddr)>, Serv
 }
 
 /// Creates the CA and server certificate on first start when allowed and missing.
-fn ensure_certificate(config: &Config) -> Result<(), ServerError> {
+fn ensure_certificate(config: &Config) -> Result<(), StartError> {
     let tls = &config.tls;
     if tls.cert.exists() || !tls.generate_if_missing {
         return Ok(());
@@ -289,7 +287,7 @@ fn ensure_certificate(config: &Config) -> Result<(), ServerError> {
 /// at net.core.somaxconn). A whole school connecting at 8:00 must not overflow it.
 const LISTEN_BACKLOG: u32 = 4096;
 
-fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
+fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
     let listen = || {
         let socket = match addr {
             SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
@@ -299,16 +297,16 @@ fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
         socket.bind(addr)?;
         socket.listen(LISTEN_BACKLOG)
     };
-    listen().map_err(|source| ServerError::Bind { addr, source })
+    listen().map_err(|source| StartError::Bind { addr, source })
 }
 
-fn open_log(path: &Path) -> Result<Option<LineFile>, ServerError> {
+fn open_log(path: &Path) -> Result<Option<LineFile>, StartError> {
     if path.as_os_str().is_empty() {
         return Ok(None);
     }
     LineFile::open(path)
         .map(Some)
-        .map_err(|source| ServerError::LogFile {
+        .map_err(|source| StartError::LogFile {
             path: path.display().to_string(),
             source,
         })

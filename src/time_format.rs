@@ -4,7 +4,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// Formats milliseconds since the Unix epoch, e.g. `2026-11-21T13:08:33.123Z`.
-pub fn rfc3339_ms(unix_ms: i64) -> String {
+pub(crate) fn rfc3339_ms(unix_ms: i64) -> String {
     let nanos = i128::from(unix_ms) * 1_000_000;
     OffsetDateTime::from_unix_timestamp_nanos(nanos)
         .ok()
@@ -13,7 +13,7 @@ pub fn rfc3339_ms(unix_ms: i64) -> String {
 }
 
 /// The current time, formatted as [`rfc3339_ms`] does.
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     rfc3339_ms(crate::store::now_ms())
 }
 

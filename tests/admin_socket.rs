@@ -10,23 +10,11 @@ use common::TestServer;
 use serde_json::json;
 
 fn admin(server: &TestServer, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_classcord"))
-        .arg("admin")
-        .arg("--socket")
-        .arg(server.path("admin.sock"))
-        .args(args)
-        .output()
-        .expect("classcord admin runs")
+    server.admin(args)
 }
 
 fn admin_ok(server: &TestServer, args: &[&str]) -> String {
-    let output = admin(server, args);
-    assert!(
-        output.status.success(),
-        "admin {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    server.admin_ok(args)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,15 +109,17 @@ async fn bad_admin_requests_are_answered_and_a_live_socket_is_never_stolen() {
     let stream = std::os::unix::net::UnixStream::connect(&socket).unwrap();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     for request in [
-        "not json",
-        r#"{"command":"reboot"}"#,
-        r#"{"command":"kick"}"#,
+        &b"not json"[..],
+        br#"{"command":"reboot"}"#,
+        br#"{"command":"kick"}"#,
+        b"{\"command\":\"notice\",\"text\":\"\xff\xfe\"}",
     ] {
-        writeln!(&stream, "{request}").unwrap();
+        (&stream).write_all(request).unwrap();
+        (&stream).write_all(b"\n").unwrap();
         let mut answer = String::new();
         reader.read_line(&mut answer).unwrap();
         let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
-        assert_eq!(answer["ok"], false, "{request}");
+        assert_eq!(answer["answer"], "refused", "{request:?}");
         assert!(
             answer["error"]
                 .as_str()
@@ -142,7 +132,7 @@ async fn bad_admin_requests_are_answered_and_a_live_socket_is_never_stolen() {
     writeln!(&stream, r#"{{"command":"users"}}"#).unwrap();
     let mut answer = String::new();
     reader.read_line(&mut answer).unwrap();
-    assert!(answer.contains("\"ok\":true"), "{answer}");
+    assert!(answer.contains("\"answer\":\"users\""), "{answer}");
 
     // A second server configured with the same socket refuses to start.
     let second = classcord::server::RunningServer::start({

@@ -125,11 +125,7 @@ async fn notices_are_system_lines_for_v2_and_messages_from_serveur_for_legacy() 
     let mut legacy = server.user("legacy").await;
     let mut modern = v2_user(&server, "modern").await;
     legacy.recv_type("status").await;
-    server
-        .running()
-        .context()
-        .hub
-        .notice("admin", "Maintenance à 18h");
+    server.admin_ok(&["notice", "Maintenance à 18h"]);
     let line = legacy.recv().await;
     assert_eq!(line["type"], "message");
     assert_eq!(line["subtype"], "global");

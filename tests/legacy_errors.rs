@@ -15,7 +15,7 @@ async fn v2_client(server: &TestServer) -> Client {
 }
 
 fn ignored_count(server: &TestServer, code: &str) -> u64 {
-    let text = server.running().context().render_metrics();
+    let text = server.running().render_metrics();
     let prefix = format!("classcord_legacy_requests_ignored_total{{code=\"{code}\"}} ");
     text.lines()
         .find_map(|line| line.strip_prefix(&prefix))

@@ -7,24 +7,68 @@ use serde_json::{Map, Value};
 
 use super::LineFile;
 use crate::time_format::now_rfc3339;
+use crate::transport::ListenerKind;
+
+/// What an audit line records (its `event` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AuditKind {
+    Connect,
+    Disconnect,
+    Refused,
+    BadInput,
+    Register,
+    Login,
+    LoginFailed,
+    Guest,
+    Message,
+    /// An administrator's command through the admin socket.
+    Admin,
+}
+
+impl AuditKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::Connect => "connect",
+            AuditKind::Disconnect => "disconnect",
+            AuditKind::Refused => "refused",
+            AuditKind::BadInput => "bad_input",
+            AuditKind::Register => "register",
+            AuditKind::Login => "login",
+            AuditKind::LoginFailed => "login_failed",
+            AuditKind::Guest => "guest",
+            AuditKind::Message => "message",
+            AuditKind::Admin => "admin",
+        }
+    }
+}
 
 /// One audit event under construction.
-pub struct AuditEvent {
+pub(crate) struct AuditEvent {
     fields: Map<String, Value>,
 }
 
 impl AuditEvent {
-    pub fn new(event: &str, peer: SocketAddr, listener: &str) -> AuditEvent {
+    fn of(kind: AuditKind) -> AuditEvent {
         let mut fields = Map::new();
         fields.insert("ts".into(), now_rfc3339().into());
-        fields.insert("event".into(), event.into());
-        fields.insert("ip".into(), peer.ip().to_string().into());
-        fields.insert("port".into(), peer.port().into());
-        fields.insert("listener".into(), listener.into());
+        fields.insert("event".into(), kind.as_str().into());
         AuditEvent { fields }
     }
 
-    pub fn with(mut self, key: &str, value: impl Into<Value>) -> AuditEvent {
+    /// An event of one client connection.
+    pub(crate) fn new(kind: AuditKind, peer: SocketAddr, listener: ListenerKind) -> AuditEvent {
+        AuditEvent::of(kind)
+            .with("ip", peer.ip().to_string())
+            .with("port", peer.port())
+            .with("listener", listener.as_str())
+    }
+
+    /// An administrator's command (`action` names it, e.g. `ban`).
+    pub(crate) fn admin(action: &str) -> AuditEvent {
+        AuditEvent::of(AuditKind::Admin).with("action", action)
+    }
+
+    pub(crate) fn with(mut self, key: &str, value: impl Into<Value>) -> AuditEvent {
         self.fields.insert(key.into(), value.into());
         self
     }
@@ -32,16 +76,16 @@ impl AuditEvent {
 
 /// Cheap to clone; a disabled audit log accepts events and drops them.
 #[derive(Clone, Default)]
-pub struct Audit {
+pub(crate) struct Audit {
     file: Option<LineFile>,
 }
 
 impl Audit {
-    pub fn new(file: Option<LineFile>) -> Audit {
+    pub(crate) fn new(file: Option<LineFile>) -> Audit {
         Audit { file }
     }
 
-    pub fn record(&self, event: AuditEvent) {
+    pub(crate) fn record(&self, event: AuditEvent) {
         if let Some(file) = &self.file {
             match serde_json::to_vec(&event.fields) {
                 Ok(line) => file.write_line(line),
@@ -50,7 +94,7 @@ impl Audit {
         }
     }
 
-    pub fn flush(&self) {
+    pub(crate) fn flush(&self) {
         if let Some(file) = &self.file {
             file.flush();
         }

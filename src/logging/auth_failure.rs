@@ -11,25 +11,56 @@ use std::net::SocketAddr;
 
 use super::LineFile;
 use crate::time_format::now_rfc3339;
+use crate::transport::ListenerKind;
+
+/// Why an authentication failed: the `reason=` of the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AuthFailureReason {
+    /// A login line that did not parse, or with an impossible name or password.
+    Malformed,
+    UnknownUser,
+    WrongPassword,
+    Banned,
+    /// Over the per-address login rate.
+    RateLimited,
+}
+
+impl AuthFailureReason {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            AuthFailureReason::Malformed => "malformed",
+            AuthFailureReason::UnknownUser => "unknown_user",
+            AuthFailureReason::WrongPassword => "wrong_password",
+            AuthFailureReason::Banned => "banned",
+            AuthFailureReason::RateLimited => "rate_limited",
+        }
+    }
+}
 
 /// Writes failure lines to stderr (through `tracing`) and to the auth log file.
 #[derive(Clone, Default)]
-pub struct AuthFailure {
+pub(crate) struct AuthFailure {
     file: Option<LineFile>,
 }
 
 impl AuthFailure {
-    pub fn new(file: Option<LineFile>) -> AuthFailure {
+    pub(crate) fn new(file: Option<LineFile>) -> AuthFailure {
         AuthFailure { file }
     }
 
-    pub fn record(&self, peer: SocketAddr, listener: &str, reason: &str, user: &str) {
+    pub(crate) fn record(
+        &self,
+        peer: SocketAddr,
+        listener: ListenerKind,
+        reason: AuthFailureReason,
+        user: &str,
+    ) {
         let body = format!(
             "auth_failure ip={} port={} listener={} reason={} user=\"{}\"",
             peer.ip(),
             peer.port(),
-            listener,
-            reason,
+            listener.as_str(),
+            reason.as_str(),
             escape_user_text(user)
         );
         tracing::warn!(target: "classcord::auth", "{body}");
@@ -38,7 +69,7 @@ impl AuthFailure {
         }
     }
 
-    pub fn flush(&self) {
+    pub(crate) fn flush(&self) {
         if let Some(file) = &self.file {
             file.flush();
         }
@@ -47,7 +78,7 @@ impl AuthFailure {
 
 /// Keeps letters, digits, ASCII punctuation and spaces; everything else (quotes, backslashes,
 /// control characters, line and paragraph separators, invisible characters) becomes `\u{..}`.
-pub fn escape_user_text(text: &str) -> String {
+pub(crate) fn escape_user_text(text: &str) -> String {
     const MAX_CHARS: usize = 128;
     let mut out = String::with_capacity(text.len());
     for c in text.chars().take(MAX_CHARS) {

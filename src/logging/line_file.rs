@@ -11,7 +11,7 @@ use std::sync::Arc;
 const QUEUE_LINES: usize = 64 * 1024;
 
 #[derive(Clone)]
-pub struct LineFile {
+pub(crate) struct LineFile {
     queue: SyncSender<Message>,
     dropped: Arc<AtomicU64>,
     path: Arc<PathBuf>,
@@ -24,7 +24,7 @@ enum Message {
 
 impl LineFile {
     /// Opens `path` for appending (creating its directory) and starts the writer thread.
-    pub fn open(path: &Path) -> io::Result<LineFile> {
+    pub(crate) fn open(path: &Path) -> io::Result<LineFile> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -45,7 +45,7 @@ impl LineFile {
     }
 
     /// Queues one line; `line` must not contain a newline (one is added).
-    pub fn write_line(&self, mut line: Vec<u8>) {
+    pub(crate) fn write_line(&self, mut line: Vec<u8>) {
         line.push(b'\n');
         match self.queue.try_send(Message::Line(line)) {
             Ok(()) => {}
@@ -60,7 +60,7 @@ impl LineFile {
     }
 
     /// Waits until every line queued so far is written.
-    pub fn flush(&self) {
+    pub(crate) fn flush(&self) {
         let (done, wait) = mpsc::sync_channel(1);
         if self.queue.send(Message::Flush(done)).is_ok() {
             let _ = wait.recv();

@@ -6,9 +6,11 @@ mod audit;
 mod auth_failure;
 mod line_file;
 
-pub use audit::{Audit, AuditEvent};
-pub use auth_failure::{escape_user_text, AuthFailure};
-pub use line_file::LineFile;
+pub(crate) use audit::AuditKind;
+pub(crate) use audit::{Audit, AuditEvent};
+pub(crate) use auth_failure::AuthFailureReason;
+pub(crate) use auth_failure::{escape_user_text, AuthFailure};
+pub(crate) use line_file::LineFile;
 
 use tracing_subscriber::EnvFilter;
 

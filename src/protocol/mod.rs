@@ -1,12 +1,4 @@
-//! The ClassCord wire protocol: client commands in, server lines out, and the name rules both share.
+//! The server's own rules about the wire protocol (the `classcord-protocol` crate): which
+//! user names, channel names and presence states it accepts, and how names compare.
 
-pub mod command;
-pub mod dialect;
-pub mod error;
-pub mod names;
-pub mod server_line;
-pub mod wire;
-
-pub use command::{malformed_login_user, parse_line, Command, Target};
-pub use error::{ErrorCode, ProtocolError};
-pub use server_line::ServerLine;
+pub(crate) mod names;

@@ -1,7 +1,7 @@
 //! Rules for user names, channel names and presence states, shared by registration, guests and channels.
 
 /// Why a user name is refused, or `None` when it is acceptable.
-pub fn username_error(name: &str, max_chars: usize, reserved: &str) -> Option<String> {
+pub(crate) fn username_error(name: &str, max_chars: usize, reserved: &str) -> Option<String> {
     if name.trim().is_empty() {
         return Some("Username must not be blank.".into());
     }
@@ -14,14 +14,14 @@ pub fn username_error(name: &str, max_chars: usize, reserved: &str) -> Option<St
     if name.trim() != name {
         return Some("Username must not start or end with spaces.".into());
     }
-    if name_key(name) == name_key(reserved) {
+    if NameKey::of(name) == NameKey::of(reserved) {
         return Some("This username is reserved.".into());
     }
     None
 }
 
 /// Why a channel name is refused, or `None`. Channels are `#` then 1 to 32 letters, digits, `-` or `_`.
-pub fn channel_name_error(name: &str) -> Option<String> {
+pub(crate) fn channel_name_error(name: &str) -> Option<String> {
     let Some(rest) = name.strip_prefix('#') else {
         return Some("Channel names start with '#'.".into());
     };
@@ -39,7 +39,7 @@ pub fn channel_name_error(name: &str) -> Option<String> {
 }
 
 /// Why a presence state is refused, or `None`. States are free text ("online", "do not disturb").
-pub fn state_error(state: &str, max_chars: usize) -> Option<String> {
+pub(crate) fn state_error(state: &str, max_chars: usize) -> Option<String> {
     if state.trim().is_empty() {
         return Some("State must not be blank.".into());
     }
@@ -52,14 +52,34 @@ pub fn state_error(state: &str, max_chars: usize) -> Option<String> {
     None
 }
 
-/// The key names are compared by: "Alice" and "alice" are the same person.
-pub fn name_key(name: &str) -> String {
-    name.to_lowercase()
+/// What user names are compared by: "Alice" and "alice" are the same person. Stored in the
+/// `users.name_key` column.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct NameKey(String);
+
+impl NameKey {
+    pub(crate) fn of(name: &str) -> NameKey {
+        NameKey(name.to_lowercase())
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
-/// Channel names compare the same way as user names.
-pub fn channel_key(name: &str) -> String {
-    name.to_lowercase()
+/// What channel names are compared by (`#Dev` is `#dev`). Stored in `channels.name_key`
+/// and `messages.channel_key`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct ChannelKey(String);
+
+impl ChannelKey {
+    pub(crate) fn of(name: &str) -> ChannelKey {
+        ChannelKey(name.to_lowercase())
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 fn is_forbidden_in_name(c: char) -> bool {

@@ -7,7 +7,7 @@ use tokio::time::Instant;
 use tokio_util::codec::Decoder;
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Frame {
+pub(crate) enum Frame {
     /// A complete line without its terminator.
     Line(BytesMut),
     /// A line went over the limit; its remaining bytes are being skipped.
@@ -15,7 +15,7 @@ pub enum Frame {
 }
 
 #[derive(Debug)]
-pub struct LineCodec {
+pub(crate) struct LineCodec {
     max_line: usize,
     /// Skipping the rest of an oversized line.
     discarding: bool,
@@ -26,7 +26,7 @@ pub struct LineCodec {
 }
 
 impl LineCodec {
-    pub fn new(max_line: usize) -> LineCodec {
+    pub(crate) fn new(max_line: usize) -> LineCodec {
         LineCodec {
             max_line,
             discarding: false,
@@ -36,7 +36,7 @@ impl LineCodec {
     }
 
     /// Since when received bytes have been waiting for the end of their line, if they are.
-    pub fn unfinished_since(&self) -> Option<Instant> {
+    pub(crate) fn unfinished_since(&self) -> Option<Instant> {
         self.unfinished_since
     }
 }

@@ -16,12 +16,13 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::codec::FramedRead;
 
+use classcord_protocol::{Dialect, ErrorCode, Ignored, ProtocolError};
+
+use crate::chat::{CloseReason, Closer, ConnId, Outbound};
 use crate::context::Context;
 use crate::gate::ConnectionPermit;
-use crate::hub::{CloseReason, Closer, ConnId, Outbound};
-use crate::logging::AuditEvent;
-use crate::protocol::dialect::{Dialect, Ignored};
-use crate::protocol::error::{ErrorCode, ProtocolError};
+use crate::logging::{AuditEvent, AuditKind, AuthFailureReason};
+use crate::transport::ListenerKind;
 use frame::{Frame, LineCodec};
 
 /// Bytes of read buffer a connection starts with (grows up to the maximum line).
@@ -29,11 +30,11 @@ const READ_BUFFER: usize = 1024;
 
 /// Where a connection comes from.
 #[derive(Debug, Clone, Copy)]
-pub struct Peer {
+pub(crate) struct Peer {
     /// The client's address (from the PROXY header when a trusted proxy sent one).
-    pub addr: SocketAddr,
-    /// Name of the listener that accepted it: "plain" or "tls".
-    pub listener: &'static str,
+    pub(crate) addr: SocketAddr,
+    /// The listener that accepted it.
+    pub(crate) listener: ListenerKind,
 }
 
 /// Why a connection ended.
@@ -62,7 +63,7 @@ impl End {
 }
 
 /// Serves one connection until it closes. `permit` holds its place in the gate's counts.
-pub async fn serve<S>(stream: S, peer: Peer, ctx: Arc<Context>, permit: ConnectionPermit)
+pub(crate) async fn serve<S>(stream: S, peer: Peer, ctx: Arc<Context>, permit: ConnectionPermit)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
@@ -71,15 +72,19 @@ where
     let closer = Arc::new(Closer::default());
     let outbound = Outbound::new(queue, Arc::clone(&closer));
     let mut writer_task = tokio::spawn(writer::run(write_half, queue_out));
-    let id = ctx.hub.attach(peer.addr, outbound.clone());
-    ctx.audit
-        .record(AuditEvent::new("connect", peer.addr, peer.listener));
-    tracing::debug!(peer = %peer.addr, listener = peer.listener, "connection opened");
+    let id = ctx.chat.attach(peer.addr, outbound.clone());
+    ctx.audit.record(AuditEvent::new(
+        AuditKind::Connect,
+        peer.addr,
+        peer.listener,
+    ));
+    let listener = peer.listener.as_str();
+    tracing::debug!(peer = %peer.addr, listener, "connection opened");
 
     let mut session = Session::new(id, peer, Arc::clone(&ctx), outbound);
     let end = session.read_loop(reader, &closer).await;
     let user = session.identity_name();
-    ctx.hub.detach(id);
+    ctx.chat.detach(id);
     drop(session);
 
     // Let queued lines (errors, the shutdown notice) reach the client, within limits.
@@ -91,8 +96,8 @@ where
             writer_task.abort();
         }
     }
-    let mut event =
-        AuditEvent::new("disconnect", peer.addr, peer.listener).with("reason", end.as_str());
+    let mut event = AuditEvent::new(AuditKind::Disconnect, peer.addr, peer.listener)
+        .with("reason", end.as_str());
     if let Some(user) = &user {
         event = event.with("user", user.as_str());
     }
@@ -100,18 +105,18 @@ where
     ctx.metrics.closed(end.as_str());
     match &end {
         End::Closed(CloseReason::SlowConsumer) => tracing::warn!(
-            peer = %peer.addr, listener = peer.listener, user = ?user,
+            peer = %peer.addr, listener, user = ?user,
             "slow consumer disconnected: outbound queue full"
         ),
         End::Closed(CloseReason::Flooding) => tracing::warn!(
-            peer = %peer.addr, listener = peer.listener, user = ?user,
+            peer = %peer.addr, listener, user = ?user,
             "connection closed for flooding"
         ),
         End::IdentifyTimeout => tracing::info!(
-            peer = %peer.addr, listener = peer.listener, "closed: connection did not identify in time"
+            peer = %peer.addr, listener, "closed: connection did not identify in time"
         ),
         End::UnfinishedLine => tracing::info!(
-            peer = %peer.addr, listener = peer.listener,
+            peer = %peer.addr, listener,
             "closed: unidentified connection left a line unfinished"
         ),
         End::ReadError(error) => tracing::debug!(peer = %peer.addr, %error, "read error"),
@@ -154,7 +159,7 @@ impl Session {
     }
 
     fn identity_name(&self) -> Option<String> {
-        self.ctx.hub.identity(self.id).name().map(str::to_owned)
+        self.ctx.chat.identity(self.id).name().map(str::to_owned)
     }
 
     async fn read_loop<R: AsyncRead + Unpin>(&mut self, reader: R, closer: &Closer) -> End {
@@ -200,7 +205,7 @@ impl Session {
                         }
                         continue;
                     }
-                    match crate::protocol::parse_line(&line) {
+                    match classcord_protocol::parse_line(&line) {
                         Ok(command) => {
                             self.last_request = Instant::now();
                             if let Err(error) = self.dispatch(command).await {
@@ -208,11 +213,11 @@ impl Session {
                             }
                         }
                         Err(error) => {
-                            if let Some(user) = crate::protocol::malformed_login_user(&line) {
+                            if let Some(user) = classcord_protocol::malformed_login_user(&line) {
                                 self.ctx.auth_failures.record(
                                     self.peer.addr,
                                     self.peer.listener,
-                                    "malformed",
+                                    AuthFailureReason::Malformed,
                                     &user,
                                 );
                             }
@@ -262,7 +267,7 @@ impl Session {
         self.flood_strikes += 1;
         if self.flood_strikes == 1 {
             tracing::info!(
-                peer = %self.peer.addr, listener = self.peer.listener,
+                peer = %self.peer.addr, listener = self.peer.listener.as_str(),
                 "refused: message rate limit reached"
             );
         }
@@ -276,7 +281,7 @@ impl Session {
     /// Answers a malformed line and notes it in the audit log.
     fn refuse(&self, error: &ProtocolError) {
         self.ctx.audit.record(
-            AuditEvent::new("bad_input", self.peer.addr, self.peer.listener)
+            AuditEvent::new(AuditKind::BadInput, self.peer.addr, self.peer.listener)
                 .with("code", error.code.as_str()),
         );
         tracing::debug!(peer = %self.peer.addr, code = error.code.as_str(), "bad input");

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 /// Most bytes gathered into a single write.
 const COALESCE_BYTES: usize = 64 * 1024;
 
-pub async fn run<W: AsyncWrite + Unpin>(
+pub(crate) async fn run<W: AsyncWrite + Unpin>(
     mut writer: W,
     mut queue: mpsc::Receiver<Bytes>,
 ) -> std::io::Result<()> {

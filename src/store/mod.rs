@@ -14,12 +14,15 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Synchronous;
-pub(crate) use writer::now_ms;
+use crate::protocol::names::{ChannelKey, NameKey};
 use writer::WriteOp;
-pub use writer::{CommitSink, NewMessage, StoredMessage};
+pub(crate) use writer::{now_ms, update_user};
+pub(crate) use writer::{
+    CommitSink, NewMessage, SenderKind, StoredMessage, UserChange, UserUpdate,
+};
 
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub(crate) enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot create the database directory {path}: {source}")]
@@ -37,22 +40,22 @@ pub enum StoreError {
 
 /// A registered account as the login path needs it.
 #[derive(Debug, Clone)]
-pub struct UserRecord {
-    pub username: String,
-    pub password_hash: String,
-    pub banned: bool,
+pub(crate) struct UserRecord {
+    pub(crate) username: String,
+    pub(crate) password_hash: String,
+    pub(crate) banned: bool,
 }
 
 /// Outcome of an account creation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CreateUser {
+pub(crate) enum CreateUser {
     Created,
     AlreadyExists,
 }
 
 /// Cheap to clone; every clone talks to the same writer thread and read connection.
 #[derive(Clone)]
-pub struct Store {
+pub(crate) struct Store {
     writer: mpsc::Sender<WriteOp>,
     reader: Arc<Mutex<Connection>>,
     /// Messages committed since start.
@@ -60,11 +63,11 @@ pub struct Store {
 }
 
 /// Keeps the writer thread; dropping every [`Store`] and then joining this flushes everything.
-pub struct StoreWriterThread(std::thread::JoinHandle<()>);
+pub(crate) struct StoreWriterThread(std::thread::JoinHandle<()>);
 
 impl StoreWriterThread {
     /// Waits for the writer to commit what is queued (call after the last `Store` is dropped).
-    pub fn join(self) {
+    pub(crate) fn join(self) {
         if self.0.join().is_err() {
             tracing::error!("store writer thread panicked");
         }
@@ -73,16 +76,16 @@ impl StoreWriterThread {
 
 /// Settings the store needs from the configuration.
 #[derive(Debug, Clone)]
-pub struct StoreOptions {
-    pub path: PathBuf,
-    pub synchronous: Synchronous,
-    pub max_batch: usize,
-    pub queue: usize,
+pub(crate) struct StoreOptions {
+    pub(crate) path: PathBuf,
+    pub(crate) synchronous: Synchronous,
+    pub(crate) max_batch: usize,
+    pub(crate) queue: usize,
 }
 
 impl Store {
     /// Opens (creating and migrating if needed) the database, and starts the writer thread.
-    pub fn open(
+    pub(crate) fn open(
         options: &StoreOptions,
         sink: Arc<dyn CommitSink>,
     ) -> Result<(Store, StoreWriterThread), StoreError> {
@@ -115,19 +118,19 @@ impl Store {
     }
 
     /// Messages committed since the server started.
-    pub fn messages_stored(&self) -> u64 {
+    pub(crate) fn messages_stored(&self) -> u64 {
         self.stored.load(Ordering::Relaxed)
     }
 
     /// Queues a message for commit; waits only while the writer's queue is full.
-    pub async fn submit_message(&self, message: NewMessage) -> Result<(), StoreError> {
+    pub(crate) async fn submit_message(&self, message: NewMessage) -> Result<(), StoreError> {
         self.writer
             .send(WriteOp::Message(message))
             .await
             .map_err(|_| StoreError::WriterStopped)
     }
 
-    pub async fn create_user(
+    pub(crate) async fn create_user(
         &self,
         username: &str,
         password_hash: String,
@@ -142,10 +145,22 @@ impl Store {
         answer.await.map_err(|_| StoreError::WriterStopped)?
     }
 
+    /// Changes or deletes an existing account.
+    pub(crate) async fn update_user(
+        &self,
+        key: NameKey,
+        change: UserChange,
+    ) -> Result<UserUpdate, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.write(WriteOp::UpdateUser { key, change, reply })
+            .await?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
     /// Records a successful login time; nobody waits for it.
-    pub fn record_login(&self, username: &str) {
+    pub(crate) fn record_login(&self, username: &str) {
         let op = WriteOp::RecordLogin {
-            name_key: crate::protocol::names::name_key(username),
+            key: NameKey::of(username),
         };
         if self.writer.try_send(op).is_err() {
             tracing::debug!("login time not recorded: store queue full");
@@ -153,7 +168,7 @@ impl Store {
     }
 
     /// Remembers a channel so that it survives restarts.
-    pub async fn ensure_channel(&self, name: &str) -> Result<(), StoreError> {
+    pub(crate) async fn ensure_channel(&self, name: &str) -> Result<(), StoreError> {
         self.write(WriteOp::EnsureChannel {
             name: name.to_owned(),
         })
@@ -161,7 +176,7 @@ impl Store {
     }
 
     /// Resolves once everything queued before it is committed.
-    pub async fn flush(&self) -> Result<(), StoreError> {
+    pub(crate) async fn flush(&self) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
         self.write(WriteOp::Flush { reply }).await?;
         answer.await.map_err(|_| StoreError::WriterStopped)
@@ -174,8 +189,8 @@ impl Store {
             .map_err(|_| StoreError::WriterStopped)
     }
 
-    pub async fn find_user(&self, name_key: &str) -> Result<Option<UserRecord>, StoreError> {
-        let name_key = name_key.to_owned();
+    pub(crate) async fn find_user(&self, key: &NameKey) -> Result<Option<UserRecord>, StoreError> {
+        let name_key = key.as_str().to_owned();
         self.read(move |conn| {
             conn.prepare_cached(
                 "SELECT username, password_hash, banned FROM users WHERE name_key = ?1",
@@ -193,12 +208,12 @@ impl Store {
     }
 
     /// The last `limit` messages of a channel, oldest first.
-    pub async fn channel_history(
+    pub(crate) async fn channel_history(
         &self,
-        channel_key: &str,
+        channel: &ChannelKey,
         limit: u32,
     ) -> Result<Vec<StoredMessage>, StoreError> {
-        let channel_key = channel_key.to_owned();
+        let channel_key = channel.as_str().to_owned();
         self.read(move |conn| {
             let mut statement = conn.prepare_cached(
                 "SELECT id, created_at, sender, channel, recipient, content FROM messages
@@ -216,28 +231,25 @@ impl Store {
         .await
     }
 
-    /// Name keys of every registered user (the hub keeps them to protect names from guests).
-    pub async fn registered_name_keys(&self) -> Result<Vec<String>, StoreError> {
+    /// Name keys of every registered user (the chat core protects them from guests).
+    pub(crate) async fn registered_names(&self) -> Result<Vec<NameKey>, StoreError> {
         self.read(|conn| {
-            conn.prepare("SELECT name_key FROM users")?
-                .query_map([], |row| row.get(0))?
+            conn.prepare("SELECT username FROM users")?
+                .query_map([], |row| {
+                    row.get::<_, String>(0).map(|name| NameKey::of(&name))
+                })?
                 .collect()
         })
         .await
     }
 
-    pub async fn channel_names(&self) -> Result<Vec<String>, StoreError> {
+    pub(crate) async fn channel_names(&self) -> Result<Vec<String>, StoreError> {
         self.read(|conn| {
             conn.prepare("SELECT name FROM channels ORDER BY name")?
                 .query_map([], |row| row.get(0))?
                 .collect()
         })
         .await
-    }
-
-    pub async fn message_count(&self) -> Result<i64, StoreError> {
-        self.read(|conn| conn.query_row("SELECT COUNT(*) FROM messages", [], |row| row.get(0)))
-            .await
     }
 
     /// Runs a query on the read connection, off the async threads.

@@ -47,10 +47,10 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// The schema version this program writes.
-pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+pub(crate) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Applies every migration the database has not seen yet, each in its own transaction.
-pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
+pub(crate) fn migrate(conn: &Connection) -> Result<(), StoreError> {
     let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     if found > CURRENT_VERSION {
         return Err(StoreError::TooNew {

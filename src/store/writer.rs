@@ -10,35 +10,42 @@ use rusqlite::{params, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{CreateUser, StoreError};
-use crate::protocol::names::{channel_key, name_key};
+use crate::protocol::names::{ChannelKey, NameKey};
 
 /// A message accepted from a client, not yet committed.
 #[derive(Debug, Clone)]
-pub struct NewMessage {
+pub(crate) struct NewMessage {
     /// Connection that sent it (for error reports and to skip the echo).
-    pub sender_conn: u64,
-    pub sender: String,
-    pub sender_is_guest: bool,
-    pub sender_ip: IpAddr,
+    pub(crate) sender_conn: u64,
+    pub(crate) sender: String,
+    pub(crate) sender_kind: SenderKind,
+    pub(crate) sender_ip: IpAddr,
     /// Exactly one of `channel` and `recipient` is set.
-    pub channel: Option<String>,
-    pub recipient: Option<String>,
-    pub content: String,
+    pub(crate) channel: Option<String>,
+    pub(crate) recipient: Option<String>,
+    pub(crate) content: String,
+}
+
+/// Whether a message's sender had an account (the `sender_is_guest` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SenderKind {
+    Account,
+    Guest,
 }
 
 /// A committed message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredMessage {
-    pub id: i64,
-    pub created_at_ms: i64,
-    pub sender: String,
-    pub channel: Option<String>,
-    pub recipient: Option<String>,
-    pub content: String,
+pub(crate) struct StoredMessage {
+    pub(crate) id: i64,
+    pub(crate) created_at_ms: i64,
+    pub(crate) sender: String,
+    pub(crate) channel: Option<String>,
+    pub(crate) recipient: Option<String>,
+    pub(crate) content: String,
 }
 
 /// Who learns about commits: the hub fans committed messages out.
-pub trait CommitSink: Send + Sync + 'static {
+pub(crate) trait CommitSink: Send + Sync + 'static {
     /// Called in commit order, right after the transaction that holds them committed.
     fn committed(&self, messages: Vec<(u64, StoredMessage)>);
     /// Called when a batch could not be committed: nothing of it was stored or sent.
@@ -52,8 +59,13 @@ pub(super) enum WriteOp {
         password_hash: String,
         reply: oneshot::Sender<Result<CreateUser, StoreError>>,
     },
+    UpdateUser {
+        key: NameKey,
+        change: UserChange,
+        reply: oneshot::Sender<Result<UserUpdate, StoreError>>,
+    },
     RecordLogin {
-        name_key: String,
+        key: NameKey,
     },
     EnsureChannel {
         name: String,
@@ -61,6 +73,21 @@ pub(super) enum WriteOp {
     Flush {
         reply: oneshot::Sender<()>,
     },
+}
+
+/// A change to an existing account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum UserChange {
+    Delete,
+    Password(String),
+    Banned(bool),
+}
+
+/// Whether an account change found its account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UserUpdate {
+    Done,
+    NoSuchUser,
 }
 
 pub(super) fn stored_message_from_row(row: &Row<'_>) -> rusqlite::Result<StoredMessage> {
@@ -103,6 +130,7 @@ pub(super) fn run(
 struct BatchResults {
     messages: Vec<(u64, StoredMessage)>,
     users: Vec<(oneshot::Sender<Result<CreateUser, StoreError>>, CreateUser)>,
+    updates: Vec<(oneshot::Sender<Result<UserUpdate, StoreError>>, UserUpdate)>,
     flushes: Vec<oneshot::Sender<()>>,
 }
 
@@ -135,7 +163,12 @@ fn commit_batch(
                             "INSERT INTO users (username, name_key, password_hash, created_at)
                              VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name_key) DO NOTHING",
                         )?
-                        .execute(params![username, name_key(&username), password_hash, now])?;
+                        .execute(params![
+                            username,
+                            NameKey::of(&username).as_str(),
+                            password_hash,
+                            now
+                        ])?;
                     let outcome = if inserted == 1 {
                         CreateUser::Created
                     } else {
@@ -143,16 +176,29 @@ fn commit_batch(
                     };
                     results.users.push((reply, outcome));
                 }
-                WriteOp::RecordLogin { name_key } => {
+                WriteOp::UpdateUser { key, change, reply } => {
+                    let changed = update_user(&tx, &key, &change)?;
+                    let outcome = if changed == 0 {
+                        UserUpdate::NoSuchUser
+                    } else {
+                        UserUpdate::Done
+                    };
+                    results.updates.push((reply, outcome));
+                }
+                WriteOp::RecordLogin { key } => {
                     tx.prepare_cached("UPDATE users SET last_login_at = ?1 WHERE name_key = ?2")?
-                        .execute(params![now, name_key])?;
+                        .execute(params![now, key.as_str()])?;
                 }
                 WriteOp::EnsureChannel { name } => {
                     tx.prepare_cached(
                         "INSERT INTO channels (name, name_key, created_at) VALUES (?1, ?2, ?3)
                          ON CONFLICT (name_key) DO NOTHING",
                     )?
-                    .execute(params![name, channel_key(&name), now])?;
+                    .execute(params![
+                        name,
+                        ChannelKey::of(&name).as_str(),
+                        now
+                    ])?;
                 }
                 WriteOp::Flush { reply } => results.flushes.push(reply),
             }
@@ -169,6 +215,9 @@ fn commit_batch(
             for (reply, outcome) in results.users {
                 let _ = reply.send(Ok(outcome));
             }
+            for (reply, outcome) in results.updates {
+                let _ = reply.send(Ok(outcome));
+            }
         }
         Err(error) => {
             tracing::error!(%error, "store batch not committed");
@@ -182,10 +231,32 @@ fn commit_batch(
             for (reply, _) in results.users {
                 let _ = reply.send(Err(StoreError::Task(error.to_string())));
             }
+            for (reply, _) in results.updates {
+                let _ = reply.send(Err(StoreError::Task(error.to_string())));
+            }
         }
     }
     for reply in results.flushes {
         let _ = reply.send(());
+    }
+}
+
+/// Applies one account change; the number of rows it touched.
+pub(crate) fn update_user(
+    tx: &rusqlite::Transaction<'_>,
+    key: &NameKey,
+    change: &UserChange,
+) -> rusqlite::Result<usize> {
+    match change {
+        UserChange::Delete => tx
+            .prepare_cached("DELETE FROM users WHERE name_key = ?1")?
+            .execute([key.as_str()]),
+        UserChange::Password(hash) => tx
+            .prepare_cached("UPDATE users SET password_hash = ?2 WHERE name_key = ?1")?
+            .execute(params![key.as_str(), hash]),
+        UserChange::Banned(banned) => tx
+            .prepare_cached("UPDATE users SET banned = ?2 WHERE name_key = ?1")?
+            .execute(params![key.as_str(), banned]),
     }
 }
 
@@ -194,7 +265,10 @@ fn insert_message(
     message: NewMessage,
     now: i64,
 ) -> Result<StoredMessage, StoreError> {
-    let key = message.channel.as_deref().map(channel_key);
+    let key = message
+        .channel
+        .as_deref()
+        .map(|name| ChannelKey::of(name).as_str().to_owned());
     tx.prepare_cached(
         "INSERT INTO messages (created_at, sender, sender_is_guest, sender_ip, channel,
                                channel_key, recipient, content)
@@ -203,7 +277,7 @@ fn insert_message(
     .execute(params![
         now,
         message.sender,
-        message.sender_is_guest,
+        message.sender_kind == SenderKind::Guest,
         message.sender_ip.to_string(),
         message.channel,
         key,

@@ -11,14 +11,30 @@ use std::io;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-pub use plain::Plain;
-pub use tls::{server_config, CertificatePaths, Tls, TlsError};
+pub(crate) use plain::Plain;
+pub(crate) use tls::TlsError;
+pub(crate) use tls::{CertificatePaths, Tls};
 
-pub trait Transport: Send + Sync + 'static {
+/// Which kind of listener accepted a connection (logs, audit, metrics, fail2ban lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListenerKind {
+    Plain,
+    Tls,
+}
+
+impl ListenerKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ListenerKind::Plain => "plain",
+            ListenerKind::Tls => "tls",
+        }
+    }
+}
+
+pub(crate) trait Transport: Send + Sync + 'static {
     type Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static;
 
-    /// Listener name used in logs and the audit file ("plain", "tls").
-    fn name(&self) -> &'static str;
+    fn kind(&self) -> ListenerKind;
 
     /// Prepares an accepted connection (for TLS: the handshake). Callers bound it in time.
     fn establish(&self, tcp: TcpStream) -> impl Future<Output = io::Result<Self::Stream>> + Send;

@@ -4,15 +4,15 @@ use std::io;
 
 use tokio::net::TcpStream;
 
-use super::Transport;
+use super::{ListenerKind, Transport};
 
-pub struct Plain;
+pub(crate) struct Plain;
 
 impl Transport for Plain {
     type Stream = TcpStream;
 
-    fn name(&self) -> &'static str {
-        "plain"
+    fn kind(&self) -> ListenerKind {
+        ListenerKind::Plain
     }
 
     async fn establish(&self, tcp: TcpStream) -> io::Result<TcpStream> {

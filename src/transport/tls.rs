@@ -13,10 +13,10 @@ use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
-use super::Transport;
+use super::{ListenerKind, Transport};
 
 #[derive(Debug, thiserror::Error)]
-pub enum TlsError {
+pub(crate) enum TlsError {
     #[error("cannot read certificate file {path}: {source}")]
     Certificate {
         path: PathBuf,
@@ -35,19 +35,19 @@ pub enum TlsError {
 
 /// Where the certificate chain and key live.
 #[derive(Debug, Clone)]
-pub struct CertificatePaths {
-    pub cert: PathBuf,
-    pub key: PathBuf,
+pub(crate) struct CertificatePaths {
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
 }
 
-pub struct Tls {
+pub(crate) struct Tls {
     paths: CertificatePaths,
     acceptor: RwLock<TlsAcceptor>,
 }
 
 impl Tls {
     /// Loads the certificate and key; fails if either is missing or broken.
-    pub fn load(paths: CertificatePaths) -> Result<Tls, TlsError> {
+    pub(crate) fn load(paths: CertificatePaths) -> Result<Tls, TlsError> {
         let config = server_config(&paths.cert, &paths.key)?;
         Ok(Tls {
             paths,
@@ -56,7 +56,7 @@ impl Tls {
     }
 
     /// Reads the files again and, if they are valid, serves new handshakes with them.
-    pub fn reload(&self) -> Result<(), TlsError> {
+    pub(crate) fn reload(&self) -> Result<(), TlsError> {
         let config = server_config(&self.paths.cert, &self.paths.key)?;
         *self.acceptor.write().unwrap_or_else(|p| p.into_inner()) =
             TlsAcceptor::from(Arc::new(config));
@@ -64,7 +64,7 @@ impl Tls {
     }
 
     /// [`Tls::reload`] off the async threads, with the outcome in the log.
-    pub async fn reload_logged(self: &Arc<Self>) -> Result<(), TlsError> {
+    pub(crate) async fn reload_logged(self: &Arc<Self>) -> Result<(), TlsError> {
         let tls = Arc::clone(self);
         let result = tokio::task::spawn_blocking(move || tls.reload())
             .await
@@ -88,7 +88,7 @@ impl Tls {
 }
 
 /// A rustls server configuration: TLS 1.2 and 1.3, no client certificates.
-pub fn server_config(cert: &Path, key: &Path) -> Result<ServerConfig, TlsError> {
+pub(crate) fn server_config(cert: &Path, key: &Path) -> Result<ServerConfig, TlsError> {
     let chain = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
         .map_err(|source| TlsError::Certificate {
@@ -113,8 +113,8 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<ServerConfig, TlsError> 
 impl Transport for Tls {
     type Stream = TlsStream<TcpStream>;
 
-    fn name(&self) -> &'static str {
-        "tls"
+    fn kind(&self) -> ListenerKind {
+        ListenerKind::Tls
     }
 
     async fn establish(&self, tcp: TcpStream) -> io::Result<Self::Stream> {

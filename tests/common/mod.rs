@@ -90,6 +90,28 @@ impl TestServer {
         self.dir.path().join(relative)
     }
 
+    /// Runs `classcord admin ARGS` against this server's admin socket.
+    pub fn admin(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_classcord"))
+            .arg("admin")
+            .arg("--socket")
+            .arg(self.path("admin.sock"))
+            .args(args)
+            .output()
+            .expect("classcord admin runs")
+    }
+
+    /// Like [`TestServer::admin`], asserting success; returns what it printed.
+    pub fn admin_ok(&self, args: &[&str]) -> String {
+        let output = self.admin(args);
+        assert!(
+            output.status.success(),
+            "admin {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
     pub async fn client(&self) -> Client {
         Client::connect(self.addr()).await
     }

@@ -5,10 +5,14 @@
 
 use std::borrow::Cow;
 
+use bytes::Bytes;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::dialect::Presence;
 use super::error::{ErrorCode, ProtocolError};
+use super::server_line::Subtype;
+use super::wire::encode_line;
 
 /// Where a chat message goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +65,108 @@ pub enum Command {
         channel: Option<String>,
         limit: Option<u32>,
     },
+}
+
+impl Command {
+    /// The canonical line for this request, as the clients we write send it (the server
+    /// parses it back to the same command).
+    pub fn encode(&self) -> Bytes {
+        encode_line(&WireCommand::from(self))
+    }
+}
+
+/// The JSON shape of each request.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum WireCommand<'a> {
+    Register {
+        username: &'a str,
+        password: &'a str,
+    },
+    Login {
+        username: &'a str,
+        password: &'a str,
+    },
+    Message {
+        subtype: Subtype,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        to: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        channel: Option<&'a str>,
+        content: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from: Option<&'a str>,
+    },
+    Status {
+        state: &'a str,
+    },
+    Users,
+    Hello {
+        version: u64,
+        presence: bool,
+    },
+    Guest {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<&'a str>,
+    },
+    Join {
+        channel: &'a str,
+    },
+    Leave {
+        channel: &'a str,
+    },
+    Channels,
+    History {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        channel: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+}
+
+impl<'a> From<&'a Command> for WireCommand<'a> {
+    fn from(command: &'a Command) -> Self {
+        match command {
+            Command::Register { username, password } => {
+                WireCommand::Register { username, password }
+            }
+            Command::Login { username, password } => WireCommand::Login { username, password },
+            Command::Message {
+                target,
+                content,
+                from,
+            } => {
+                let (subtype, to, channel) = match target {
+                    Target::Global => (Subtype::Global, None, None),
+                    Target::Channel(channel) => (Subtype::Global, None, Some(channel.as_str())),
+                    Target::Private(to) => (Subtype::Private, Some(to.as_str()), None),
+                };
+                WireCommand::Message {
+                    subtype,
+                    to,
+                    channel,
+                    content,
+                    from: from.as_deref(),
+                }
+            }
+            Command::Status { state } => WireCommand::Status { state },
+            Command::Users => WireCommand::Users,
+            Command::Hello { version, presence } => WireCommand::Hello {
+                version: *version,
+                presence: *presence == Presence::Receive,
+            },
+            Command::Guest { name } => WireCommand::Guest {
+                name: name.as_deref(),
+            },
+            Command::Join { channel } => WireCommand::Join { channel },
+            Command::Leave { channel } => WireCommand::Leave { channel },
+            Command::Channels => WireCommand::Channels,
+            Command::History { channel, limit } => WireCommand::History {
+                channel: channel.as_deref(),
+                limit: *limit,
+            },
+        }
+    }
 }
 
 /// Parses one line. Never panics, whatever the bytes.
@@ -335,6 +441,59 @@ mod tests {
                 state: "do not disturb".into()
             }
         );
+    }
+
+    #[test]
+    fn encoded_commands_parse_back() {
+        let commands = [
+            Command::Register {
+                username: "élève".into(),
+                password: "p\"w".into(),
+            },
+            Command::Login {
+                username: "a".into(),
+                password: "b".into(),
+            },
+            Command::Message {
+                target: Target::Global,
+                content: "salut".into(),
+                from: Some("g".into()),
+            },
+            Command::Message {
+                target: Target::Channel("#dev".into()),
+                content: String::new(),
+                from: None,
+            },
+            Command::Message {
+                target: Target::Private("bob".into()),
+                content: "psst".into(),
+                from: None,
+            },
+            Command::Status {
+                state: "away".into(),
+            },
+            Command::Users,
+            Command::Hello {
+                version: 2,
+                presence: Presence::Quiet,
+            },
+            Command::Guest { name: None },
+            Command::Join {
+                channel: "#dev".into(),
+            },
+            Command::Leave {
+                channel: "#dev".into(),
+            },
+            Command::Channels,
+            Command::History {
+                channel: None,
+                limit: Some(5),
+            },
+        ];
+        for command in commands {
+            let line = command.encode();
+            assert_eq!(parse_line(&line[..line.len() - 1]).unwrap(), command);
+        }
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Error codes carried by `{"type":"error"}` replies, and the error type the protocol layer returns.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Machine-readable reason of an error reply (`code` field).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidJson,

@@ -2,28 +2,65 @@
 //! v2-only kinds (`hello`, `system`, `channel`, `history`) are only sent to v2 clients.
 
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::{ErrorCode, ProtocolError};
 use super::wire::encode_line;
 
+/// Global (a channel) or private (one user) message.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Subtype {
+    Global,
+    Private,
+}
+
+/// The `status` of a successful reply (the only value legacy clients know).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Ok,
+}
+
+/// Why a `system` line was sent.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum NoticeEvent {
+    /// The server is stopping.
+    Shutdown,
+    /// An administrator's announcement.
+    Admin,
+}
+
+/// What happened in a channel.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelEvent {
+    Join,
+    Leave,
+}
+
+/// Presence states the server itself announces (clients may send any text).
+pub const ONLINE: &str = "online";
+pub const OFFLINE: &str = "offline";
+
 /// A stored or live chat message as clients see it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ChatLine {
-    pub subtype: &'static str,
+    pub subtype: Subtype,
     pub from: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     pub content: String,
     pub timestamp: String,
     /// Store id; absent on server notices.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ChannelInfo {
     pub name: String,
     pub members: usize,
@@ -33,10 +70,10 @@ pub struct ChannelInfo {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerLine<'a> {
     Register {
-        status: &'static str,
+        status: Outcome,
     },
     Login {
-        status: &'static str,
+        status: Outcome,
         username: &'a str,
     },
     Error {
@@ -54,7 +91,7 @@ pub enum ServerLine<'a> {
         users: Vec<&'a str>,
     },
     Guest {
-        status: &'static str,
+        status: Outcome,
         username: &'a str,
     },
     Hello {
@@ -63,19 +100,19 @@ pub enum ServerLine<'a> {
         features: &'static [&'static str],
     },
     System {
-        event: &'a str,
+        event: NoticeEvent,
         message: &'a str,
     },
     Join {
-        status: &'static str,
+        status: Outcome,
         channel: &'a str,
     },
     Leave {
-        status: &'static str,
+        status: Outcome,
         channel: &'a str,
     },
     Channel {
-        event: &'static str,
+        event: ChannelEvent,
         channel: &'a str,
         user: &'a str,
     },
@@ -113,10 +150,13 @@ mod tests {
 
     #[test]
     fn legacy_replies_are_byte_exact() {
-        let ok = ServerLine::Register { status: "ok" }.encode();
+        let ok = ServerLine::Register {
+            status: Outcome::Ok,
+        }
+        .encode();
         assert_eq!(&ok[..], b"{\"type\":\"register\",\"status\":\"ok\"}\n");
         let login = ServerLine::Login {
-            status: "ok",
+            status: Outcome::Ok,
             username: "bob",
         }
         .encode();

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 /// Why the server closed a connection from outside its own task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloseReason {
+pub(crate) enum CloseReason {
     /// Its outbound queue filled up: it does not read what it is sent.
     SlowConsumer,
     /// The same account logged in on another connection.
@@ -21,7 +21,7 @@ pub enum CloseReason {
 }
 
 impl CloseReason {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CloseReason::SlowConsumer => "slow_consumer",
             CloseReason::Replaced => "replaced",
@@ -33,41 +33,41 @@ impl CloseReason {
 
 /// Shared between a connection's task and everyone who may close it.
 #[derive(Debug, Default)]
-pub struct Closer {
+pub(crate) struct Closer {
     token: CancellationToken,
     reason: OnceLock<CloseReason>,
 }
 
 impl Closer {
-    pub fn close(&self, reason: CloseReason) {
+    pub(crate) fn close(&self, reason: CloseReason) {
         let _ = self.reason.set(reason);
         self.token.cancel();
     }
 
-    pub fn reason(&self) -> Option<CloseReason> {
+    pub(crate) fn reason(&self) -> Option<CloseReason> {
         self.reason.get().copied()
     }
 
-    pub async fn closed(&self) {
+    pub(crate) async fn closed(&self) {
         self.token.cancelled().await
     }
 }
 
 /// Handle to push lines to one connection.
 #[derive(Debug, Clone)]
-pub struct Outbound {
+pub(crate) struct Outbound {
     queue: mpsc::Sender<Bytes>,
     closer: Arc<Closer>,
 }
 
 impl Outbound {
-    pub fn new(queue: mpsc::Sender<Bytes>, closer: Arc<Closer>) -> Self {
+    pub(crate) fn new(queue: mpsc::Sender<Bytes>, closer: Arc<Closer>) -> Self {
         Outbound { queue, closer }
     }
 
     /// Queues a line without waiting. Returns false when the line was not queued; if the
     /// queue was full, the connection is closed as a slow consumer.
-    pub fn push(&self, line: Bytes) -> bool {
+    pub(crate) fn push(&self, line: Bytes) -> bool {
         match self.queue.try_send(line) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -78,7 +78,7 @@ impl Outbound {
         }
     }
 
-    pub fn close(&self, reason: CloseReason) {
+    pub(crate) fn close(&self, reason: CloseReason) {
         self.closer.close(reason);
     }
 }

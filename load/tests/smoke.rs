@@ -1,11 +1,33 @@
 //! Smoke run of `classcord-load` against a real server, so the load generator cannot rot.
 //! Small numbers and no timing assertions: only that every scenario runs and loses nothing.
 
-mod common;
-
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use common::TestServer;
+use classcord::config::Config;
+use classcord::server::RunningServer;
+
+/// A real ClassCord server in this process, on ephemeral loopback ports, files in a temporary
+/// directory, loopback exempt from the per-address limits (as `config/bench.toml` does).
+struct TestServer {
+    server: RunningServer,
+    dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    fn addr(&self) -> SocketAddr {
+        self.server.plain_addrs()[0]
+    }
+
+    fn tls_addr(&self) -> SocketAddr {
+        self.server.tls_addrs()[0]
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+}
 
 /// Runs `classcord-load` with a command line (the paths used here hold no spaces).
 fn run_load(command_line: &str) -> Output {
@@ -27,11 +49,26 @@ fn load(command_line: &str) -> serde_json::Value {
 }
 
 async fn bench_server() -> TestServer {
-    TestServer::start_with(|c| {
-        c.listen.tls = vec!["127.0.0.1:0".parse().unwrap()];
-        c.gate.exempt = vec!["127.0.0.0/8".parse().unwrap()];
-    })
-    .await
+    classcord::logging::init_stderr("error");
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.listen.plain = vec!["127.0.0.1:0".parse().unwrap()];
+    config.listen.tls = vec!["127.0.0.1:0".parse().unwrap()];
+    config.gate.exempt = vec!["127.0.0.0/8".parse().unwrap()];
+    config.storage.database = dir.path().join("data/classcord.db");
+    config.logging.audit_file = dir.path().join("logs/audit.log");
+    config.logging.auth_file = dir.path().join("logs/auth.log");
+    for (path, file) in [
+        (&mut config.tls.cert, "server.crt"),
+        (&mut config.tls.key, "server.key"),
+        (&mut config.tls.ca_cert, "ca.crt"),
+        (&mut config.tls.ca_key, "ca.key"),
+    ] {
+        *path = dir.path().join("certs").join(file);
+    }
+    config.admin.socket = dir.path().join("admin.sock");
+    let server = RunningServer::start(config).await.expect("server starts");
+    TestServer { server, dir }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,7 +128,11 @@ async fn idle_tls_logins_and_handshakes_run() {
 
 #[test]
 fn unreachable_server_is_a_clear_error() {
-    let port = common::free_port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let output = run_load(&format!(
         "fanout --addr 127.0.0.1:{port} --clients 2 --senders 1"
     ));

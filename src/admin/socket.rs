@@ -1,0 +1,186 @@
+//! The admin socket of a running server (a Unix socket, mode 0600: the file permissions are
+//! the access control). Every request is executed through the chat core, so account changes
+//! go through the store's single writer and reach the live name registry at once; each is
+//! logged and audited (never a password hash).
+
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use classcord_protocol::server_line::NoticeEvent;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio_util::sync::CancellationToken;
+
+use super::protocol::{Request, Response, MAX_REQUEST_BYTES};
+use crate::chat::AccountError;
+use crate::context::Context;
+use crate::logging::AuditEvent;
+use crate::store::UserChange;
+use crate::transport::Tls;
+
+/// What the admin socket needs from the running server.
+pub(crate) struct Control {
+    pub(crate) ctx: Arc<Context>,
+    pub(crate) tls: Option<Arc<Tls>>,
+}
+
+/// Binds the socket with mode 0600, replacing a stale one left by a crash, but never the
+/// socket of another server that still answers on it.
+pub(crate) fn bind(path: &Path) -> std::io::Result<UnixListener> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AddrInUse,
+                "another ClassCord server is using this admin socket",
+            ));
+        }
+        std::fs::remove_file(path)?;
+    }
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+/// Serves admin connections until `stop`, then removes the socket file.
+pub(crate) async fn serve(
+    listener: UnixListener,
+    path: PathBuf,
+    control: Arc<Control>,
+    stop: CancellationToken,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, _)) => {
+                tokio::spawn(handle(stream, Arc::clone(&control)));
+            }
+            Err(error) => {
+                tracing::warn!(%error, "admin socket: accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+/// Answers each request line of one admin connection; a line that is not a request (invalid
+/// UTF-8 or JSON, unknown command) is answered with a refusal.
+async fn handle(stream: UnixStream, control: Arc<Control>) {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read.take(MAX_REQUEST_BYTES));
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let response = match serde_json::from_slice::<Request>(&line) {
+            Ok(request) => control.execute(request).await,
+            Err(error) => Response::refused(format!("invalid request: {error}")),
+        };
+        let mut bytes = serde_json::to_vec(&response).expect("responses serialise");
+        bytes.push(b'\n');
+        if write.write_all(&bytes).await.is_err() {
+            return;
+        }
+    }
+}
+
+impl Control {
+    pub(crate) async fn execute(&self, request: Request) -> Response {
+        let action = request.action();
+        let is_change = request.is_change();
+        let user = request.user().map(str::to_owned);
+        let response = self.run(request).await;
+        let outcome = match &response {
+            Response::Refused { error } => error.as_str(),
+            _ => "ok",
+        };
+        tracing::info!(action, user = ?user, outcome, "admin command");
+        if is_change {
+            let mut event = AuditEvent::admin(action).with("outcome", outcome);
+            if let Some(user) = user {
+                event = event.with("user", user);
+            }
+            self.ctx.audit.record(event);
+        }
+        response
+    }
+
+    async fn run(&self, request: Request) -> Response {
+        let chat = &self.ctx.chat;
+        let done = |result: Result<(), AccountError>| match result {
+            Ok(()) => Response::Done,
+            Err(AccountError::Taken(user)) => Response::Taken { user },
+            Err(error) => Response::refused(error),
+        };
+        match request {
+            Request::Status => Response::Status {
+                database: std::fs::canonicalize(&self.ctx.config.storage.database)
+                    .unwrap_or_else(|_| self.ctx.config.storage.database.clone()),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            },
+            Request::Notice { text } if text.trim().is_empty() => {
+                Response::refused("the notice is empty")
+            }
+            Request::Notice { text } => {
+                chat.notice(NoticeEvent::Admin, &text);
+                Response::Done
+            }
+            Request::Kick { user } => {
+                if chat.kick(&user, "Disconnected by an administrator.") {
+                    Response::Done
+                } else {
+                    Response::refused(format!("{user:?} is not online"))
+                }
+            }
+            Request::Ban { user } => {
+                done(chat.change_account(&user, UserChange::Banned(true)).await)
+            }
+            Request::Unban { user } => {
+                done(chat.change_account(&user, UserChange::Banned(false)).await)
+            }
+            Request::UserDelete { user } => {
+                done(chat.change_account(&user, UserChange::Delete).await)
+            }
+            Request::UserPasswd {
+                user,
+                password_hash,
+            } => match crate::password::check_hash(&password_hash) {
+                Ok(()) => done(
+                    chat.change_account(&user, UserChange::Password(password_hash))
+                        .await,
+                ),
+                Err(error) => Response::refused(error),
+            },
+            Request::UserAdd {
+                user,
+                password_hash,
+            } => match crate::password::check_hash(&password_hash) {
+                Ok(()) => done(chat.create_account(&user, password_hash).await),
+                Err(error) => Response::refused(error),
+            },
+            Request::Users => Response::Users {
+                users: chat.online(),
+            },
+            Request::Metrics => Response::Metrics {
+                text: self.ctx.render_metrics(),
+            },
+            Request::ReloadTls => match &self.tls {
+                None => Response::refused("TLS is not enabled"),
+                Some(tls) => match tls.reload_logged().await {
+                    Ok(()) => Response::Done,
+                    Err(error) => Response::refused(error),
+                },
+            },
+        }
+    }
+}

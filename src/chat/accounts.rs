@@ -1,0 +1,200 @@
+//! Accounts: registration and login from clients, and the administrator's account changes
+//! (create, delete, password, ban). Every write goes through the store's writer, and the
+//! live name registry changes with it, so a guest can never take a name that has an account.
+
+use classcord_protocol::server_line::Outcome;
+use classcord_protocol::{ErrorCode, ProtocolError, ServerLine};
+
+use super::{internal, Chat, ConnId};
+use crate::logging::AuthFailureReason;
+use crate::protocol::names::NameKey;
+use crate::store::{CreateUser, StoreError, UserChange, UserUpdate};
+
+/// A refused login: the reply for the client and, for the fail2ban log, why.
+#[derive(Debug)]
+pub(crate) struct LoginRefused {
+    /// `None` when the refusal is not an authentication failure (already logged in).
+    pub(crate) reason: Option<AuthFailureReason>,
+    pub(crate) error: ProtocolError,
+}
+
+impl LoginRefused {
+    fn failed(reason: AuthFailureReason) -> LoginRefused {
+        let message = match reason {
+            AuthFailureReason::Banned => "Login failed: account banned.",
+            _ => "Login failed.",
+        };
+        LoginRefused {
+            reason: Some(reason),
+            error: ProtocolError::new(ErrorCode::LoginFailed, message),
+        }
+    }
+}
+
+/// Why an administrator's account change did not happen.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AccountError {
+    #[error("invalid username: {0}")]
+    InvalidName(String),
+    #[error("the name {0:?} is taken (an account, or someone online)")]
+    Taken(String),
+    #[error("no user named {0:?}")]
+    NoSuchUser(String),
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+}
+
+impl Chat {
+    fn password_error(&self, password: &str) -> Option<String> {
+        password_error(
+            password,
+            self.limits.min_password_chars,
+            self.limits.max_password_bytes,
+        )
+    }
+
+    /// A client's `register`.
+    pub(crate) async fn register(
+        &self,
+        username: &str,
+        password: String,
+    ) -> Result<(), ProtocolError> {
+        if let Some(reason) = self.username_error(username) {
+            return Err(ProtocolError::new(ErrorCode::InvalidUsername, reason));
+        }
+        if let Some(reason) = self.password_error(&password) {
+            return Err(ProtocolError::new(ErrorCode::InvalidPassword, reason));
+        }
+        let reservation = self.hub.reserve_registration(username)?;
+        let hash = self.passwords.hash(password).await.map_err(internal)?;
+        match self
+            .store
+            .create_user(username, hash)
+            .await
+            .map_err(internal)?
+        {
+            CreateUser::Created => {
+                reservation.confirm();
+                Ok(())
+            }
+            CreateUser::AlreadyExists => Err(ProtocolError::new(
+                ErrorCode::UsernameTaken,
+                "Username already exists.",
+            )),
+        }
+    }
+
+    /// A client's `login`: checks the password and identifies the connection. Returns the
+    /// account's canonical name.
+    pub(crate) async fn login(
+        &self,
+        id: ConnId,
+        username: &str,
+        password: String,
+    ) -> Result<String, LoginRefused> {
+        if self.username_error(username).is_some()
+            || password.len() > self.limits.max_password_bytes
+        {
+            return Err(LoginRefused::failed(AuthFailureReason::Malformed));
+        }
+        let record = self
+            .store
+            .find_user(&NameKey::of(username))
+            .await
+            .map_err(|error| LoginRefused {
+                reason: None,
+                error: internal(error),
+            })?;
+        let stored_hash = record.as_ref().map(|r| r.password_hash.clone());
+        let matches = self.passwords.verify(password, stored_hash).await;
+        let record = match record {
+            None => return Err(LoginRefused::failed(AuthFailureReason::UnknownUser)),
+            Some(_) if !matches => {
+                return Err(LoginRefused::failed(AuthFailureReason::WrongPassword))
+            }
+            Some(record) if record.banned => {
+                return Err(LoginRefused::failed(AuthFailureReason::Banned))
+            }
+            Some(record) => record,
+        };
+        let reply = ServerLine::Login {
+            status: Outcome::Ok,
+            username: &record.username,
+        }
+        .encode();
+        self.hub
+            .login(id, &record.username, reply)
+            .map_err(|error| LoginRefused {
+                reason: None,
+                error,
+            })?;
+        self.store.record_login(&record.username);
+        Ok(record.username)
+    }
+
+    /// Creates an account from an administrator's command (the password already hashed).
+    pub(crate) async fn create_account(
+        &self,
+        username: &str,
+        password_hash: String,
+    ) -> Result<(), AccountError> {
+        if let Some(reason) = self.username_error(username) {
+            return Err(AccountError::InvalidName(reason));
+        }
+        let reservation = self
+            .hub
+            .reserve_registration(username)
+            .map_err(|_| AccountError::Taken(username.to_owned()))?;
+        match self.store.create_user(username, password_hash).await? {
+            CreateUser::Created => {
+                reservation.confirm();
+                Ok(())
+            }
+            CreateUser::AlreadyExists => Err(AccountError::Taken(username.to_owned())),
+        }
+    }
+
+    /// Applies an administrator's change to an existing account. A ban or a deletion also
+    /// disconnects the account; a deletion frees its name.
+    pub(crate) async fn change_account(
+        &self,
+        username: &str,
+        change: UserChange,
+    ) -> Result<(), AccountError> {
+        let kick_reason = match &change {
+            UserChange::Banned(true) => Some("Account banned by an administrator."),
+            UserChange::Delete => Some("Account deleted by an administrator."),
+            UserChange::Banned(false) | UserChange::Password(_) => None,
+        };
+        let deleted = change == UserChange::Delete;
+        match self
+            .store
+            .update_user(NameKey::of(username), change)
+            .await?
+        {
+            UserUpdate::NoSuchUser => return Err(AccountError::NoSuchUser(username.to_owned())),
+            UserUpdate::Done => {}
+        }
+        if let Some(reason) = kick_reason {
+            if self.hub.identity_is_account(username) {
+                self.hub.kick(username, reason);
+            }
+        }
+        if deleted {
+            self.hub.unregister_name(username);
+        }
+        Ok(())
+    }
+}
+
+/// Why a new password is refused, or `None`: the same rules for clients and the CLI.
+pub(crate) fn password_error(password: &str, min_chars: usize, max_bytes: usize) -> Option<String> {
+    if password.len() > max_bytes {
+        return Some(format!("Password longer than {max_bytes} bytes."));
+    }
+    let min = min_chars.max(1);
+    if password.chars().count() < min {
+        return Some(format!("Password needs at least {min} character(s)."));
+    }
+    None
+}

@@ -1,0 +1,136 @@
+//! Channels: joining, leaving, listing, and the join/leave events v2 members receive.
+
+use classcord_protocol::server_line::ChannelEvent;
+use classcord_protocol::{ChannelInfo, ErrorCode, ProtocolError, ServerLine};
+
+use super::state::{ConnId, Hub, State};
+use crate::protocol::names::ChannelKey;
+
+/// Result of joining a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JoinOutcome {
+    /// The channel's canonical name.
+    pub(crate) channel: String,
+    /// The channel did not exist before: it must be stored.
+    pub(crate) created: bool,
+}
+
+impl Hub {
+    /// Adds an identified connection to a channel, creating the channel if needed.
+    pub(super) fn join(&self, id: ConnId, channel: &str) -> Result<JoinOutcome, ProtocolError> {
+        let mut state = self.lock();
+        let name = Hub::identified_name(&state, id)?.to_owned();
+        let key = ChannelKey::of(channel);
+        let created = state.add_channel(key.clone(), channel);
+        let outbound = state.members[&id].outbound.clone();
+        let entry = state.channels.get_mut(&key).expect("added above");
+        let display = entry.name.clone();
+        let already = entry.members.insert(id, outbound).is_some();
+        if let Some(member) = state.members.get_mut(&id) {
+            member.channels.insert(key.clone());
+        }
+        if !already && key != self.default_key {
+            state.channel_event(&key, ChannelEvent::Join, &name);
+        }
+        Ok(JoinOutcome {
+            channel: display,
+            created,
+        })
+    }
+
+    pub(super) fn leave(&self, id: ConnId, channel: &str) -> Result<String, ProtocolError> {
+        let mut state = self.lock();
+        let name = Hub::identified_name(&state, id)?.to_owned();
+        let key = ChannelKey::of(channel);
+        if key == self.default_key {
+            return Err(ProtocolError::new(
+                ErrorCode::InvalidChannel,
+                format!("Everyone stays in {}.", self.settings.default_channel),
+            ));
+        }
+        let removed = state
+            .members
+            .get_mut(&id)
+            .is_some_and(|m| m.channels.remove(&key));
+        if !removed {
+            return Err(ProtocolError::new(
+                ErrorCode::NotInChannel,
+                format!("You are not in {channel}."),
+            ));
+        }
+        let display = match state.channels.get_mut(&key) {
+            Some(entry) => {
+                entry.members.remove(&id);
+                entry.name.clone()
+            }
+            None => channel.to_owned(),
+        };
+        state.channel_event(&key, ChannelEvent::Leave, &name);
+        Ok(display)
+    }
+
+    /// The canonical name of a channel the connection is in.
+    pub(super) fn member_channel(
+        &self,
+        id: ConnId,
+        channel: &str,
+    ) -> Result<String, ProtocolError> {
+        let state = self.lock();
+        Hub::identified_name(&state, id)?;
+        let key = ChannelKey::of(channel);
+        match state.members.get(&id) {
+            Some(member) if member.channels.contains(&key) => Ok(state.channels[&key].name.clone()),
+            _ => Err(ProtocolError::new(
+                ErrorCode::NotInChannel,
+                format!("Join {channel} first."),
+            )),
+        }
+    }
+
+    /// Every known channel with its number of connected members.
+    pub(super) fn channels(&self) -> Vec<ChannelInfo> {
+        let state = self.lock();
+        let mut list: Vec<ChannelInfo> = state
+            .channels
+            .values()
+            .map(|c| ChannelInfo {
+                name: c.name.clone(),
+                members: c.members.len(),
+            })
+            .collect();
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        list
+    }
+
+    /// Adds channels found in the database (at start).
+    pub(super) fn add_channels(&self, names: Vec<String>) {
+        let mut state = self.lock();
+        for name in names {
+            state.add_channel(ChannelKey::of(&name), &name);
+        }
+    }
+}
+
+impl State {
+    /// Tells the members of a channel who receive v2 lines that someone joined or left.
+    pub(super) fn channel_event(&self, key: &ChannelKey, event: ChannelEvent, user: &str) {
+        let Some(channel) = self.channels.get(key) else {
+            return;
+        };
+        let line = ServerLine::Channel {
+            event,
+            channel: &channel.name,
+            user,
+        }
+        .encode();
+        for id in channel.members.keys() {
+            if let Some(member) = self
+                .members
+                .get(id)
+                .filter(|m| m.dialect.receives_v2_lines())
+            {
+                member.outbound.push(line.clone());
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Delivery: checking where a message may go, fanning committed messages out (serialised
+//! once, the same bytes to every recipient's bounded queue), and server notices.
+
+use classcord_protocol::server_line::{NoticeEvent, Subtype};
+use classcord_protocol::{
+    error_line, ChatLine, DialectLines, ErrorCode, ProtocolError, ServerLine, Target,
+};
+
+use super::state::{ConnId, Hub, Identity, State};
+use crate::protocol::names::{ChannelKey, NameKey};
+use crate::store::{CommitSink, SenderKind, StoreError, StoredMessage};
+use crate::time_format::rfc3339_ms;
+
+/// Where an accepted message goes, with names resolved to their canonical form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Route {
+    pub(super) sender: String,
+    pub(super) sender_kind: SenderKind,
+    pub(super) destination: Destination,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Destination {
+    Channel(String),
+    User(String),
+}
+
+impl Hub {
+    /// Checks that an identified connection may send to `target` and resolves the names.
+    pub(super) fn route(&self, id: ConnId, target: &Target) -> Result<Route, ProtocolError> {
+        let state = self.lock();
+        let member = state
+            .members
+            .get(&id)
+            .ok_or_else(|| ProtocolError::new(ErrorCode::NotLoggedIn, "Connection closed."))?;
+        let sender = Hub::identified_name(&state, id)?.to_owned();
+        let sender_kind = match member.identity {
+            Identity::Guest(_) => SenderKind::Guest,
+            _ => SenderKind::Account,
+        };
+        let destination = match target {
+            Target::Global => Destination::Channel(self.settings.default_channel.clone()),
+            Target::Channel(name) => {
+                let key = ChannelKey::of(name);
+                if !member.channels.contains(&key) {
+                    return Err(ProtocolError::new(
+                        ErrorCode::NotInChannel,
+                        format!("Join {name} before writing to it."),
+                    ));
+                }
+                Destination::Channel(state.channels[&key].name.clone())
+            }
+            Target::Private(to) => {
+                let key = NameKey::of(to);
+                let recipient = state
+                    .online
+                    .get(&key)
+                    .and_then(|rid| state.members.get(rid))
+                    .and_then(|m| m.identity.name())
+                    .ok_or_else(|| {
+                        ProtocolError::new(
+                            ErrorCode::UserOffline,
+                            format!("User '{to}' is not online."),
+                        )
+                    })?;
+                if key == NameKey::of(&sender) {
+                    return Err(ProtocolError::new(
+                        ErrorCode::InvalidField,
+                        "You cannot send a private message to yourself.",
+                    ));
+                }
+                Destination::User(recipient.to_owned())
+            }
+        };
+        Ok(Route {
+            sender,
+            sender_kind,
+            destination,
+        })
+    }
+
+    /// A server notice to every identified connection: a `system` line for v2 clients, an
+    /// ordinary global message from the reserved sender for legacy ones.
+    pub(super) fn notice(&self, event: NoticeEvent, text: &str) {
+        let state = self.lock();
+        let legacy = ChatLine {
+            subtype: Subtype::Global,
+            from: self.settings.notice_sender.clone(),
+            to: None,
+            channel: Some(self.settings.default_channel.clone()),
+            content: text.to_owned(),
+            timestamp: rfc3339_ms(crate::store::now_ms()),
+            id: None,
+        };
+        let lines = DialectLines {
+            legacy: ServerLine::Message(&legacy).encode(),
+            v2: ServerLine::System {
+                event,
+                message: text,
+            }
+            .encode(),
+        };
+        for member in state.members.values() {
+            if member.identity.name().is_some() {
+                member.outbound.push(member.dialect.pick(&lines).clone());
+            }
+        }
+    }
+}
+
+impl State {
+    fn deliver(&self, sender_conn: ConnId, message: StoredMessage) {
+        let recipient_key = message.recipient.as_deref().map(NameKey::of);
+        let channel_key = message.channel.as_deref().map(ChannelKey::of);
+        let line = ServerLine::Message(&chat_line(message)).encode();
+        if let Some(key) = recipient_key {
+            let target = self.online.get(&key).and_then(|id| self.members.get(id));
+            if let Some(member) = target {
+                member.outbound.push(line);
+            }
+        } else if let Some(channel) = channel_key.and_then(|key| self.channels.get(&key)) {
+            for (id, outbound) in &channel.members {
+                if *id != sender_conn {
+                    outbound.push(line.clone());
+                }
+            }
+        }
+    }
+}
+
+/// A stored message as clients see it.
+pub(super) fn chat_line(message: StoredMessage) -> ChatLine {
+    ChatLine {
+        subtype: if message.recipient.is_some() {
+            Subtype::Private
+        } else {
+            Subtype::Global
+        },
+        from: message.sender,
+        to: message.recipient,
+        channel: message.channel,
+        content: message.content,
+        timestamp: rfc3339_ms(message.created_at_ms),
+        id: Some(message.id),
+    }
+}
+
+impl CommitSink for Hub {
+    fn committed(&self, messages: Vec<(ConnId, StoredMessage)>) {
+        let state = self.lock();
+        for (sender_conn, message) in messages {
+            state.deliver(sender_conn, message);
+        }
+    }
+
+    fn failed(&self, sender_conns: Vec<ConnId>, error: &StoreError) {
+        let line = error_line(&ProtocolError::new(
+            ErrorCode::StorageError,
+            format!("Message not sent: the server could not store it ({error})."),
+        ));
+        let state = self.lock();
+        for id in sender_conns {
+            if let Some(member) = state.members.get(&id) {
+                member.outbound.push(line.clone());
+            }
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! The chat core behind one facade, [`Chat`]: accounts, names, channels, presence and
+//! messages. Sessions and the admin socket talk to it only; it keeps the live state in
+//! memory ([`Hub`], one lock never held across an await, split by concern into `names`,
+//! `channels`, `presence`, `delivery` and `views`) and reaches the database through the
+//! store, whose single writer thread commits every write of a running server. A message is
+//! committed before the store hands it back to the hub for fan-out.
+
+mod accounts;
+mod channels;
+mod delivery;
+mod names;
+mod outbound;
+mod presence;
+mod state;
+mod views;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use classcord_protocol::server_line::{NoticeEvent, Outcome};
+use classcord_protocol::{ChannelInfo, Dialect, ErrorCode, ProtocolError, ServerLine, Target};
+
+pub(crate) use accounts::{password_error, AccountError};
+pub(crate) use channels::JoinOutcome;
+pub(crate) use outbound::{CloseReason, Closer, Outbound};
+pub(crate) use state::{ConnId, Identity};
+pub(crate) use views::{NameKind, OnlineUser};
+
+use crate::config::{Config, LimitsSection};
+use crate::password::Passwords;
+use crate::protocol::names::{channel_name_error, state_error, username_error, ChannelKey};
+use crate::store::{NewMessage, Store, StoreError, StoreOptions, StoreWriterThread};
+use delivery::{chat_line, Destination};
+use state::{Hub, Settings};
+
+/// Name of a guest whose first message carries no `from`.
+const DEFAULT_GUEST_NAME: &str = "invité";
+/// Most messages one `history` request returns.
+const MAX_HISTORY: u32 = 500;
+
+/// The facade. Cheap to share behind an `Arc`.
+pub(crate) struct Chat {
+    hub: Arc<Hub>,
+    store: Store,
+    passwords: Passwords,
+    limits: LimitsSection,
+    history_replay: u32,
+}
+
+/// What a sent message was, for the audit log (never its content).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sent {
+    pub(crate) sender: String,
+    pub(crate) channel: Option<String>,
+    pub(crate) recipient: Option<String>,
+    pub(crate) length: usize,
+}
+
+fn internal(error: impl std::fmt::Display) -> ProtocolError {
+    tracing::error!(%error, "internal error while serving a request");
+    ProtocolError::new(ErrorCode::StorageError, "Server error: try again later.")
+}
+
+impl Chat {
+    /// Opens the database (creating and migrating it if needed), starts its writer thread and
+    /// loads what the live state needs: account names and channels.
+    pub(crate) async fn open(
+        config: &Config,
+        passwords: Passwords,
+    ) -> Result<(Chat, StoreWriterThread), StoreError> {
+        let hub = Arc::new(Hub::new(Settings {
+            notice_sender: config.server.notice_sender.clone(),
+            default_channel: config.server.default_channel.clone(),
+        }));
+        let options = StoreOptions {
+            path: config.storage.database.clone(),
+            synchronous: config.storage.synchronous,
+            max_batch: config.storage.max_batch,
+            queue: config.storage.write_queue,
+        };
+        let (store, writer) = Store::open(&options, Arc::clone(&hub) as _)?;
+        hub.register_names(store.registered_names().await?);
+        hub.add_channels(store.channel_names().await?);
+        let chat = Chat {
+            hub,
+            store,
+            passwords,
+            limits: config.limits.clone(),
+            history_replay: config.storage.history_replay,
+        };
+        Ok((chat, writer))
+    }
+
+    pub(crate) fn attach(&self, peer: SocketAddr, outbound: Outbound) -> ConnId {
+        self.hub.attach(peer, outbound)
+    }
+
+    /// The connection closed: it leaves, and the others are told.
+    pub(crate) fn detach(&self, id: ConnId) {
+        self.hub.detach(id)
+    }
+
+    pub(crate) fn set_dialect(&self, id: ConnId, dialect: Dialect) {
+        self.hub.set_dialect(id, dialect)
+    }
+
+    pub(crate) fn identity(&self, id: ConnId) -> Identity {
+        self.hub.identity(id)
+    }
+
+    /// Why a user name is refused, or `None`.
+    fn username_error(&self, username: &str) -> Option<String> {
+        username_error(
+            username,
+            self.limits.max_username_chars,
+            &self.hub.settings.notice_sender,
+        )
+    }
+
+    /// Names an anonymous connection as a guest (from its first message, or `guest`); an
+    /// identified connection keeps its name.
+    pub(crate) fn claim_guest(
+        &self,
+        id: ConnId,
+        requested: Option<String>,
+    ) -> Result<String, ProtocolError> {
+        if let Some(name) = self.hub.identity(id).name() {
+            return Ok(name.to_owned());
+        }
+        let requested = requested
+            .filter(|name| !name.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_GUEST_NAME.to_owned());
+        if let Some(reason) = self.username_error(&requested) {
+            return Err(ProtocolError::new(ErrorCode::InvalidUsername, reason));
+        }
+        self.hub.claim_guest(id, &requested)
+    }
+
+    /// Checks a message and queues it for commit; it is fanned out once committed.
+    pub(crate) async fn send(
+        &self,
+        id: ConnId,
+        sender_ip: IpAddr,
+        target: &Target,
+        content: String,
+    ) -> Result<Sent, ProtocolError> {
+        let length = self.check_content(&content)?;
+        let route = self.hub.route(id, target)?;
+        let (channel, recipient) = match route.destination {
+            Destination::Channel(channel) => (Some(channel), None),
+            Destination::User(user) => (None, Some(user)),
+        };
+        let sent = Sent {
+            sender: route.sender.clone(),
+            channel: channel.clone(),
+            recipient: recipient.clone(),
+            length,
+        };
+        self.store
+            .submit_message(NewMessage {
+                sender_conn: id,
+                sender: route.sender,
+                sender_kind: route.sender_kind,
+                sender_ip,
+                channel,
+                recipient,
+                content,
+            })
+            .await
+            .map_err(internal)?;
+        Ok(sent)
+    }
+
+    /// Refuses content no message may carry; its length in characters otherwise.
+    pub(crate) fn check_content(&self, content: &str) -> Result<usize, ProtocolError> {
+        if content.contains('\0') {
+            return Err(ProtocolError::new(
+                ErrorCode::NulByte,
+                "NUL characters are not allowed.",
+            ));
+        }
+        let max = self.limits.max_content_chars;
+        let length = content.chars().count();
+        if length > max {
+            return Err(ProtocolError::new(
+                ErrorCode::ContentTooLong,
+                format!("Message longer than {max} characters: not sent."),
+            ));
+        }
+        Ok(length)
+    }
+
+    pub(crate) fn set_status(&self, id: ConnId, state: &str) -> Result<(), ProtocolError> {
+        if let Some(reason) = state_error(state, self.limits.max_state_chars) {
+            return Err(ProtocolError::new(ErrorCode::InvalidState, reason));
+        }
+        self.hub.set_status(id, state)
+    }
+
+    pub(crate) fn users_line(&self) -> Bytes {
+        self.hub.users_line()
+    }
+
+    /// Joins a channel (created and stored if new); the reply, then the replay of its
+    /// recent history when one is configured.
+    pub(crate) async fn join(
+        &self,
+        id: ConnId,
+        channel: &str,
+    ) -> Result<Vec<Bytes>, ProtocolError> {
+        if let Some(reason) = channel_name_error(channel) {
+            return Err(ProtocolError::new(ErrorCode::InvalidChannel, reason));
+        }
+        let JoinOutcome { channel, created } = self.hub.join(id, channel)?;
+        if created {
+            self.store
+                .ensure_channel(&channel)
+                .await
+                .map_err(internal)?;
+            tracing::info!(channel = ?channel, "channel created");
+        }
+        let mut lines = vec![ServerLine::Join {
+            status: Outcome::Ok,
+            channel: &channel,
+        }
+        .encode()];
+        if self.history_replay > 0 {
+            lines.push(self.history_line(&channel, self.history_replay).await?);
+        }
+        Ok(lines)
+    }
+
+    pub(crate) fn leave(&self, id: ConnId, channel: &str) -> Result<Bytes, ProtocolError> {
+        let channel = self.hub.leave(id, channel)?;
+        Ok(ServerLine::Leave {
+            status: Outcome::Ok,
+            channel: &channel,
+        }
+        .encode())
+    }
+
+    pub(crate) fn channels(&self) -> Vec<ChannelInfo> {
+        self.hub.channels()
+    }
+
+    /// The last messages of a channel the connection is in (the default channel if none).
+    pub(crate) async fn history(
+        &self,
+        id: ConnId,
+        channel: Option<String>,
+        limit: Option<u32>,
+    ) -> Result<Bytes, ProtocolError> {
+        let channel = channel.unwrap_or_else(|| self.hub.settings.default_channel.clone());
+        let channel = self.hub.member_channel(id, &channel)?;
+        let limit = limit.unwrap_or(self.history_replay).min(MAX_HISTORY);
+        self.history_line(&channel, limit).await
+    }
+
+    async fn history_line(&self, channel: &str, limit: u32) -> Result<Bytes, ProtocolError> {
+        let stored = self
+            .store
+            .channel_history(&ChannelKey::of(channel), limit)
+            .await
+            .map_err(internal)?;
+        let messages: Vec<_> = stored.into_iter().map(chat_line).collect();
+        Ok(ServerLine::History {
+            channel,
+            messages: &messages,
+        }
+        .encode())
+    }
+
+    /// A notice to everyone identified.
+    pub(crate) fn notice(&self, event: NoticeEvent, text: &str) {
+        self.hub.notice(event, text)
+    }
+
+    /// Closes the connection of `username` after telling it why. False when it is not online.
+    pub(crate) fn kick(&self, username: &str, reason: &str) -> bool {
+        self.hub.kick(username, reason)
+    }
+
+    pub(crate) fn online(&self) -> Vec<OnlineUser> {
+        self.hub.online()
+    }
+
+    /// From now on, departures are not announced.
+    pub(crate) fn begin_shutdown(&self) {
+        self.hub.begin_shutdown()
+    }
+
+    /// Resolves once every write queued before it is committed.
+    pub(crate) async fn flush(&self) -> Result<(), StoreError> {
+        self.store.flush().await
+    }
+
+    pub(crate) fn messages_stored(&self) -> u64 {
+        self.store.messages_stored()
+    }
+}

@@ -1,0 +1,233 @@
+//! Names: identifying a connection as an account or a guest, freeing names, and the registry
+//! of account names that guests may never take (kept live by every account change).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use classcord_protocol::{error_line, ErrorCode, ProtocolError, ServerLine};
+
+use super::outbound::CloseReason;
+use super::state::{ConnId, Hub, Identity, State};
+use crate::protocol::names::NameKey;
+
+impl Hub {
+    pub(super) fn identity(&self, id: ConnId) -> Identity {
+        self.lock()
+            .members
+            .get(&id)
+            .map(|m| m.identity.clone())
+            .unwrap_or(Identity::Anonymous)
+    }
+
+    /// Logs a connection in as `username` (canonical spelling). `reply` is queued before any
+    /// other line can reach the connection. An older connection of the same account is closed.
+    pub(super) fn login(
+        &self,
+        id: ConnId,
+        username: &str,
+        reply: Bytes,
+    ) -> Result<(), ProtocolError> {
+        let mut state = self.lock();
+        let previous = match state.members.get(&id) {
+            None => return Ok(()),
+            Some(member) => member.identity.clone(),
+        };
+        let key = NameKey::of(username);
+        match &previous {
+            Identity::User(name) if NameKey::of(name) == key => {
+                // Logging in again as oneself: just confirm.
+                state.members[&id].outbound.push(reply);
+                return Ok(());
+            }
+            Identity::User(_) => {
+                return Err(ProtocolError::new(
+                    ErrorCode::AlreadyLoggedIn,
+                    "Already logged in: reconnect to change account.",
+                ))
+            }
+            Identity::Guest(_) | Identity::Anonymous => {}
+        }
+        if let Some(old_id) = state.online.get(&key).copied().filter(|old| *old != id) {
+            if let Some(old) = state.members.get(&old_id) {
+                old.outbound.push(error_line(&ProtocolError::new(
+                    ErrorCode::Replaced,
+                    "Logged in from another connection.",
+                )));
+                old.outbound.close(CloseReason::Replaced);
+            }
+            state.release_name(old_id, &self.default_key);
+        }
+        if let Identity::Guest(old_name) = &previous {
+            state.release_name(id, &self.default_key);
+            state.announce_status(Some(id), old_name, classcord_protocol::server_line::OFFLINE);
+        }
+        state.members[&id].outbound.push(reply);
+        self.identify(&mut state, id, Identity::User(username.to_owned()));
+        Ok(())
+    }
+
+    /// Gives an anonymous connection a guest name: the one asked for when it is free,
+    /// otherwise the first free `name_2`, `name_3`, … Registered names are never given.
+    pub(super) fn claim_guest(&self, id: ConnId, requested: &str) -> Result<String, ProtocolError> {
+        let mut state = self.lock();
+        let Some(member) = state.members.get(&id) else {
+            return Err(ProtocolError::new(
+                ErrorCode::NotLoggedIn,
+                "Connection closed.",
+            ));
+        };
+        if let Some(name) = member.identity.name() {
+            return Ok(name.to_owned());
+        }
+        let name = std::iter::once(requested.to_owned())
+            .chain((2..=999).map(|n| format!("{requested}_{n}")))
+            .find(|candidate| self.is_free(&state, &NameKey::of(candidate)))
+            .ok_or_else(|| {
+                ProtocolError::new(ErrorCode::UsernameTaken, "No free guest name left.")
+            })?;
+        self.identify(&mut state, id, Identity::Guest(name.clone()));
+        Ok(name)
+    }
+
+    fn is_free(&self, state: &State, key: &NameKey) -> bool {
+        *key != self.reserved_key
+            && !state.registered.contains(key)
+            && !state.registering.contains(key)
+            && !state.online.contains_key(key)
+    }
+
+    /// Reserves a name for an account being created. Fails when the name is registered,
+    /// being registered, or used by anyone online (guests included).
+    pub(super) fn reserve_registration(
+        self: &Arc<Self>,
+        username: &str,
+    ) -> Result<NameReservation, ProtocolError> {
+        let key = NameKey::of(username);
+        let mut state = self.lock();
+        if !self.is_free(&state, &key) {
+            return Err(ProtocolError::new(
+                ErrorCode::UsernameTaken,
+                "Username already exists.",
+            ));
+        }
+        state.registering.insert(key.clone());
+        Ok(NameReservation {
+            hub: Arc::clone(self),
+            key: Some(key),
+            confirmed: false,
+        })
+    }
+
+    /// Adds account names found in the database (at start).
+    pub(super) fn register_names(&self, keys: Vec<NameKey>) {
+        self.lock().registered.extend(keys);
+    }
+
+    /// The account no longer exists: its name is free again.
+    pub(super) fn unregister_name(&self, username: &str) {
+        self.lock().registered.remove(&NameKey::of(username));
+    }
+
+    pub(super) fn identified_name(state: &State, id: ConnId) -> Result<&str, ProtocolError> {
+        state
+            .members
+            .get(&id)
+            .and_then(|m| m.identity.name())
+            .ok_or_else(|| {
+                ProtocolError::new(ErrorCode::NotLoggedIn, "Not logged in: log in first.")
+            })
+    }
+
+    /// Marks a connection identified: it joins the default channel and everyone is told.
+    fn identify(&self, state: &mut State, id: ConnId, identity: Identity) {
+        let Some(member) = state.members.get_mut(&id) else {
+            return;
+        };
+        let name = identity.name().unwrap_or_default().to_owned();
+        member.identity = identity;
+        member.channels.insert(self.default_key.clone());
+        let outbound = member.outbound.clone();
+        if member.dialect.receives_presence() {
+            state.watchers.insert(id, outbound.clone());
+        }
+        state.online.insert(NameKey::of(&name), id);
+        if let Some(channel) = state.channels.get_mut(&self.default_key) {
+            channel.members.insert(id, outbound);
+        }
+        state.announce_status(Some(id), &name, classcord_protocol::server_line::ONLINE);
+    }
+}
+
+/// Holds a name while its account is created; dropping it without [`confirm`] frees the name.
+///
+/// [`confirm`]: NameReservation::confirm
+pub(crate) struct NameReservation {
+    hub: Arc<Hub>,
+    key: Option<NameKey>,
+    confirmed: bool,
+}
+
+impl NameReservation {
+    /// The account exists: the name stays protected.
+    pub(crate) fn confirm(mut self) {
+        self.confirmed = true;
+    }
+}
+
+impl Drop for NameReservation {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else {
+            return;
+        };
+        let mut state = self.hub.lock();
+        state.registering.remove(&key);
+        if self.confirmed {
+            state.registered.insert(key);
+        }
+    }
+}
+
+impl State {
+    /// Takes a connection's name and channels away (it is being replaced or renamed).
+    pub(super) fn release_name(
+        &mut self,
+        id: ConnId,
+        default_key: &crate::protocol::names::ChannelKey,
+    ) {
+        let Some(member) = self.members.get_mut(&id) else {
+            return;
+        };
+        let identity = std::mem::replace(&mut member.identity, Identity::Anonymous);
+        let channels = std::mem::take(&mut member.channels);
+        self.watchers.remove(&id);
+        for key in &channels {
+            if let Some(channel) = self.channels.get_mut(key) {
+                channel.members.remove(&id);
+            }
+        }
+        if let Some(name) = identity.name() {
+            for key in channels.iter().filter(|k| *k != default_key) {
+                self.channel_event(
+                    key,
+                    classcord_protocol::server_line::ChannelEvent::Leave,
+                    name,
+                );
+            }
+            let key = NameKey::of(name);
+            if self.online.get(&key) == Some(&id) {
+                self.online.remove(&key);
+            }
+        }
+    }
+}
+
+/// The `users` reply: every identified name once, sorted.
+pub(super) fn users_line(state: &State) -> Bytes {
+    let mut names: Vec<&str> = state
+        .online
+        .values()
+        .filter_map(|id| state.members.get(id)?.identity.name())
+        .collect();
+    names.sort_by_key(|name| name.to_lowercase());
+    ServerLine::Users { users: names }.encode()
+}

@@ -1,0 +1,88 @@
+//! Presence: dialects (who receives status lines), `status` changes, and the offline
+//! announcement when a connection goes away.
+
+use bytes::Bytes;
+use classcord_protocol::server_line::{ChannelEvent, OFFLINE};
+use classcord_protocol::{Dialect, ProtocolError, ServerLine};
+
+use super::state::{ConnId, Hub, State};
+use crate::protocol::names::NameKey;
+
+impl Hub {
+    /// Records what the connection speaks (after `hello`).
+    pub(super) fn set_dialect(&self, id: ConnId, dialect: Dialect) {
+        let mut state = self.lock();
+        let Some(member) = state.members.get_mut(&id) else {
+            return;
+        };
+        member.dialect = dialect;
+        let watcher = (dialect.receives_presence() && member.identity.name().is_some())
+            .then(|| member.outbound.clone());
+        match watcher {
+            Some(outbound) => state.watchers.insert(id, outbound),
+            None => state.watchers.remove(&id),
+        };
+    }
+
+    pub(super) fn set_status(&self, id: ConnId, presence: &str) -> Result<(), ProtocolError> {
+        let state = self.lock();
+        let name = Hub::identified_name(&state, id)?;
+        state.announce_status(Some(id), name, presence);
+        Ok(())
+    }
+
+    /// Removes a closed connection and tells the others it went offline.
+    pub(super) fn detach(&self, id: ConnId) {
+        let mut state = self.lock();
+        let Some(member) = state.members.remove(&id) else {
+            return;
+        };
+        state.watchers.remove(&id);
+        let announce = !state.shutting_down;
+        for key in &member.channels {
+            if let Some(channel) = state.channels.get_mut(key) {
+                channel.members.remove(&id);
+            }
+        }
+        let Some(name) = member.identity.name() else {
+            return;
+        };
+        if announce {
+            for key in member.channels.iter().filter(|k| **k != self.default_key) {
+                state.channel_event(key, ChannelEvent::Leave, name);
+            }
+        }
+        let key = NameKey::of(name);
+        if state.online.get(&key) == Some(&id) {
+            state.online.remove(&key);
+            if announce {
+                state.announce_status(None, name, OFFLINE);
+            }
+        }
+    }
+
+    /// From now on, departures are not announced (everyone is leaving).
+    pub(super) fn begin_shutdown(&self) {
+        self.lock().shutting_down = true;
+    }
+}
+
+impl State {
+    /// Tells every connection that wants presence lines, but `except`, the state of `user`.
+    pub(super) fn announce_status(&self, except: Option<ConnId>, user: &str, presence: &str) {
+        let line = ServerLine::Status {
+            user,
+            state: presence,
+        }
+        .encode();
+        self.to_watchers(except, &line);
+    }
+
+    fn to_watchers(&self, except: Option<ConnId>, line: &Bytes) {
+        for (id, outbound) in &self.watchers {
+            if Some(*id) != except {
+                outbound.push(line.clone());
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The chat core's live state (who is connected under which name, channels and their
+//! members, presence watchers, the registered-name registry) behind one lock that is never
+//! held across an await. Each concern adds its `impl State` block in its own file.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use classcord_protocol::Dialect;
+
+use super::outbound::Outbound;
+use crate::protocol::names::{ChannelKey, NameKey};
+
+/// Identifies one connection for as long as it lives.
+pub(crate) type ConnId = u64;
+
+/// Who a connection speaks as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Identity {
+    Anonymous,
+    Guest(String),
+    User(String),
+}
+
+impl Identity {
+    pub(crate) fn name(&self) -> Option<&str> {
+        match self {
+            Identity::Anonymous => None,
+            Identity::Guest(name) | Identity::User(name) => Some(name),
+        }
+    }
+}
+
+/// What the core needs from the configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// Sender of server notices; nobody may take this name.
+    pub(crate) notice_sender: String,
+    /// Channel of legacy "global" messages, that everyone is in.
+    pub(crate) default_channel: String,
+}
+
+pub(super) struct Member {
+    pub(super) peer: SocketAddr,
+    pub(super) outbound: Outbound,
+    pub(super) identity: Identity,
+    pub(super) dialect: Dialect,
+    pub(super) channels: HashSet<ChannelKey>,
+}
+
+pub(super) struct Channel {
+    pub(super) name: String,
+    pub(super) members: HashMap<ConnId, Outbound>,
+}
+
+#[derive(Default)]
+pub(super) struct State {
+    pub(super) members: HashMap<ConnId, Member>,
+    /// Name key of every identified connection.
+    pub(super) online: HashMap<NameKey, ConnId>,
+    /// Identified connections that receive presence lines (most; not quiet v2 clients), so a
+    /// status change costs one push per watcher, not a scan of every connection.
+    pub(super) watchers: HashMap<ConnId, Outbound>,
+    pub(super) channels: HashMap<ChannelKey, Channel>,
+    /// Names of every account: guests never get them. Kept in step with the database by
+    /// every account change of the running server.
+    pub(super) registered: HashSet<NameKey>,
+    /// Names of accounts being created.
+    pub(super) registering: HashSet<NameKey>,
+    pub(super) shutting_down: bool,
+}
+
+/// The state and what every concern needs to use it.
+pub(crate) struct Hub {
+    pub(super) settings: Settings,
+    pub(super) default_key: ChannelKey,
+    pub(super) reserved_key: NameKey,
+    next_id: AtomicU64,
+    state: Mutex<State>,
+}
+
+impl Hub {
+    pub(super) fn new(settings: Settings) -> Hub {
+        let mut state = State::default();
+        let default_key = ChannelKey::of(&settings.default_channel);
+        state.add_channel(default_key.clone(), &settings.default_channel);
+        Hub {
+            default_key,
+            reserved_key: NameKey::of(&settings.notice_sender),
+            next_id: AtomicU64::new(1),
+            state: Mutex::new(state),
+            settings,
+        }
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers a new, anonymous connection. It receives nothing until it identifies.
+    pub(super) fn attach(&self, peer: SocketAddr, outbound: Outbound) -> ConnId {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.lock().members.insert(
+            id,
+            Member {
+                peer,
+                outbound,
+                identity: Identity::Anonymous,
+                dialect: Dialect::Legacy,
+                channels: HashSet::new(),
+            },
+        );
+        id
+    }
+}
+
+impl State {
+    pub(super) fn add_channel(&mut self, key: ChannelKey, name: &str) -> bool {
+        if self.channels.contains_key(&key) {
+            return false;
+        }
+        self.channels.insert(
+            key,
+            Channel {
+                name: name.to_owned(),
+                members: HashMap::new(),
+            },
+        );
+        true
+    }
+}

@@ -1,0 +1,241 @@
+//! `classcord user`, `import-legacy`, `backup` and `export`. Account changes go through the
+//! admin socket when a server runs on the database (so its live name registry changes at
+//! the same moment, and a ban disconnects), and write the file directly when none does.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use super::{DatabaseArgs, UserAction};
+use crate::admin::client::{running_server, AdminClient};
+use crate::admin::offline::{read_legacy_users, Admin, AdminError, Create};
+use crate::admin::protocol::{Request, Response};
+use crate::chat::password_error;
+use crate::config::Config;
+use crate::store::UserChange;
+
+/// Where account changes are written.
+enum Accounts {
+    /// Through a running server.
+    Live(AdminClient),
+    /// Directly in the database file: no server runs on it.
+    Offline(Admin),
+}
+
+/// What became of an account to create (on import, a refusal is reported, not fatal).
+enum AddOutcome {
+    Created,
+    /// The name already has an account (left unchanged).
+    Exists,
+    Refused(String),
+}
+
+impl Accounts {
+    fn open(config: &Config, create: Create) -> anyhow::Result<Accounts> {
+        let database = &config.storage.database;
+        Ok(match running_server(&config.admin.socket, database)? {
+            Some(client) => Accounts::Live(client),
+            None => Accounts::Offline(Admin::open(database, create)?),
+        })
+    }
+
+    fn add(&mut self, config: &Config, name: &str, password: &str) -> anyhow::Result<AddOutcome> {
+        let limits = &config.limits;
+        if let Some(reason) = password_error(
+            password,
+            limits.min_password_chars,
+            limits.max_password_bytes,
+        ) {
+            return Ok(AddOutcome::Refused(reason));
+        }
+        let password_hash = crate::password::hash_now(password)?;
+        match self {
+            Accounts::Live(client) => match client.request(&Request::UserAdd {
+                user: name.to_owned(),
+                password_hash,
+            }) {
+                Ok(Response::Taken { .. }) => Ok(AddOutcome::Exists),
+                Ok(_) => Ok(AddOutcome::Created),
+                Err(error) => Ok(AddOutcome::Refused(error.to_string())),
+            },
+            Accounts::Offline(admin) => match admin.add_user(
+                name,
+                &password_hash,
+                limits.max_username_chars,
+                &config.server.notice_sender,
+            ) {
+                Ok(()) => Ok(AddOutcome::Created),
+                Err(AdminError::Exists(_)) => Ok(AddOutcome::Exists),
+                Err(error @ AdminError::Username(_)) => Ok(AddOutcome::Refused(error.to_string())),
+                Err(error) => Err(error.into()),
+            },
+        }
+    }
+
+    fn change(&mut self, name: &str, change: UserChange) -> anyhow::Result<()> {
+        match self {
+            Accounts::Live(client) => {
+                let user = name.to_owned();
+                let request = match change {
+                    UserChange::Delete => Request::UserDelete { user },
+                    UserChange::Banned(true) => Request::Ban { user },
+                    UserChange::Banned(false) => Request::Unban { user },
+                    UserChange::Password(password_hash) => Request::UserPasswd {
+                        user,
+                        password_hash,
+                    },
+                };
+                client.request(&request)?;
+            }
+            Accounts::Offline(admin) => admin.change_user(name, &change)?,
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn user(args: &DatabaseArgs, action: UserAction) -> anyhow::Result<()> {
+    let config = args.load_config()?;
+    if let UserAction::List = action {
+        return list(&Admin::open(&config.storage.database, Create::Never)?);
+    }
+    let create = match action {
+        UserAction::Add { .. } => Create::IfMissing,
+        _ => Create::Never,
+    };
+    let mut accounts = Accounts::open(&config, create)?;
+    match action {
+        UserAction::Add { name } => match accounts.add(&config, &name, &read_password()?)? {
+            AddOutcome::Created => println!("user {name:?} created"),
+            AddOutcome::Exists => anyhow::bail!("user {name:?} already exists"),
+            AddOutcome::Refused(reason) => anyhow::bail!("{reason}"),
+        },
+        UserAction::Passwd { name } => {
+            let password = read_password()?;
+            let limits = &config.limits;
+            if let Some(reason) = password_error(
+                &password,
+                limits.min_password_chars,
+                limits.max_password_bytes,
+            ) {
+                anyhow::bail!("{reason}");
+            }
+            let hash = crate::password::hash_now(&password)?;
+            accounts.change(&name, UserChange::Password(hash))?;
+            println!("password of {name:?} changed");
+        }
+        UserAction::Delete { name } => {
+            accounts.change(&name, UserChange::Delete)?;
+            println!("user {name:?} deleted");
+        }
+        UserAction::Ban { name } => {
+            accounts.change(&name, UserChange::Banned(true))?;
+            println!("user {name:?} banned");
+        }
+        UserAction::Unban { name } => {
+            accounts.change(&name, UserChange::Banned(false))?;
+            println!("user {name:?} unbanned");
+        }
+        UserAction::List => unreachable!("answered above"),
+    }
+    Ok(())
+}
+
+fn list(admin: &Admin) -> anyhow::Result<()> {
+    println!(
+        "{:<32} {:<6} {:<7} {:<24} last login",
+        "name", "role", "banned", "created"
+    );
+    for user in admin.users()? {
+        let last = user
+            .last_login_at_ms
+            .map(crate::time_format::rfc3339_ms)
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<32} {:<6} {:<7} {:<24} {}",
+            user.username,
+            user.role,
+            if user.banned { "yes" } else { "no" },
+            crate::time_format::rfc3339_ms(user.created_at_ms),
+            last
+        );
+    }
+    Ok(())
+}
+
+pub(super) fn import_legacy(args: &DatabaseArgs, file: &Path) -> anyhow::Result<()> {
+    let config = args.load_config()?;
+    let pickle = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let entries = read_legacy_users(&pickle)?;
+    let mut accounts = Accounts::open(&config, Create::IfMissing)?;
+    let (mut imported, mut existing, mut refused) = (0, Vec::new(), Vec::new());
+    for entry in entries {
+        match entry {
+            Ok((name, password)) => match accounts.add(&config, &name, &password)? {
+                AddOutcome::Created => imported += 1,
+                AddOutcome::Exists => existing.push(name),
+                AddOutcome::Refused(reason) => refused.push((name, reason)),
+            },
+            Err(unreadable) => refused.push(unreadable),
+        }
+    }
+    println!("{imported} account(s) imported");
+    if !existing.is_empty() {
+        println!(
+            "{} already existed, left unchanged: {}",
+            existing.len(),
+            existing.join(", ")
+        );
+    }
+    for (name, reason) in &refused {
+        println!("not imported: {name:?}: {reason}");
+    }
+    println!(
+        "{} holds plaintext passwords: delete it (and its backups) now that they are hashed.",
+        file.display()
+    );
+    Ok(())
+}
+
+pub(super) fn backup(args: &DatabaseArgs, file: &Path) -> anyhow::Result<()> {
+    let config = args.load_config()?;
+    Admin::open(&config.storage.database, Create::Never)?.backup(file)?;
+    println!("backup written to {}", file.display());
+    Ok(())
+}
+
+pub(super) fn export(args: &DatabaseArgs, output: Option<&Path>) -> anyhow::Result<()> {
+    let config = args.load_config()?;
+    let admin = Admin::open(&config.storage.database, Create::Never)?;
+    let count = match output {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .map_err(|error| match error.kind() {
+                    std::io::ErrorKind::AlreadyExists => {
+                        AdminError::TargetExists(path.display().to_string()).into()
+                    }
+                    _ => anyhow::Error::new(error)
+                        .context(format!("cannot create {}", path.display())),
+                })?;
+            admin.export_messages(&mut std::io::BufWriter::new(file))?
+        }
+        None => admin.export_messages(&mut std::io::stdout().lock())?,
+    };
+    eprintln!("{count} messages exported");
+    Ok(())
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        eprint!("Password (shown as typed): ");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(!password.is_empty(), "empty password");
+    Ok(password)
+}

@@ -1,0 +1,237 @@
+//! The command line: its arguments, and the admin's tools (`user`, `admin`, `backup`,
+//! `export`, `import-legacy`, `generate-cert`). Running the server (`serve`, with its
+//! runtime and signals) is the binary's own job, in `main.rs`.
+
+mod accounts;
+mod admin;
+mod cert;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+
+/// Configuration file used when `--config` is not given, if it exists.
+const DEFAULT_CONFIG: &str = "config/classcord.toml";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "classcord",
+    version,
+    about = "ClassCord chat server (legacy-compatible, TLS, SQLite)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server until SIGINT or SIGTERM (SIGHUP reloads the TLS certificate).
+    Serve(ServeArgs),
+    /// Create a local certificate authority and a server certificate signed by it.
+    GenerateCert(GenerateCertArgs),
+    /// Manage accounts in the database (passwords are read from standard input).
+    User {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Copy the database to FILE, consistently, even while the server runs.
+    Backup {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Backup file to create (refuses to overwrite).
+        file: PathBuf,
+    },
+    /// Act on the running server through its admin socket.
+    Admin {
+        /// TOML configuration file giving the socket path [default: config/classcord.toml when present]
+        #[arg(long, value_name = "PATH", global = true)]
+        config: Option<PathBuf>,
+        /// Admin socket; replaces [admin] socket.
+        #[arg(long, value_name = "PATH", global = true)]
+        socket: Option<PathBuf>,
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+    /// Import the accounts of the old Python server's users.pkl (plaintext passwords, hashed now).
+    ImportLegacy {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The legacy users.pkl file.
+        file: PathBuf,
+    },
+    /// Write every stored message as JSON lines (to standard output by default).
+    Export {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// File to write instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// TOML configuration file [default: config/classcord.toml when present]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<PathBuf>,
+    /// SQLite database file; replaces [storage] database.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub database: Option<PathBuf>,
+}
+
+/// Account commands. On a running server they go through its admin socket and act at once
+/// (a ban or a deletion disconnects); otherwise they write the database file.
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create an account; the password is the first line of standard input.
+    Add { name: String },
+    /// Set a new password (first line of standard input).
+    Passwd { name: String },
+    /// Delete an account and disconnect it (its messages stay in the history).
+    Delete { name: String },
+    /// Refuse the account's logins and disconnect it.
+    Ban { name: String },
+    /// Allow a banned account to log in again.
+    Unban { name: String },
+    /// List accounts.
+    List,
+}
+
+/// What `classcord admin` asks a running server.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Send a notice to every connected user (legacy clients see a message from "Serveur").
+    Notice { text: String },
+    /// Disconnect a user now.
+    Kick { user: String },
+    /// Ban an account and disconnect it.
+    Ban { user: String },
+    /// Lift an account's ban.
+    Unban { user: String },
+    /// List connected users.
+    Users,
+    /// Load the TLS certificate files again (as SIGHUP does).
+    ReloadTls,
+    /// Print the server's counters in the Prometheus text format.
+    Metrics,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateCertArgs {
+    /// TOML configuration file giving the certificate paths [default: config/classcord.toml when present]
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Directory for ca.crt, ca.key, server.crt and server.key (instead of the [tls] paths).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Extra DNS name or IP address the certificate must cover (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub san: Vec<String>,
+    /// Validity of the server certificate, in days.
+    #[arg(long, default_value_t = crate::certs::DEFAULT_LEAF_DAYS)]
+    pub days: u32,
+    /// Validity of a new CA, in days.
+    #[arg(long, default_value_t = crate::certs::DEFAULT_CA_DAYS)]
+    pub ca_days: u32,
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+    /// Create a new CA even when one exists (clients must then trust the new ca.crt).
+    #[arg(long)]
+    pub new_ca: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML configuration file [default: config/classcord.toml when present, else built-in defaults]
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Plain TCP address to listen on (repeatable); replaces [listen] plain. Port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub plain_listen: Vec<SocketAddr>,
+    /// TLS address to listen on (repeatable); replaces [listen] tls.
+    #[arg(long, value_name = "ADDR")]
+    pub tls_listen: Vec<SocketAddr>,
+    /// Disable the TLS listener.
+    #[arg(long)]
+    pub no_tls: bool,
+    /// Disable the plain TCP listener.
+    #[arg(long)]
+    pub no_plain: bool,
+    /// SQLite database file; replaces [storage] database.
+    #[arg(long, value_name = "PATH")]
+    pub database: Option<PathBuf>,
+}
+
+/// The given configuration file, else `config/classcord.toml` when present, else the defaults.
+fn load_config_file(path: Option<&Path>) -> anyhow::Result<Config> {
+    Ok(match path {
+        Some(path) => Config::load(path)?,
+        None if Path::new(DEFAULT_CONFIG).exists() => Config::load(Path::new(DEFAULT_CONFIG))?,
+        None => Config::default(),
+    })
+}
+
+impl ServeArgs {
+    /// The configuration file plus the command-line overrides.
+    pub fn load_config(&self) -> anyhow::Result<Config> {
+        let mut config = load_config_file(self.config.as_deref())?;
+        if !self.plain_listen.is_empty() {
+            config.listen.plain = self.plain_listen.clone();
+        }
+        if !self.tls_listen.is_empty() {
+            config.listen.tls = self.tls_listen.clone();
+        }
+        if self.no_tls {
+            config.listen.tls.clear();
+        }
+        if self.no_plain {
+            config.listen.plain.clear();
+        }
+        if let Some(database) = &self.database {
+            config.storage.database = database.clone();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// Runs every command but `serve`.
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(_) => anyhow::bail!("`serve` is run by the classcord binary"),
+        Command::GenerateCert(args) => cert::generate(args),
+        Command::User { database, action } => accounts::user(&database, action),
+        Command::Admin {
+            config,
+            socket,
+            action,
+        } => {
+            let socket = match socket {
+                Some(socket) => socket,
+                None => load_config_file(config.as_deref())?.admin.socket,
+            };
+            admin::run(&socket, action)
+        }
+        Command::Backup { database, file } => accounts::backup(&database, &file),
+        Command::ImportLegacy { database, file } => accounts::import_legacy(&database, &file),
+        Command::Export { database, output } => accounts::export(&database, output.as_deref()),
+    }
+}
+
+impl DatabaseArgs {
+    /// The configuration file with `--database` applied.
+    fn load_config(&self) -> anyhow::Result<Config> {
+        let mut config = load_config_file(self.config.as_deref())?;
+        if let Some(database) = &self.database {
+            config.storage.database = database.clone();
+        }
+        Ok(config)
+    }
+}

@@ -5,6 +5,7 @@
 use classcord_protocol::server_line::Outcome;
 use classcord_protocol::{ErrorCode, ProtocolError, ServerLine};
 
+use super::names::NameTaken;
 use super::{internal, Chat, ConnId};
 use crate::logging::AuthFailureReason;
 use crate::protocol::names::NameKey;
@@ -36,8 +37,10 @@ impl LoginRefused {
 pub(crate) enum AccountError {
     #[error("invalid username: {0}")]
     InvalidName(String),
-    #[error("the name {0:?} is taken (an account, or someone online)")]
+    #[error("user {0:?} already exists")]
     Taken(String),
+    #[error("the name {0:?} is taken by someone online (a guest): kick them first")]
+    Online(String),
     #[error("no user named {0:?}")]
     NoSuchUser(String),
     #[error(transparent)]
@@ -65,7 +68,9 @@ impl Chat {
         if let Some(reason) = self.password_error(&password) {
             return Err(ProtocolError::new(ErrorCode::InvalidPassword, reason));
         }
-        let reservation = self.hub.reserve_registration(username)?;
+        let reservation = self.hub.reserve_registration(username).map_err(|_| {
+            ProtocolError::new(ErrorCode::UsernameTaken, "Username already exists.")
+        })?;
         let hash = self.passwords.hash(password).await.map_err(internal)?;
         match self
             .store
@@ -144,7 +149,10 @@ impl Chat {
         let reservation = self
             .hub
             .reserve_registration(username)
-            .map_err(|_| AccountError::Taken(username.to_owned()))?;
+            .map_err(|taken| match taken {
+                NameTaken::Registered => AccountError::Taken(username.to_owned()),
+                NameTaken::Online => AccountError::Online(username.to_owned()),
+            })?;
         match self.store.create_user(username, password_hash).await? {
             CreateUser::Created => {
                 reservation.confirm();

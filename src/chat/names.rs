@@ -97,18 +97,18 @@ impl Hub {
     }
 
     /// Reserves a name for an account being created. Fails when the name is registered,
-    /// being registered, or used by anyone online (guests included).
+    /// being registered, reserved, or used by anyone online (guests included).
     pub(super) fn reserve_registration(
         self: &Arc<Self>,
         username: &str,
-    ) -> Result<NameReservation, ProtocolError> {
+    ) -> Result<NameReservation, NameTaken> {
         let key = NameKey::of(username);
         let mut state = self.lock();
+        if state.online.contains_key(&key) {
+            return Err(NameTaken::Online);
+        }
         if !self.is_free(&state, &key) {
-            return Err(ProtocolError::new(
-                ErrorCode::UsernameTaken,
-                "Username already exists.",
-            ));
+            return Err(NameTaken::Registered);
         }
         state.registering.insert(key.clone());
         Ok(NameReservation {
@@ -156,6 +156,15 @@ impl Hub {
         }
         state.announce_status(Some(id), &name, classcord_protocol::server_line::ONLINE);
     }
+}
+
+/// Why a name cannot become an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum NameTaken {
+    /// An account has it (or is being created with it), or it is the notice sender's.
+    Registered,
+    /// Someone online (a guest, most likely) uses it.
+    Online,
 }
 
 /// Holds a name while its account is created; dropping it without [`confirm`] frees the name.

@@ -1,0 +1,104 @@
+//! The admin's commands on a database no server runs on: accounts, backup and export with
+//! the real binary, checked in the real files. Commands other than `user add` never create
+//! a database (a wrong path must not look like an empty school).
+
+mod common;
+
+use common::run_classcord;
+
+fn ok(dir: &std::path::Path, args: &[&str], stdin: &str) -> String {
+    let output = run_classcord(dir, args, stdin);
+    assert!(
+        output.status.success(),
+        "classcord {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn fails(dir: &std::path::Path, args: &[&str], stdin: &str) -> String {
+    let output = run_classcord(dir, args, stdin);
+    assert!(!output.status.success(), "classcord {args:?} succeeded");
+    String::from_utf8(output.stderr).unwrap()
+}
+
+fn account(dir: &std::path::Path, name: &str) -> Option<(String, bool)> {
+    let db = rusqlite::Connection::open(dir.join("data/classcord.db")).unwrap();
+    db.query_row(
+        "SELECT password_hash, banned FROM users WHERE username = ?1",
+        [name],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .ok()
+}
+
+#[test]
+fn accounts_are_managed_in_the_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let error = fails(dir, &["user", "list"], "");
+    assert!(error.contains("no database"), "{error}");
+    assert!(
+        !dir.join("data/classcord.db").exists(),
+        "list created a database"
+    );
+
+    ok(dir, &["user", "add", "prof"], "secret\n");
+    let (first_hash, banned) = account(dir, "prof").unwrap();
+    assert!(first_hash.starts_with("$argon2id$"));
+    assert!(!banned);
+    assert!(fails(dir, &["user", "add", "PROF"], "x\n").contains("already exists"));
+    assert!(fails(dir, &["user", "add", "Serveur"], "x\n").contains("reserved"));
+
+    ok(dir, &["user", "passwd", "prof"], "autre\n");
+    assert_ne!(account(dir, "prof").unwrap().0, first_hash);
+    ok(dir, &["user", "ban", "prof"], "");
+    assert!(account(dir, "prof").unwrap().1);
+    let listed = ok(dir, &["user", "list"], "");
+    let line = listed.lines().find(|l| l.starts_with("prof")).unwrap();
+    assert!(line.contains("yes"), "{listed}");
+    ok(dir, &["user", "unban", "prof"], "");
+    assert!(!account(dir, "prof").unwrap().1);
+    ok(dir, &["user", "delete", "prof"], "");
+    assert_eq!(account(dir, "prof"), None);
+    assert!(fails(dir, &["user", "delete", "prof"], "").contains("no user named"));
+    assert!(fails(dir, &["user", "passwd", "nobody"], "x\n").contains("no user named"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_and_export_copy_what_was_stored_and_never_overwrite() {
+    let mut server = common::TestServer::start().await;
+    let mut alice = server.user("alice").await;
+    let mut bob = server.user("bob").await;
+    alice.recv_type("status").await;
+    bob.send(serde_json::json!({"type":"message","content":"sauvegardé"}))
+        .await;
+    assert_eq!(alice.recv().await["content"], "sauvegardé");
+    server.stop().await;
+    let dir = server.dir.path();
+
+    let missing = tempfile::tempdir().unwrap();
+    assert!(fails(missing.path(), &["backup", "copy.db"], "").contains("no database"));
+    assert!(fails(missing.path(), &["export"], "").contains("no database"));
+
+    ok(dir, &["backup", "backups/copy.db"], "");
+    let copy = rusqlite::Connection::open(dir.join("backups/copy.db")).unwrap();
+    let (users, content): (i64, String) = copy
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM users), (SELECT content FROM messages)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((users, content.as_str()), (2, "sauvegardé"));
+    assert!(fails(dir, &["backup", "backups/copy.db"], "").contains("already exists"));
+
+    ok(dir, &["export", "--output", "messages.jsonl"], "");
+    let exported = std::fs::read_to_string(dir.join("messages.jsonl")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(exported.trim()).unwrap();
+    assert_eq!(line["from"], "bob");
+    assert_eq!(line["content"], "sauvegardé");
+    assert!(fails(dir, &["export", "--output", "messages.jsonl"], "").contains("already exists"));
+    let stdout = ok(dir, &["export"], "");
+    assert_eq!(stdout, exported);
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
+use classcord_protocol::{parse_line, Command, Presence, Reply, Target as MessageTarget};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -139,41 +140,100 @@ impl Conn {
 
     /// Creates a fresh account and logs in with it (two password hashes on the server).
     async fn register_and_login(&mut self, name: &str) -> anyhow::Result<()> {
-        let name = format!("{name}_{}", std::process::id());
-        let lines = format!(
-            "{{\"type\":\"hello\",\"version\":2,\"presence\":false}}\n\
-             {{\"type\":\"register\",\"username\":\"{name}\",\"password\":\"load-password\"}}\n\
-             {{\"type\":\"login\",\"username\":\"{name}\",\"password\":\"load-password\"}}\n"
-        );
-        self.writer.write_all(lines.as_bytes()).await?;
-        self.wait_for("\"type\":\"login\"").await
-    }
-
-    /// Reads lines until one contains `marker`; an error line from the server fails.
-    async fn wait_for(&mut self, marker: &str) -> anyhow::Result<()> {
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            if self.reader.read_until(b'\n', &mut line).await? == 0 {
-                bail!("server closed the connection while identifying");
-            }
-            let text = String::from_utf8_lossy(&line);
-            if text.contains(marker) {
-                return Ok(());
-            }
-            if text.contains("\"type\":\"error\"") {
-                bail!("server refused identification: {}", text.trim());
-            }
-        }
+        let username = format!("{name}_{}", std::process::id());
+        let password = "load-password".to_owned();
+        self.send_all(&[
+            quiet_hello(),
+            Command::Register {
+                username: username.clone(),
+                password: password.clone(),
+            },
+            Command::Login { username, password },
+        ])
+        .await?;
+        self.wait_for(|reply| matches!(reply, Reply::Login { .. }))
+            .await
     }
 
     /// Identifies as a quiet v2 guest (no presence lines, no announce message) and waits for
     /// the server's confirmation.
     async fn identify_quietly(&mut self, name: &str) -> anyhow::Result<()> {
-        let lines = format!(
-            "{{\"type\":\"hello\",\"version\":2,\"presence\":false}}\n{{\"type\":\"guest\",\"name\":\"{name}\"}}\n"
-        );
-        self.writer.write_all(lines.as_bytes()).await?;
-        self.wait_for("\"type\":\"guest\"").await
+        self.send_all(&[
+            quiet_hello(),
+            Command::Guest {
+                name: Some(name.to_owned()),
+            },
+        ])
+        .await?;
+        self.wait_for(|reply| matches!(reply, Reply::Guest { .. }))
+            .await
+    }
+
+    /// Writes requests in one go.
+    pub async fn send_all(&mut self, commands: &[Command]) -> anyhow::Result<()> {
+        let mut lines = Vec::new();
+        for command in commands {
+            lines.extend_from_slice(&command.encode());
+        }
+        self.writer.write_all(&lines).await?;
+        self.writer.flush().await?;
+        Ok(())
+    }
+
+    /// The next line from the server, parsed.
+    pub async fn next_reply(&mut self) -> anyhow::Result<Reply> {
+        let mut line = Vec::new();
+        if self.reader.read_until(b'\n', &mut line).await? == 0 {
+            bail!("server closed the connection");
+        }
+        Reply::parse(&line).with_context(|| {
+            format!(
+                "unexpected line from the server: {}",
+                String::from_utf8_lossy(&line).trim()
+            )
+        })
+    }
+
+    /// Reads replies until one that `wanted` accepts; an error reply fails.
+    async fn wait_for(&mut self, wanted: impl Fn(&Reply) -> bool) -> anyhow::Result<()> {
+        loop {
+            match self.next_reply().await? {
+                Reply::Error { message, .. } => {
+                    bail!("server refused identification: {message}")
+                }
+                reply if wanted(&reply) => return Ok(()),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `hello` for a v2 client that does not want presence lines.
+fn quiet_hello() -> Command {
+    Command::Hello {
+        version: 2,
+        presence: Presence::Quiet,
+    }
+}
+
+/// The content of a chat line: a message as the server forwards it, or as the reference
+/// relay echoes the client's request.
+pub fn chat_content(line: &[u8]) -> Option<String> {
+    match Reply::parse(line) {
+        Ok(Reply::Message(message)) => Some(message.content),
+        Ok(_) => None,
+        Err(_) => match parse_line(line.strip_suffix(b"\n").unwrap_or(line)) {
+            Ok(Command::Message { content, .. }) => Some(content),
+            _ => None,
+        },
+    }
+}
+
+/// A global message as the load generator sends it.
+pub fn global_message(content: String) -> Command {
+    Command::Message {
+        target: MessageTarget::Global,
+        content,
+        from: None,
     }
 }

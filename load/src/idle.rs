@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::io::AsyncBufReadExt;
 use tokio::task::JoinSet;
 
-use crate::conn::{Conn, Identify, Target};
+use crate::conn::{chat_content, global_message, Conn, Identify, Target};
 use crate::fanout::connect_all;
 use crate::report;
 
@@ -64,10 +64,9 @@ pub async fn run(
     checker.greet(identify, "idle-checker").await?;
     let (waiting, writers) = wait_for_marker(local);
     let broadcast = Instant::now();
-    let line =
-        format!("{{\"type\":\"message\",\"subtype\":\"global\",\"content\":\"{ALIVE_MARKER}\"}}\n");
-    checker.writer.write_all(line.as_bytes()).await?;
-    checker.writer.flush().await?;
+    checker
+        .send_all(&[global_message(ALIVE_MARKER.to_owned())])
+        .await?;
     let mut alive = count_alive(waiting).await?;
     for worker in &mut workers {
         alive += worker.wait_alive().await?;
@@ -109,7 +108,7 @@ fn wait_for_marker(conns: Vec<Conn>) -> (JoinSet<bool>, Vec<WriteHalf>) {
                 line.clear();
                 match tokio::time::timeout_at(deadline, reader.read_until(b'\n', &mut line)).await {
                     Ok(Ok(n)) if n > 0 => {
-                        if String::from_utf8_lossy(&line).contains(ALIVE_MARKER) {
+                        if chat_content(&line).as_deref() == Some(ALIVE_MARKER) {
                             return true;
                         }
                     }

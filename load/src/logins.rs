@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use serde::Serialize;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::task::JoinSet;
 
 use crate::conn::{Conn, Target};
 use crate::fanout::{self, FanoutOptions, FanoutResult};
 use crate::report::CpuMeter;
+use classcord_protocol::{Command, Reply};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LoginStormResult {
@@ -46,13 +46,14 @@ pub async fn run(
     for name in &accounts {
         let reply = request(
             &mut registrar,
-            &format!(
-            "{{\"type\":\"register\",\"username\":\"{name}\",\"password\":\"right-password\"}}\n"
-        ),
+            Command::Register {
+                username: name.clone(),
+                password: "right-password".into(),
+            },
         )
         .await?;
-        if !reply.contains("\"status\":\"ok\"") {
-            bail!("cannot register {name}: {reply}");
+        if !matches!(reply, Reply::Register { .. }) {
+            bail!("cannot register {name}: {reply:?}");
         }
     }
 
@@ -75,12 +76,13 @@ pub async fn run(
                 let mut conn = Conn::new(target.connect(index).await?);
                 let reply = request(
                     &mut conn,
-                    &format!(
-                    "{{\"type\":\"login\",\"username\":\"{name}\",\"password\":\"{password}\"}}\n"
-                ),
+                    Command::Login {
+                        username: name.clone(),
+                        password: password.into(),
+                    },
                 )
                 .await?;
-                let counter = if reply.contains("\"status\":\"ok\"") {
+                let counter = if matches!(reply, Reply::Login { .. }) {
                     &counters.ok
                 } else {
                     &counters.failed
@@ -113,12 +115,7 @@ pub async fn run(
 }
 
 /// Sends one line and returns the first reply line.
-async fn request(conn: &mut Conn, line: &str) -> anyhow::Result<String> {
-    conn.writer.write_all(line.as_bytes()).await?;
-    conn.writer.flush().await?;
-    let mut reply = Vec::new();
-    if conn.reader.read_until(b'\n', &mut reply).await? == 0 {
-        bail!("server closed the connection");
-    }
-    Ok(String::from_utf8_lossy(&reply).into_owned())
+async fn request(conn: &mut Conn, command: Command) -> anyhow::Result<Reply> {
+    conn.send_all(&[command]).await?;
+    conn.next_reply().await
 }

@@ -239,7 +239,7 @@ async fn send_loop(
         };
         let mut content = format!("s{sender}:{sent}:{stamp_ns}:");
         let padding = options.payload.saturating_sub(content.len());
-        content.extend(std::iter::repeat_n('x', padding));
+        content.push_str(&"x".repeat(padding));
         let line = global_message(content).encode();
         writer
             .write_all(&line)

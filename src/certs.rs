@@ -49,10 +49,34 @@ pub(crate) struct CertRequest {
     pub(crate) extra_sans: Vec<String>,
     pub(crate) leaf_days: u32,
     pub(crate) ca_days: u32,
-    /// Replace existing files (otherwise refuse).
-    pub(crate) force: bool,
-    /// Keep an existing CA (both files present) and only issue a new server certificate.
-    pub(crate) reuse_ca: bool,
+    /// What to do with files that already exist.
+    pub(crate) existing: Existing,
+    /// Whether an existing CA (both files present) signs the new server certificate.
+    pub(crate) ca: CaChoice,
+}
+
+/// What to do with a file that already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Existing {
+    Refuse,
+    Replace,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CaChoice {
+    /// Keep the CA when present (clients keep trusting it); create one otherwise.
+    ReuseIfPresent,
+    /// Always create a new CA (clients must trust the new `ca.crt`).
+    New,
+}
+
+/// Who may read a written file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Secrecy {
+    /// Certificates: mode 0644.
+    Public,
+    /// Private keys: mode 0600 from the moment the file exists.
+    Private,
 }
 
 /// What was written.
@@ -104,8 +128,8 @@ fn host_name() -> Option<String> {
 
 pub(crate) fn generate(request: &CertRequest) -> Result<CertReport, CertError> {
     let ca_present = request.ca_cert.exists() && request.ca_key.exists();
-    let reuse_ca = request.reuse_ca && ca_present;
-    if !request.force {
+    let reuse_ca = request.ca == CaChoice::ReuseIfPresent && ca_present;
+    if request.existing == Existing::Refuse {
         let mut must_be_absent = vec![&request.cert, &request.key];
         if !reuse_ca {
             must_be_absent.extend([&request.ca_cert, &request.ca_key]);
@@ -154,20 +178,30 @@ pub(crate) fn generate(request: &CertRequest) -> Result<CertReport, CertError> {
         write(
             &request.ca_key,
             ca_key.serialize_pem().as_bytes(),
-            true,
-            request.force,
+            Secrecy::Private,
+            request.existing,
         )?;
-        write(&request.ca_cert, ca_pem.as_bytes(), false, request.force)?;
+        write(
+            &request.ca_cert,
+            ca_pem.as_bytes(),
+            Secrecy::Public,
+            request.existing,
+        )?;
     }
     write(
         &request.key,
         leaf_key.serialize_pem().as_bytes(),
-        true,
-        request.force,
+        Secrecy::Private,
+        request.existing,
     )?;
     // The server presents its certificate followed by the CA's.
     let chain = format!("{}{}", leaf.pem(), ca_pem);
-    write(&request.cert, chain.as_bytes(), false, request.force)?;
+    write(
+        &request.cert,
+        chain.as_bytes(),
+        Secrecy::Public,
+        request.existing,
+    )?;
     Ok(CertReport {
         ca_cert: request.ca_cert.clone(),
         cert: request.cert.clone(),
@@ -206,7 +240,13 @@ fn read(path: &Path) -> Result<String, CertError> {
 }
 
 /// Writes a file; private keys get mode 0600 from the moment they exist.
-fn write(path: &Path, contents: &[u8], private: bool, replace: bool) -> Result<(), CertError> {
+fn write(
+    path: &Path,
+    contents: &[u8],
+    secrecy: Secrecy,
+    existing: Existing,
+) -> Result<(), CertError> {
+    let private = secrecy == Secrecy::Private;
     let fail = |source| CertError::Write {
         path: path.to_owned(),
         source,
@@ -218,7 +258,7 @@ fn write(path: &Path, contents: &[u8], private: bool, replace: bool) -> Result<(
     options
         .write(true)
         .mode(if private { 0o600 } else { 0o644 });
-    if replace {
+    if existing == Existing::Replace {
         options.create(true).truncate(true);
     } else {
         options.create_new(true);

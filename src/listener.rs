@@ -14,7 +14,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::context::Context;
 use crate::gate::{normalise, Refusal};
-use crate::proxy_header::{read_header, ProxyHeaderError};
+use crate::proxy_header::{read_header, ProxyHeaderError, ProxyOutcome};
 use crate::session::{self, Peer};
 use crate::transport::Transport;
 
@@ -133,11 +133,11 @@ async fn proxied_client(
 ) -> Result<SocketAddr, ProxyHeaderError> {
     let wait = Duration::from_secs(ctx.config.gate.proxy_header_timeout_secs);
     Ok(match read_header(tcp, wait).await? {
-        Some(Some(client)) => {
+        ProxyOutcome::Client(client) => {
             let client = SocketAddr::new(normalise(client.ip()), client.port());
             tracing::debug!(%client, %proxy, "PROXY header accepted");
             client
         }
-        _ => proxy,
+        ProxyOutcome::Local | ProxyOutcome::NoHeader => proxy,
     })
 }

@@ -20,6 +20,13 @@ pub(crate) struct Metrics {
     ignored: Mutex<BTreeMap<&'static str, u64>>,
 }
 
+/// How a login attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoginResult {
+    Ok,
+    Failed,
+}
+
 /// Values read elsewhere at render time.
 pub(crate) struct Gauges {
     pub(crate) connections_open: usize,
@@ -51,11 +58,10 @@ fn bump(map: &Mutex<BTreeMap<&'static str, u64>>, key: &'static str) {
 }
 
 impl Metrics {
-    pub(crate) fn login(&self, ok: bool) {
-        let counter = if ok {
-            &self.logins_ok
-        } else {
-            &self.logins_failed
+    pub(crate) fn login(&self, result: LoginResult) {
+        let counter = match result {
+            LoginResult::Ok => &self.logins_ok,
+            LoginResult::Failed => &self.logins_failed,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -179,9 +185,9 @@ mod tests {
     #[test]
     fn renders_prometheus_text() {
         let metrics = Metrics::default();
-        metrics.login(true);
-        metrics.login(false);
-        metrics.login(false);
+        metrics.login(LoginResult::Ok);
+        metrics.login(LoginResult::Failed);
+        metrics.login(LoginResult::Failed);
         metrics.refused("not_allowed");
         let text = metrics.render(&Gauges {
             connections_open: 3,

@@ -84,27 +84,37 @@ fn look(bytes: &[u8]) -> Result<Look, ProxyHeaderError> {
     }
 }
 
-/// Reads a PROXY header if the connection starts with one. `Ok(None)`: no header (or none
-/// before `wait` ran out, as with a direct client that has not spoken yet), nothing consumed.
-/// `Ok(Some(None))`: a LOCAL header, consumed, no client address in it.
+/// What the start of a connection from a trusted proxy said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProxyOutcome {
+    /// No header (or none before the wait ran out, as with a direct client that has not
+    /// spoken yet): nothing was consumed.
+    NoHeader,
+    /// A LOCAL or UNKNOWN header, consumed, without a client address.
+    Local,
+    /// A header giving the client's address, consumed.
+    Client(SocketAddr),
+}
+
+/// Reads a PROXY header if the connection starts with one.
 pub(crate) async fn read_header(
     tcp: &mut TcpStream,
     wait: Duration,
-) -> Result<Option<Option<SocketAddr>>, ProxyHeaderError> {
+) -> Result<ProxyOutcome, ProxyHeaderError> {
     let deadline = tokio::time::Instant::now() + wait;
     let mut buffer = [0u8; MAX_HEADER];
     loop {
         let peeked = match tokio::time::timeout_at(deadline, tcp.peek(&mut buffer)).await {
-            Err(_) => return Ok(None),
+            Err(_) => return Ok(ProxyOutcome::NoHeader),
             Ok(result) => result?,
         };
         match look(&buffer[..peeked])? {
-            Look::NotProxy => return Ok(None),
+            Look::NotProxy => return Ok(ProxyOutcome::NoHeader),
             Look::Header { length, source } => {
                 tcp.read_exact(&mut buffer[..length]).await?;
-                return Ok(Some(source));
+                return Ok(source.map_or(ProxyOutcome::Local, ProxyOutcome::Client));
             }
-            Look::Partial if peeked == 0 => return Ok(None),
+            Look::Partial if peeked == 0 => return Ok(ProxyOutcome::NoHeader),
             Look::Partial if peeked == MAX_HEADER => {
                 return Err(ProxyHeaderError::Malformed("header too long".into()))
             }

@@ -270,8 +270,8 @@ fn ensure_certificate(config: &Config) -> Result<(), StartError> {
         extra_sans: Vec::new(),
         leaf_days: crate::certs::DEFAULT_LEAF_DAYS,
         ca_days: crate::certs::DEFAULT_CA_DAYS,
-        force: false,
-        reuse_ca: true,
+        existing: crate::certs::Existing::Refuse,
+        ca: crate::certs::CaChoice::ReuseIfPresent,
     })?;
     tracing::warn!(
         cert = %report.cert.display(),

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidJson,
-    InvalidEncoding,
     NotAnObject,
     MissingType,
     UnknownType,
@@ -29,7 +28,6 @@ pub enum ErrorCode {
     RateLimited,
     StorageError,
     IdentifyTimeout,
-    ServerBusy,
     Replaced,
     Kicked,
 }
@@ -38,7 +36,6 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidJson => "invalid_json",
-            ErrorCode::InvalidEncoding => "invalid_encoding",
             ErrorCode::NotAnObject => "not_an_object",
             ErrorCode::MissingType => "missing_type",
             ErrorCode::UnknownType => "unknown_type",
@@ -60,7 +57,6 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::StorageError => "storage_error",
             ErrorCode::IdentifyTimeout => "identify_timeout",
-            ErrorCode::ServerBusy => "server_busy",
             ErrorCode::Replaced => "replaced",
             ErrorCode::Kicked => "kicked",
         }

@@ -45,7 +45,6 @@ pub(crate) type LegacyEntry = Result<(String, String), (String, String)>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct UserSummary {
     pub(crate) username: String,
-    pub(crate) role: String,
     pub(crate) banned: bool,
     pub(crate) created_at_ms: i64,
     pub(crate) last_login_at_ms: Option<i64>,
@@ -122,16 +121,15 @@ impl Admin {
 
     pub(crate) fn users(&self) -> Result<Vec<UserSummary>, AdminError> {
         let mut statement = self.conn.prepare(
-            "SELECT username, role, banned, created_at, last_login_at FROM users ORDER BY name_key",
+            "SELECT username, banned, created_at, last_login_at FROM users ORDER BY name_key",
         )?;
         let users = statement
             .query_map([], |row| {
                 Ok(UserSummary {
                     username: row.get(0)?,
-                    role: row.get(1)?,
-                    banned: row.get(2)?,
-                    created_at_ms: row.get(3)?,
-                    last_login_at_ms: row.get(4)?,
+                    banned: row.get(1)?,
+                    created_at_ms: row.get(2)?,
+                    last_login_at_ms: row.get(3)?,
                 })
             })?
             .collect::<Result<_, _>>()?;

@@ -142,8 +142,8 @@ pub(super) fn user(args: &DatabaseArgs, action: UserAction) -> anyhow::Result<()
 
 fn list(admin: &Admin) -> anyhow::Result<()> {
     println!(
-        "{:<32} {:<6} {:<7} {:<24} last login",
-        "name", "role", "banned", "created"
+        "{:<32} {:<7} {:<24} last login",
+        "name", "banned", "created"
     );
     for user in admin.users()? {
         let last = user
@@ -151,9 +151,8 @@ fn list(admin: &Admin) -> anyhow::Result<()> {
             .map(crate::time_format::rfc3339_ms)
             .unwrap_or_else(|| "-".into());
         println!(
-            "{:<32} {:<6} {:<7} {:<24} {}",
+            "{:<32} {:<7} {:<24} {}",
             user.username,
-            user.role,
             if user.banned { "yes" } else { "no" },
             crate::time_format::rfc3339_ms(user.created_at_ms),
             last

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::{load_config_file, GenerateCertArgs};
+use crate::certs::{CaChoice, Existing};
 
 pub(super) fn generate(args: GenerateCertArgs) -> anyhow::Result<()> {
     let tls = load_config_file(args.config.as_deref())?.tls;
@@ -18,8 +19,16 @@ pub(super) fn generate(args: GenerateCertArgs) -> anyhow::Result<()> {
         extra_sans: args.san,
         leaf_days: args.days,
         ca_days: args.ca_days,
-        force: args.force,
-        reuse_ca: !args.new_ca,
+        existing: if args.force {
+            Existing::Replace
+        } else {
+            Existing::Refuse
+        },
+        ca: if args.new_ca {
+            CaChoice::New
+        } else {
+            CaChoice::ReuseIfPresent
+        },
     })?;
     let ca_state = if report.ca_reused {
         "existing CA kept"

@@ -7,6 +7,7 @@ use classcord_protocol::{
 };
 
 use crate::logging::{AuditEvent, AuditKind, AuthFailureReason};
+use crate::metrics::LoginResult;
 
 use super::Session;
 
@@ -127,7 +128,7 @@ impl Session {
         match self.ctx.chat.login(self.id, &username, password).await {
             Ok(name) => {
                 self.identified = true;
-                self.ctx.metrics.login(true);
+                self.ctx.metrics.login(LoginResult::Ok);
                 self.ctx
                     .audit
                     .record(self.audit(AuditKind::Login).with("user", name.as_str()));
@@ -136,7 +137,7 @@ impl Session {
             }
             Err(refused) => {
                 if let Some(reason) = refused.reason {
-                    self.ctx.metrics.login(false);
+                    self.ctx.metrics.login(LoginResult::Failed);
                     self.ctx.auth_failures.record(
                         self.peer.addr,
                         self.peer.listener,

@@ -44,6 +44,10 @@ const MIGRATIONS: &[&str] = &[
          created_at INTEGER NOT NULL,
          UNIQUE (kind, target)
      );",
+    // 2: the bans table and the role column were never used (bans are the users.banned
+    // flag); moderation brings roles back with its own migration.
+    "DROP TABLE bans;
+     ALTER TABLE users DROP COLUMN role;",
 ];
 
 /// The schema version this program writes.
@@ -85,5 +89,25 @@ mod tests {
         conn.pragma_update(None, "user_version", CURRENT_VERSION + 1)
             .unwrap();
         assert!(matches!(migrate(&conn), Err(StoreError::TooNew { .. })));
+    }
+
+    #[test]
+    fn a_version_1_database_keeps_its_accounts() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO users (username, name_key, password_hash, role, created_at)
+             VALUES ('Prof', 'prof', 'h', 'admin', 1)",
+            [],
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        let name: String = conn
+            .query_row("SELECT username FROM users", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(name, "Prof");
+        assert!(conn.prepare("SELECT role FROM users").is_err());
+        assert!(conn.prepare("SELECT * FROM bans").is_err());
     }
 }

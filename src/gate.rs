@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 use ipnet::IpNet;
 
 use crate::config::GateSection;
@@ -76,15 +78,40 @@ impl Refusal {
     }
 }
 
+/// The limiters' clock: tokio's, so that tests on a paused clock see limits release
+/// exactly when they should, without waiting in real time. Unpaused, it is the monotonic
+/// clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TokioClock;
+
+impl governor::clock::Clock for TokioClock {
+    type Instant = std::time::Instant;
+
+    fn now(&self) -> std::time::Instant {
+        tokio::time::Instant::now().into_std()
+    }
+}
+
+type KeyedLimiter = RateLimiter<
+    IpAddr,
+    DefaultKeyedStateStore<IpAddr>,
+    TokioClock,
+    NoOpMiddleware<std::time::Instant>,
+>;
+
+fn keyed(quota: Quota) -> KeyedLimiter {
+    RateLimiter::new(quota, DefaultKeyedStateStore::default(), TokioClock)
+}
+
 pub(crate) struct Gate {
     allow: Vec<IpNet>,
     trusted_proxies: Vec<IpNet>,
     exempt: Vec<IpNet>,
     max_connections: usize,
     max_connections_per_ip: usize,
-    connection_rate: DefaultKeyedRateLimiter<IpAddr>,
-    message_rate: DefaultKeyedRateLimiter<IpAddr>,
-    auth_rate: DefaultKeyedRateLimiter<IpAddr>,
+    connection_rate: KeyedLimiter,
+    message_rate: KeyedLimiter,
+    auth_rate: KeyedLimiter,
     open: Mutex<HashMap<IpAddr, usize>>,
     total: AtomicUsize,
 }
@@ -127,15 +154,15 @@ impl Gate {
             exempt: config.exempt.clone(),
             max_connections: config.max_connections,
             max_connections_per_ip: config.max_connections_per_ip,
-            connection_rate: RateLimiter::keyed(per_minute(
+            connection_rate: keyed(per_minute(
                 config.connections_per_ip_per_minute,
                 config.connection_burst_per_ip,
             )),
-            message_rate: RateLimiter::keyed(
+            message_rate: keyed(
                 Quota::per_second(nonzero(config.messages_per_ip_per_second))
                     .allow_burst(nonzero(config.message_burst_per_ip)),
             ),
-            auth_rate: RateLimiter::keyed(per_minute(
+            auth_rate: keyed(per_minute(
                 config.auth_attempts_per_ip_per_minute,
                 config.auth_burst_per_ip,
             )),

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{connect_from, Client, TestServer};
+use common::{connect_from, Client, ManualClock, TestServer};
 use serde_json::json;
 
 /// Gate settings for tests: no trusted proxy, so refusals are immediate.
@@ -64,10 +64,11 @@ async fn allowlist_refuses_other_addresses_before_reading() {
     assert!(refusal.contains("\"listener\":\"plain\""));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn connection_rate_per_address_triggers_and_releases() {
+    let clock = ManualClock::hold();
     let server = TestServer::start_with(strict(|g| {
-        g.connections_per_ip_per_minute = 30; // one every 2 s: robust on a loaded machine
+        g.connections_per_ip_per_minute = 30; // one every 2 s
         g.connection_burst_per_ip = 3;
     }))
     .await;
@@ -81,11 +82,13 @@ async fn connection_rate_per_address_triggers_and_releases() {
     assert!(refused(&mut fourth).await);
     let mut other = client_from(&server, "127.0.0.2").await;
     other.sync().await;
-    eventually(|| async {
-        let mut client = client_from(&server, "127.0.0.1").await;
-        !refused(&mut client).await
-    })
-    .await;
+    // One more connection is allowed 2 seconds later, not before.
+    clock.pass(Duration::from_millis(1900)).await;
+    let mut early = client_from(&server, "127.0.0.1").await;
+    assert!(refused(&mut early).await);
+    clock.pass(Duration::from_millis(100)).await;
+    let mut allowed = client_from(&server, "127.0.0.1").await;
+    allowed.sync().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,8 +116,9 @@ async fn concurrent_connection_caps_per_address_and_in_total() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn message_flood_is_refused_then_disconnected_and_releases() {
+    let clock = ManualClock::hold();
     let server = TestServer::start_with(strict(|g| {
         g.messages_per_ip_per_second = 1;
         g.message_burst_per_ip = 5;
@@ -136,16 +140,18 @@ async fn message_flood_is_refused_then_disconnected_and_releases() {
         flooder.closed().await,
         "persistent flooding closes the connection"
     );
-    eventually(|| async {
-        let mut client = client_from(&server, "127.0.0.1").await;
-        client.send(json!({"type":"users"})).await;
-        client.recv().await["type"] == "users"
-    })
-    .await;
+    // The budget comes back at one line per second.
+    clock.pass(Duration::from_secs(1)).await;
+    let mut client = client_from(&server, "127.0.0.1").await;
+    client.send(json!({"type":"users"})).await;
+    assert_eq!(client.recv().await["type"], "users");
+    client.send(json!({"type":"users"})).await;
+    assert_eq!(client.recv().await["code"], "rate_limited");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn authentication_attempts_are_limited_per_address() {
+    let clock = ManualClock::hold();
     let mut server = TestServer::start_with(strict(|g| {
         g.auth_attempts_per_ip_per_minute = 30; // one every 2 s
         g.auth_burst_per_ip = 3;
@@ -163,21 +169,12 @@ async fn authentication_attempts_are_limited_per_address() {
         .await;
     let limited = guesser.recv().await;
     assert_eq!(limited["code"], "rate_limited");
-    // The allowance comes back over time.
-    let deadline = tokio::time::Instant::now() + common::WAIT;
-    loop {
-        guesser
-            .send(json!({"type":"login","username":"admin","password":"guess"}))
-            .await;
-        if guesser.recv().await["code"] == "login_failed" {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "limit never released"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // One more attempt is allowed 2 seconds later.
+    clock.pass(Duration::from_secs(2)).await;
+    guesser
+        .send(json!({"type":"login","username":"admin","password":"guess"}))
+        .await;
+    assert_eq!(guesser.recv().await["code"], "login_failed");
     server.stop().await;
     let auth = std::fs::read_to_string(server.path("logs/auth.log")).unwrap();
     assert!(

@@ -7,52 +7,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Client, TestServer};
+use common::{Client, ManualClock, TestServer};
 use serde_json::json;
-
-/// Stops tokio's paused clock from jumping ahead by itself while the test waits for a socket
-/// (a running blocking task inhibits auto-advance): time moves only when the test says so.
-/// Waits for lines are then unbounded in paused time, so a watchdog thread fails the test
-/// after a minute of real time instead of letting it hang.
-struct ManualClock {
-    _release: std::sync::mpsc::Sender<()>,
-    _watchdog: std::sync::mpsc::Sender<()>,
-}
-
-impl ManualClock {
-    fn hold() -> ManualClock {
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        tokio::task::spawn_blocking(move || {
-            let _ = held.recv();
-        });
-        let (watchdog, finished) = std::sync::mpsc::channel::<()>();
-        std::thread::spawn(move || {
-            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                finished.recv_timeout(Duration::from_secs(60))
-            {
-                eprintln!("test still waiting after 60 s of real time: aborting");
-                std::process::exit(101);
-            }
-        });
-        ManualClock {
-            _release: release,
-            _watchdog: watchdog,
-        }
-    }
-
-    /// Moves time forward in steps, letting the server's timers fire at each one.
-    async fn pass(&self, total: Duration) {
-        let step = Duration::from_secs(10);
-        let mut passed = Duration::ZERO;
-        while passed < total {
-            tokio::time::advance(step).await;
-            for _ in 0..4 {
-                tokio::task::yield_now().await;
-            }
-            passed += step;
-        }
-    }
-}
 
 const MINUTE: Duration = Duration::from_secs(60);
 

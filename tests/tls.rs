@@ -4,9 +4,10 @@
 mod common;
 
 use std::process::Command;
-use std::time::Duration;
 
-use common::{free_port, tls_connect, wait_for_port, Client, TestServer};
+use common::{
+    free_port, start_stunnel, tls_connect, wait_for_port, Client, KillOnDrop, TestServer,
+};
 use serde_json::json;
 
 async fn tls_server() -> TestServer {
@@ -112,15 +113,14 @@ async fn stalled_handshakes_time_out_without_delaying_normal_clients() {
         }
         stalled.push(tcp);
     }
-    let started = std::time::Instant::now();
     let mut client = server.tls_client().await;
     client.register("pressé", "pw").await;
     client.login("pressé", "pw").await;
-    // Served while every stalled handshake is still pending (they expire after 3 s).
+    // Served while every stalled handshake is still pending: none has timed out yet.
+    let metrics = server.running().render_metrics();
     assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "normal client waited {:?}",
-        started.elapsed()
+        !metrics.contains("reason=\"handshake_timeout\""),
+        "the normal client waited for the stalled handshakes to expire"
     );
     // Every stalled connection is closed by the server after the timeout.
     for tcp in stalled.iter_mut() {
@@ -252,31 +252,6 @@ fn generate_cert_writes_a_ca_signed_certificate_that_openssl_accepts() {
     assert!(openssl(&["verify", "-CAfile", "certs/ca.crt", "certs/server.crt"]).contains("OK"));
 }
 
-/// Writes a stunnel configuration and starts it in the foreground.
-fn start_stunnel(dir: &std::path::Path, name: &str, service: &str) -> std::process::Child {
-    let path = dir.join(format!("{name}.conf"));
-    std::fs::write(
-        &path,
-        format!("foreground = yes\npid =\ndebug = 4\n[{name}]\n{service}"),
-    )
-    .unwrap();
-    Command::new("stunnel")
-        .arg(&path)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("stunnel is installed (apt-get install stunnel4)")
-}
-
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn legacy_plain_client_through_stunnel_client_mode_to_the_tls_port() {
     let server = tls_server().await;
@@ -319,50 +294,6 @@ async fn legacy_plain_client_through_stunnel_client_mode_to_the_tls_port() {
         (private["to"].as_str(), private["content"].as_str()),
         (Some("java"), Some("bien reçu"))
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stunnel_in_front_passes_the_real_client_address_with_the_proxy_protocol() {
-    let server = tls_server().await;
-    let port = free_port();
-    let _stunnel = KillOnDrop(start_stunnel(
-        server.dir.path(),
-        "front",
-        &format!(
-            "accept = 127.0.0.1:{port}\nconnect = {}\ncert = {}\nkey = {}\nprotocol = proxy\n",
-            server.addr(),
-            server.path("certs/server.crt").display(),
-            server.path("certs/server.key").display()
-        ),
-    ));
-    wait_for_port(port).await;
-    // A TLS client from 127.0.0.7 fails a login through stunnel.
-    let tcp = common::connect_from("127.0.0.7", ([127, 0, 0, 1], port).into())
-        .await
-        .unwrap();
-    let config = common::client_config(&server.path("certs/ca.crt"));
-    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
-    let stream = tokio_rustls::TlsConnector::from(config)
-        .connect(name, tcp)
-        .await
-        .unwrap();
-    let mut client = Client::over(stream);
-    client
-        .send(json!({"type":"login","username":"nobody","password":"x"}))
-        .await;
-    assert_eq!(client.recv().await["message"], "Login failed.");
-    client.register("proxied", "pw").await;
-    client.login("proxied", "pw").await;
-    let mut server = server;
-    server.stop().await;
-    let auth = std::fs::read_to_string(server.path("logs/auth.log")).unwrap();
-    assert!(auth.contains("auth_failure ip=127.0.0.7 port="), "{auth}");
-    let audit = std::fs::read_to_string(server.path("logs/audit.log")).unwrap();
-    let login = audit
-        .lines()
-        .find(|l| l.contains("\"event\":\"login\""))
-        .unwrap();
-    assert!(login.contains("\"ip\":\"127.0.0.7\""), "{login}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -458,3 +458,72 @@ pub async fn older_connection_still_talks(
         .await;
     assert_eq!(newcomer.recv().await["content"], "toujours là");
 }
+
+/// Stops tokio's paused clock from jumping ahead by itself while the test waits for a socket
+/// (a running blocking task inhibits auto-advance): time moves only when the test says so.
+/// Waits for lines are then unbounded in paused time, so a watchdog thread fails the test
+/// after a minute of real time instead of letting it hang.
+pub struct ManualClock {
+    _release: std::sync::mpsc::Sender<()>,
+    _watchdog: std::sync::mpsc::Sender<()>,
+}
+
+impl ManualClock {
+    pub fn hold() -> ManualClock {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        tokio::task::spawn_blocking(move || {
+            let _ = held.recv();
+        });
+        let (watchdog, finished) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                finished.recv_timeout(Duration::from_secs(60))
+            {
+                eprintln!("test still waiting after 60 s of real time: aborting");
+                std::process::exit(101);
+            }
+        });
+        ManualClock {
+            _release: release,
+            _watchdog: watchdog,
+        }
+    }
+
+    /// Moves time forward in steps, letting the server's timers fire at each one.
+    pub async fn pass(&self, total: Duration) {
+        let mut passed = Duration::ZERO;
+        while passed < total {
+            let step = (total - passed).min(Duration::from_secs(10));
+            tokio::time::advance(step).await;
+            for _ in 0..4 {
+                tokio::task::yield_now().await;
+            }
+            passed += step;
+        }
+    }
+}
+
+/// Writes a stunnel configuration and starts it in the foreground.
+pub fn start_stunnel(dir: &std::path::Path, name: &str, service: &str) -> std::process::Child {
+    let path = dir.join(format!("{name}.conf"));
+    std::fs::write(
+        &path,
+        format!("foreground = yes\npid =\ndebug = 4\n[{name}]\n{service}"),
+    )
+    .unwrap();
+    std::process::Command::new("stunnel")
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("stunnel is installed (apt-get install stunnel4)")
+}
+
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

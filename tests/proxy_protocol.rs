@@ -1,0 +1,55 @@
+//! The PROXY protocol from a trusted proxy: stunnel in front of the plain port passes the
+//! real client address, which the logs and fail2ban then see.
+
+mod common;
+
+use common::{free_port, start_stunnel, wait_for_port, Client, KillOnDrop, TestServer};
+use serde_json::json;
+
+async fn tls_server() -> TestServer {
+    TestServer::start_with(|c| c.listen.tls = vec!["127.0.0.1:0".parse().unwrap()]).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stunnel_in_front_passes_the_real_client_address_with_the_proxy_protocol() {
+    let server = tls_server().await;
+    let port = free_port();
+    let _stunnel = KillOnDrop(start_stunnel(
+        server.dir.path(),
+        "front",
+        &format!(
+            "accept = 127.0.0.1:{port}\nconnect = {}\ncert = {}\nkey = {}\nprotocol = proxy\n",
+            server.addr(),
+            server.path("certs/server.crt").display(),
+            server.path("certs/server.key").display()
+        ),
+    ));
+    wait_for_port(port).await;
+    // A TLS client from 127.0.0.7 fails a login through stunnel.
+    let tcp = common::connect_from("127.0.0.7", ([127, 0, 0, 1], port).into())
+        .await
+        .unwrap();
+    let config = common::client_config(&server.path("certs/ca.crt"));
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let stream = tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let mut client = Client::over(stream);
+    client
+        .send(json!({"type":"login","username":"nobody","password":"x"}))
+        .await;
+    assert_eq!(client.recv().await["message"], "Login failed.");
+    client.register("proxied", "pw").await;
+    client.login("proxied", "pw").await;
+    let mut server = server;
+    server.stop().await;
+    let auth = std::fs::read_to_string(server.path("logs/auth.log")).unwrap();
+    assert!(auth.contains("auth_failure ip=127.0.0.7 port="), "{auth}");
+    let audit = std::fs::read_to_string(server.path("logs/audit.log")).unwrap();
+    let login = audit
+        .lines()
+        .find(|l| l.contains("\"event\":\"login\""))
+        .unwrap();
+    assert!(login.contains("\"ip\":\"127.0.0.7\""), "{login}");
+}

@@ -6,7 +6,9 @@ FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
-RUN cargo build --release --locked --bin classcord
+COPY protocol ./protocol
+COPY load ./load
+RUN cargo build --release --locked -p classcord --bin classcord
 
 FROM debian:bookworm-slim
 RUN useradd --system --home /var/lib/classcord --shell /usr/sbin/nologin classcord \

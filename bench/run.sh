@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
-cargo build --release --bins
+cargo build --release --workspace --bins
 out=bench/results
 mkdir -p "$out"
 load=target/release/classcord-load

@@ -5,7 +5,7 @@
 //! The public surface is what the binary and the integration tests need; the rest is
 //! `pub(crate)` so the compiler finds dead code.
 
-pub(crate) mod admin;
+pub mod admin;
 pub(crate) mod certs;
 pub(crate) mod chat;
 pub mod cli;

@@ -22,6 +22,16 @@ fn cli_ok(dir: &std::path::Path, args: &[&str], stdin: &str) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// A legacy guest, announced by an empty message, that has seen its own announcement served.
+async fn guest(server: &ServerProcess, name: &str) -> Client {
+    let mut client = Client::connect(server.addr()).await;
+    client
+        .send(json!({"type":"message","from":name,"content":""}))
+        .await;
+    client.sync().await;
+    client
+}
+
 async fn login(server: &ServerProcess, name: &str, password: &str) -> (Client, serde_json::Value) {
     let mut client = Client::connect(server.addr()).await;
     client
@@ -35,11 +45,7 @@ async fn login(server: &ServerProcess, name: &str, password: &str) -> (Client, s
 async fn an_account_made_with_the_cli_while_the_server_runs_is_protected_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::spawn(dir.path(), &[]).await;
-    let mut watcher = Client::connect(server.addr()).await;
-    watcher
-        .send(json!({"type":"message","from":"watcher","content":""}))
-        .await;
-    watcher.sync().await;
+    let mut watcher = guest(&server, "watcher").await;
 
     cli_ok(dir.path(), &["user", "add", "alice"], "motdepasse\n");
     // A guest asking for that name now gets another one: it cannot post as alice.
@@ -104,16 +110,8 @@ async fn an_account_made_with_the_cli_while_the_server_runs_is_protected_at_once
 async fn a_name_held_by_a_guest_online_cannot_become_an_account_behind_its_back() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::spawn(dir.path(), &[]).await;
-    let mut watcher = Client::connect(server.addr()).await;
-    watcher
-        .send(json!({"type":"message","from":"watcher","content":""}))
-        .await;
-    watcher.sync().await;
-    let mut guest = Client::connect(server.addr()).await;
-    guest
-        .send(json!({"type":"message","from":"bob","content":""}))
-        .await;
-    guest.sync().await;
+    let mut watcher = guest(&server, "watcher").await;
+    let guest = guest(&server, "bob").await;
     let args = ["user", "add", "bob", "--config", CONFIG];
     let output = run_classcord(dir.path(), &args, "pw\n");
     assert!(!output.status.success());

@@ -6,5 +6,5 @@
 
 pub(crate) mod client;
 pub(crate) mod offline;
-pub(crate) mod protocol;
+pub mod protocol;
 pub(crate) mod socket;

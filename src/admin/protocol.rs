@@ -10,13 +10,15 @@ use crate::chat::OnlineUser;
 /// Longest request line the server reads.
 pub(crate) const MAX_REQUEST_BYTES: u64 = 8 * 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Also the subcommands of `classcord admin` (the account variants are for `classcord user`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Subcommand)]
 #[serde(tag = "command", rename_all = "kebab-case", deny_unknown_fields)]
-pub(crate) enum Request {
+pub enum Request {
     /// Which database the server uses (so that a command knows it is talking about the
     /// same file) and its version.
+    #[command(skip)]
     Status,
-    /// A notice to every connected user.
+    /// Send a notice to every connected user (legacy clients see a message from "Serveur").
     Notice { text: String },
     /// Disconnect a user now.
     Kick { user: String },
@@ -24,17 +26,20 @@ pub(crate) enum Request {
     Ban { user: String },
     /// Lift an account's ban.
     Unban { user: String },
-    /// Connected users.
+    /// List connected users.
     Users,
-    /// Load the TLS certificate files again.
+    /// Load the TLS certificate files again (as SIGHUP does).
     ReloadTls,
-    /// Counters in the Prometheus text format.
+    /// Print the server's counters in the Prometheus text format.
     Metrics,
     /// Create an account; the password is hashed by the client, never sent.
+    #[command(skip)]
     UserAdd { user: String, password_hash: String },
     /// Replace an account's password (hashed by the client).
+    #[command(skip)]
     UserPasswd { user: String, password_hash: String },
     /// Delete an account and disconnect it; its messages stay.
+    #[command(skip)]
     UserDelete { user: String },
 }
 

@@ -2,27 +2,11 @@
 
 use std::path::Path;
 
-use super::AdminCommand;
 use crate::admin::client::AdminClient;
 use crate::admin::protocol::{Request, Response};
 use crate::chat::NameKind;
 
-impl From<AdminCommand> for Request {
-    fn from(command: AdminCommand) -> Request {
-        match command {
-            AdminCommand::Notice { text } => Request::Notice { text },
-            AdminCommand::Kick { user } => Request::Kick { user },
-            AdminCommand::Ban { user } => Request::Ban { user },
-            AdminCommand::Unban { user } => Request::Unban { user },
-            AdminCommand::Users => Request::Users,
-            AdminCommand::ReloadTls => Request::ReloadTls,
-            AdminCommand::Metrics => Request::Metrics,
-        }
-    }
-}
-
-pub(super) fn run(socket: &Path, command: AdminCommand) -> anyhow::Result<()> {
-    let request = Request::from(command);
+pub(super) fn run(socket: &Path, request: Request) -> anyhow::Result<()> {
     match AdminClient::connect(socket)?.request(&request)? {
         Response::Metrics { text } => print!("{text}"),
         Response::Users { users } if users.is_empty() => println!("nobody is online"),

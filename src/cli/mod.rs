@@ -56,7 +56,7 @@ pub enum Command {
         #[arg(long, value_name = "PATH", global = true)]
         socket: Option<PathBuf>,
         #[command(subcommand)]
-        action: AdminCommand,
+        action: crate::admin::protocol::Request,
     },
     /// Import the accounts of the old Python server's users.pkl (plaintext passwords, hashed now).
     ImportLegacy {
@@ -101,25 +101,6 @@ pub enum UserAction {
     Unban { name: String },
     /// List accounts.
     List,
-}
-
-/// What `classcord admin` asks a running server.
-#[derive(Debug, Subcommand)]
-pub enum AdminCommand {
-    /// Send a notice to every connected user (legacy clients see a message from "Serveur").
-    Notice { text: String },
-    /// Disconnect a user now.
-    Kick { user: String },
-    /// Ban an account and disconnect it.
-    Ban { user: String },
-    /// Lift an account's ban.
-    Unban { user: String },
-    /// List connected users.
-    Users,
-    /// Load the TLS certificate files again (as SIGHUP does).
-    ReloadTls,
-    /// Print the server's counters in the Prometheus text format.
-    Metrics,
 }
 
 #[derive(Debug, Args)]

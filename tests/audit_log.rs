@@ -32,6 +32,13 @@ async fn audit_log_records_events_without_passwords_or_content() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    for event in &events {
+        common::assert_fixed_width_timestamp(event["ts"].as_str().unwrap());
+    }
+    let auth = std::fs::read_to_string(server.path("logs/auth.log")).unwrap();
+    for line in auth.lines() {
+        common::assert_fixed_width_timestamp(line.split(' ').next().unwrap());
+    }
     let kinds: Vec<&str> = events
         .iter()
         .map(|e| e["event"].as_str().unwrap())

@@ -96,7 +96,7 @@ async fn global_message_reaches_others_without_echo() {
         assert_eq!(message["subtype"], "global");
         assert_eq!(message["from"], "alice", "server sets from");
         assert_eq!(message["content"], "salut");
-        assert!(message["timestamp"].is_string());
+        common::assert_fixed_width_timestamp(message["timestamp"].as_str().unwrap());
     }
     alice.expect_nothing_pending().await;
 }

@@ -527,3 +527,18 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// Asserts a timestamp has the fixed-width form `2026-11-21T13:08:33.120Z`.
+pub fn assert_fixed_width_timestamp(text: &str) {
+    let bytes = text.as_bytes();
+    let shape_ok = bytes.len() == 24
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            10 => *b == b'T',
+            13 | 16 => *b == b':',
+            19 => *b == b'.',
+            23 => *b == b'Z',
+            _ => b.is_ascii_digit(),
+        });
+    assert!(shape_ok, "timestamp {text:?} is not YYYY-MM-DDTHH:MM:SS.mmmZ");
+}

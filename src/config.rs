@@ -317,6 +317,9 @@ impl Config {
         if self.limits.max_username_chars == 0 {
             return invalid("limits.max_username_chars must be at least 1");
         }
+        if let Some(reason) = crate::logging::level_error(&self.logging.level) {
+            return Err(ConfigError::Invalid(reason));
+        }
         if crate::protocol::names::channel_name_error(&self.server.default_channel).is_some() {
             return invalid("server.default_channel is not a valid channel name");
         }

@@ -16,10 +16,23 @@ fn main() -> std::process::ExitCode {
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("classcord: {error:#}");
+            eprintln!("classcord: {}", describe(&error));
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, each said once: most of our errors already name their cause.
+fn describe(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {

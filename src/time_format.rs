@@ -5,9 +5,8 @@ use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-const FORMAT: &[BorrowedFormatItem<'_>] = format_description!(
-    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-);
+const FORMAT: &[BorrowedFormatItem<'_>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
 
 /// Formats milliseconds since the Unix epoch, e.g. `2026-11-21T13:08:33.123Z`.
 pub(crate) fn rfc3339_ms(unix_ms: i64) -> String {

@@ -99,3 +99,84 @@ async fn running_out_of_file_descriptors_never_stops_the_server() {
     client.login("survivant", "pw").await;
     server.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_log_filter_hides_the_lines_fail2ban_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let server =
+        ServerProcess::spawn_logging(dir.path(), &[], "error,classcord::server=info").await;
+    let mut client = Client::connect(server.addr()).await;
+    client
+        .send(json!({"type":"login","username":"nobody","password":"x"}))
+        .await;
+    assert_eq!(client.recv().await["code"], "login_failed");
+    let log = server.terminate();
+    assert!(
+        log.contains("auth_failure ip=127.0.0.1") && log.contains("reason=unknown_user"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_typo_in_the_log_level_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.toml"), "[logging]\nlevel = \"inof\"\n").unwrap();
+    let output = common::run_classcord(dir.path(), &["serve", "--config", "bad.toml"], "");
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("logging.level") && error.contains("inof"),
+        "{error}"
+    );
+    assert_eq!(
+        error.matches("inof").count(),
+        1,
+        "the error is printed once: {error}"
+    );
+    assert!(!dir.path().join("data").exists(), "nothing created");
+}
+
+#[test]
+fn under_systemd_each_line_carries_its_syslog_priority() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_classcord"))
+        .args(["serve", "--plain-listen", "127.0.0.1:0", "--no-tls"])
+        .current_dir(dir.path())
+        .env("JOURNAL_STREAM", "8:12345")
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.contains("listening on");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(seen.iter().any(|l| l.contains("listening on")), "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|l| l.starts_with("<6>") || l.starts_with("<4>")),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn errors_are_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = common::run_classcord(dir.path(), &["serve", "--config", "missing.toml"], "");
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(error.matches("No such file").count(), 1, "{error}");
+    std::fs::write(dir.path().join("broken.toml"), "[limits\n").unwrap();
+    let output = common::run_classcord(dir.path(), &["serve", "--config", "broken.toml"], "");
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(error.matches("unclosed table").count(), 1, "{error}");
+}

@@ -63,7 +63,7 @@ impl AuthFailure {
             reason.as_str(),
             escape_user_text(user)
         );
-        tracing::warn!(target: "classcord::auth", "{body}");
+        tracing::warn!(target: super::AUTH_TARGET, "{body}");
         if let Some(file) = &self.file {
             file.write_line(format!("{} classcord {body}", now_rfc3339()).into_bytes());
         }

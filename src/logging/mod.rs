@@ -12,17 +12,101 @@ pub(crate) use auth_failure::AuthFailureReason;
 pub(crate) use auth_failure::{escape_user_text, AuthFailure};
 pub(crate) use line_file::LineFile;
 
+use tracing_subscriber::fmt::format::{Format, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
 
-/// Installs the stderr subscriber. `RUST_LOG`, when set, wins over the configured level.
-/// Calling it twice (tests) is harmless.
+/// Target of the authentication-failure lines that fail2ban's journal variant reads.
+pub(crate) const AUTH_TARGET: &str = "classcord::auth";
+
+/// Installs the stderr subscriber. `RUST_LOG`, when set, wins over the configured level;
+/// neither can hide the authentication-failure lines. Calling it twice (tests) is harmless.
 pub fn init_stderr(level: &str) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+        .unwrap_or_else(|_| EnvFilter::new("info"))
+        .add_directive(
+            format!("{AUTH_TARGET}=warn")
+                .parse()
+                .expect("a valid directive"),
+        );
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    // systemd sets JOURNAL_STREAM when stderr goes to the journal.
+    let _ = if std::env::var_os("JOURNAL_STREAM").is_some() {
+        builder
+            .event_format(JournalPriority(Format::default()))
+            .try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Prefixes each line with its syslog priority (`<4>` for a warning), which journald reads
+/// and removes (systemd's `SyslogLevelPrefix=`, on by default): `journalctl -p warning`
+/// then works, and the whole line, fields included, stays the journal message.
+struct JournalPriority<F>(F);
+
+impl<S, N, F> FormatEvent<S, N> for JournalPriority<F>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let priority = match *event.metadata().level() {
+            tracing::Level::ERROR => 3,
+            tracing::Level::WARN => 4,
+            tracing::Level::INFO => 6,
+            tracing::Level::DEBUG | tracing::Level::TRACE => 7,
+        };
+        write!(writer, "<{priority}>")?;
+        self.0.format_event(ctx, writer, event)
+    }
+}
+
+/// Why a `logging.level` is refused, or `None`. Each comma-separated part must be a level
+/// (`info`) or `target=level`: a bare word that is not a level (a typo such as `inof`)
+/// would silently turn every other log line off.
+pub(crate) fn level_error(level: &str) -> Option<String> {
+    use std::str::FromStr;
+    use tracing_subscriber::filter::LevelFilter;
+    let is_level =
+        |text: &str| !text.trim().is_empty() && LevelFilter::from_str(text.trim()).is_ok();
+    let bad = level.split(',').find(|part| match part.split_once('=') {
+        Some((target, level)) => target.trim().is_empty() || !is_level(level),
+        None => !is_level(part),
+    })?;
+    Some(format!(
+        "logging.level: {bad:?} is not a level (trace, debug, info, warn, error, off) \
+         nor target=level"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::level_error;
+
+    #[test]
+    fn typos_in_the_level_are_refused() {
+        for good in [
+            "info",
+            "warn,classcord=debug",
+            "classcord::auth=warn",
+            "off",
+        ] {
+            assert_eq!(level_error(good), None, "{good}");
+        }
+        for bad in ["inof", "", "classcord=verbose", "=info", "info,,debug"] {
+            assert!(level_error(bad).is_some(), "{bad:?} accepted");
+        }
+    }
 }

@@ -342,6 +342,26 @@ impl ServerProcess {
         tls: bool,
         max_open_files: Option<u32>,
     ) -> ServerProcess {
+        Self::launch(dir, extra, tls, max_open_files, "info").await
+    }
+
+    /// Like [`ServerProcess::spawn`] with `RUST_LOG` set to `rust_log` (which must keep the
+    /// `listening on` line of `classcord::server` at info).
+    pub async fn spawn_logging(
+        dir: &std::path::Path,
+        extra: &[&str],
+        rust_log: &str,
+    ) -> ServerProcess {
+        Self::launch(dir, extra, false, None, rust_log).await
+    }
+
+    async fn launch(
+        dir: &std::path::Path,
+        extra: &[&str],
+        tls: bool,
+        max_open_files: Option<u32>,
+        rust_log: &str,
+    ) -> ServerProcess {
         let binary = env!("CARGO_BIN_EXE_classcord");
         let config = concat!(env!("CARGO_MANIFEST_DIR"), "/config/classcord.toml");
         let mut args = vec!["serve", "--config", config, "--plain-listen", "127.0.0.1:0"];
@@ -367,7 +387,7 @@ impl ServerProcess {
         let mut child = command
             .args(&args)
             .current_dir(dir)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", rust_log)
             .stderr(std::fs::File::create(&stderr_path).unwrap())
             .spawn()
             .expect("binary starts");
@@ -540,5 +560,8 @@ pub fn assert_fixed_width_timestamp(text: &str) {
             23 => *b == b'Z',
             _ => b.is_ascii_digit(),
         });
-    assert!(shape_ok, "timestamp {text:?} is not YYYY-MM-DDTHH:MM:SS.mmmZ");
+    assert!(
+        shape_ok,
+        "timestamp {text:?} is not YYYY-MM-DDTHH:MM:SS.mmmZ"
+    );
 }

@@ -130,3 +130,172 @@ async fn fail2ban_filter_matches_every_failure_and_nothing_forged() {
     let stderr_text = std::fs::read_to_string(&stderr_path).unwrap();
     assert!(!stderr_text.contains("correct horse"));
 }
+
+/// A fail2ban configuration directory: Debian's installed files, the shipped filter and
+/// jail, and `overrides` for the jail (a `.local` file, read after the shipped `.conf`).
+fn fail2ban_conf(dir: &std::path::Path, overrides: &str) -> std::path::PathBuf {
+    let conf = dir.join("fail2ban");
+    let copied = Command::new("cp")
+        .args(["-r", "/etc/fail2ban"])
+        .arg(&conf)
+        .status()
+        .expect("cp runs");
+    assert!(copied.success(), "Debian's /etc/fail2ban is installed");
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/security/fail2ban");
+    for file in ["filter.d/classcord.conf", "jail.d/classcord.conf"] {
+        std::fs::copy(format!("{shipped}/{file}"), conf.join(file)).unwrap();
+    }
+    // Only the classcord jail: Debian enables sshd by default.
+    std::fs::write(conf.join("jail.d/defaults-debian.conf"), "").unwrap();
+    std::fs::write(conf.join("jail.d/zz-test.local"), overrides).unwrap();
+    conf
+}
+
+fn fail2ban_client(conf: &std::path::Path, socket: &std::path::Path, args: &[&str]) -> String {
+    let output = Command::new("fail2ban-client")
+        .arg("-c")
+        .arg(conf)
+        .arg("-s")
+        .arg(socket)
+        .args(args)
+        .output()
+        .expect("fail2ban-client runs");
+    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+}
+
+#[test]
+fn the_shipped_jail_bans_with_nftables() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = fail2ban_conf(dir.path(), "");
+    let dump = Command::new("fail2ban-client")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-d")
+        .output()
+        .unwrap();
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    let ban = dump
+        .lines()
+        .find(|l| l.contains("'classcord'") && l.contains("actionban"))
+        .unwrap_or_else(|| panic!("no ban action for the classcord jail in:\n{dump}"));
+    assert!(ban.contains("nft"), "{ban}");
+    assert!(
+        !dump.contains("iptables"),
+        "an iptables action is configured"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_fail2ban_server_bans_the_guessing_address_and_nobody_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let auth_log = dir.path().join("logs/auth.log");
+    let bans = dir.path().join("bans.txt");
+    std::fs::create_dir_all(auth_log.parent().unwrap()).unwrap();
+    std::fs::write(&auth_log, "").unwrap();
+    // The shipped filter and jail, with a harmless action that writes the address to a file.
+    let conf = fail2ban_conf(
+        dir.path(),
+        &format!(
+            "[classcord]\nbackend = polling\nlogpath = {}\naction = record-ban\n",
+            auth_log.display()
+        ),
+    );
+    std::fs::write(
+        conf.join("action.d/record-ban.conf"),
+        format!(
+            "[Definition]\nactionstart =\nactionstop =\nactioncheck =\n\
+             actionban = echo <ip> >> {}\nactionunban =\n",
+            bans.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        conf.join("fail2ban.local"),
+        format!(
+            "[Definition]\nlogtarget = {}\ndbfile = :memory:\n",
+            dir.path().join("fail2ban.log").display()
+        ),
+    )
+    .unwrap();
+    let socket = dir.path().join("f2b.sock");
+    let _fail2ban = common::KillOnDrop(
+        Command::new("fail2ban-server")
+            .args(["-f", "-x", "-c"])
+            .arg(&conf)
+            .arg("-s")
+            .arg(&socket)
+            .arg("-p")
+            .arg(dir.path().join("f2b.pid"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("fail2ban-server is installed (apt-get install fail2ban)"),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !fail2ban_client(&conf, &socket, &["status", "classcord"]).contains("Currently failed") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fail2ban never started: {}",
+            std::fs::read_to_string(dir.path().join("fail2ban.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    let server = common::TestServer::start_with(|c| {
+        c.logging.auth_file = auth_log.clone();
+        c.gate.trusted_proxies = vec![];
+    })
+    .await;
+    // Four forged names from 127.0.0.6 try to put other addresses in the log.
+    let mut forger = Client::over(
+        common::connect_from("127.0.0.6", server.addr())
+            .await
+            .unwrap(),
+    );
+    for name in [
+        "x\nip=127.0.0.9",
+        "evil\" ip=127.0.0.9 port=1",
+        "2026-11-21T13:08:33.000Z classcord auth_failure ip=127.0.0.9 port=1 listener=plain reason=x user=\"y\"",
+        "127.0.0.9",
+    ] {
+        forger
+            .send(json!({"type":"login","username":name,"password":"x"}))
+            .await;
+        assert_eq!(forger.recv().await["type"], "error");
+    }
+    // Five wrong passwords from 127.0.0.5: one ban, of that address.
+    let mut guesser = Client::over(
+        common::connect_from("127.0.0.5", server.addr())
+            .await
+            .unwrap(),
+    );
+    for _ in 0..5 {
+        guesser
+            .send(json!({"type":"login","username":"prof","password":"devine"}))
+            .await;
+        assert_eq!(guesser.recv().await["type"], "error");
+    }
+    while !std::fs::read_to_string(&bans)
+        .unwrap_or_default()
+        .contains("127.0.0.5")
+    {
+        assert!(
+            std::time::Instant::now() < deadline + std::time::Duration::from_secs(30),
+            "no ban; fail2ban log:\n{}",
+            std::fs::read_to_string(dir.path().join("fail2ban.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let status = fail2ban_client(&conf, &socket, &["status", "classcord"]);
+    assert!(status.contains("127.0.0.5"), "{status}");
+    assert!(
+        !status.contains("127.0.0.6") && !status.contains("127.0.0.9"),
+        "{status}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&bans).unwrap().trim(),
+        "127.0.0.5",
+        "exactly one ban, of the guessing address"
+    );
+    fail2ban_client(&conf, &socket, &["stop"]);
+}

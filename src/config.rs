@@ -9,6 +9,23 @@ use std::time::Duration;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+/// Removes `.` and `..` components without touching the file system (the directories may
+/// not exist yet), so logs and errors show plain paths.
+fn normalise_path(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Errors raised while loading or checking the configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -64,6 +81,9 @@ pub struct ServerSection {
     pub default_channel: String,
     /// Seconds connected users are given between the shutdown notice and the close.
     pub shutdown_grace_secs: u64,
+    /// Directory every relative path of the file is resolved from. Empty: the directory of
+    /// the configuration file. Relative: from the configuration file's directory.
+    pub state_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -172,6 +192,7 @@ impl Default for ServerSection {
             notice_sender: "Serveur".into(),
             default_channel: "#général".into(),
             shutdown_grace_secs: 2,
+            state_dir: PathBuf::new(),
         }
     }
 }
@@ -275,17 +296,49 @@ impl Default for LoggingSection {
 
 impl Config {
     /// Reads and validates a TOML file.
+    /// Reads and validates a TOML file, and resolves its relative paths from its
+    /// `state_dir` (by default the file's own directory), whatever the current directory.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
         })?;
-        let config: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        let mut config: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
             path: path.to_owned(),
             source: Box::new(source),
         })?;
         config.validate()?;
+        let file_dir = std::path::absolute(path)
+            .map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_default();
+        config.resolve_paths(&file_dir);
         Ok(config)
+    }
+
+    /// Makes every relative path absolute, from `state_dir` (itself relative to `file_dir`).
+    fn resolve_paths(&mut self, file_dir: &Path) {
+        let base = normalise_path(&file_dir.join(&self.server.state_dir));
+        self.server.state_dir = base.clone();
+        for path in [
+            &mut self.storage.database,
+            &mut self.logging.audit_file,
+            &mut self.logging.auth_file,
+            &mut self.tls.cert,
+            &mut self.tls.key,
+            &mut self.tls.ca_cert,
+            &mut self.tls.ca_key,
+            &mut self.admin.socket,
+        ] {
+            // An empty path disables the file: it stays empty.
+            if !path.as_os_str().is_empty() && path.is_relative() {
+                *path = base.join(&*path);
+            }
+        }
     }
 
     /// Checks values that the types alone cannot.
@@ -372,10 +425,39 @@ mod tests {
 
     #[test]
     fn shipped_config_file_matches_the_defaults() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/classcord.toml");
-        let shipped = Config::load(&path).expect("shipped config loads");
-        let defaults = Config::default();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let shipped = Config::load(&root.join("config/classcord.toml")).expect("shipped config");
+        // The shipped file keeps the repository's layout: state_dir is its parent directory.
+        let mut defaults = Config::default();
+        defaults.resolve_paths(root);
+        assert_eq!(shipped.server.state_dir, root);
         assert_eq!(format!("{shipped:?}"), format!("{defaults:?}"));
+    }
+
+    #[test]
+    fn relative_paths_follow_the_config_file_not_the_current_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let etc = dir.path().join("etc");
+        std::fs::create_dir_all(&etc).unwrap();
+        std::fs::write(etc.join("a.toml"), "[logging]\nauth_file = \"\"\n").unwrap();
+        let beside = Config::load(&etc.join("a.toml")).unwrap();
+        assert_eq!(beside.storage.database, etc.join("data/classcord.db"));
+        assert_eq!(
+            beside.logging.auth_file,
+            PathBuf::new(),
+            "disabled stays disabled"
+        );
+        std::fs::write(
+            etc.join("b.toml"),
+            "[server]\nstate_dir = \"../var/lib/classcord\"\n[tls]\ncert = \"/srv/x.crt\"\n",
+        )
+        .unwrap();
+        let state = Config::load(&etc.join("b.toml")).unwrap();
+        let lib = dir.path().join("var/lib/classcord");
+        assert_eq!(state.storage.database, lib.join("data/classcord.db"));
+        assert_eq!(state.admin.socket, lib.join("data/classcord.sock"));
+        assert_eq!(state.logging.audit_file, lib.join("logs/audit.log"));
+        assert_eq!(state.tls.cert, PathBuf::from("/srv/x.crt"));
     }
 
     #[test]

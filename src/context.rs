@@ -10,11 +10,14 @@ use crate::config::Config;
 use crate::gate::Gate;
 use crate::logging::{Audit, AuthFailure};
 use crate::metrics::{Gauges, Metrics};
+use crate::transport::Tls;
 
 pub(crate) struct Context {
     pub(crate) config: Arc<Config>,
     pub(crate) chat: Chat,
     pub(crate) gate: Arc<Gate>,
+    /// The TLS transport, when a TLS port is configured.
+    pub(crate) tls: Option<Arc<Tls>>,
     pub(crate) audit: Audit,
     pub(crate) auth_failures: AuthFailure,
     pub(crate) metrics: Metrics,
@@ -29,6 +32,7 @@ impl Context {
             connections_open: self.gate.open_connections(),
             users_online: self.chat.online().len(),
             messages_stored: self.chat.messages_stored(),
+            certificate_not_after: self.tls.as_ref().and_then(|tls| tls.not_after()),
         })
     }
 }

@@ -32,6 +32,8 @@ pub(crate) struct Gauges {
     pub(crate) connections_open: usize,
     pub(crate) users_online: usize,
     pub(crate) messages_stored: u64,
+    /// Unix time the TLS certificate in service expires, when TLS is on.
+    pub(crate) certificate_not_after: Option<i64>,
 }
 
 impl Default for Metrics {
@@ -124,6 +126,14 @@ impl Metrics {
             "Messages committed to the database since start.",
             gauges.messages_stored.to_string(),
         );
+        if let Some(not_after) = gauges.certificate_not_after {
+            single(
+                "classcord_certificate_expiry_timestamp_seconds",
+                "gauge",
+                "Unix time after which the TLS certificate in service expires.",
+                not_after.to_string(),
+            );
+        }
         single(
             "classcord_registrations_total",
             "counter",
@@ -193,7 +203,9 @@ mod tests {
             connections_open: 3,
             users_online: 2,
             messages_stored: 7,
+            certificate_not_after: Some(1_900_000_000),
         });
+        assert!(text.contains("classcord_certificate_expiry_timestamp_seconds 1900000000\n"));
         assert!(
             text.contains("classcord_logins_total{result=\"failed\"} 2\n"),
             "{text}"

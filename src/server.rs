@@ -81,26 +81,30 @@ impl RunningServer {
         let (chat, store_thread) = Chat::open(&config, passwords).await?;
         tracing::info!(database = %config.storage.database.display(), "database ready");
 
-        let ctx = Arc::new(Context {
-            chat,
-            gate: Arc::new(Gate::new(&config.gate)),
-            audit: Audit::new(open_log(&config.logging.audit_file)?),
-            auth_failures: AuthFailure::new(open_log(&config.logging.auth_file)?),
-            metrics: crate::metrics::Metrics::default(),
-            shutdown: CancellationToken::new(),
-            config: Arc::clone(&config),
-        });
         // Everything that can fail (certificates, sockets) comes before any task is spawned,
         // so a server that fails to start leaves nothing running.
         let tls = if config.listen.tls.is_empty() {
             None
         } else {
             ensure_certificate(&config)?;
-            Some(Arc::new(Tls::load(CertificatePaths {
-                cert: config.tls.cert.clone(),
-                key: config.tls.key.clone(),
-            })?))
+            Some(Arc::new(Tls::load(
+                CertificatePaths {
+                    cert: config.tls.cert.clone(),
+                    key: config.tls.key.clone(),
+                },
+                config.listen.tls.clone(),
+            )?))
         };
+        let ctx = Arc::new(Context {
+            chat,
+            gate: Arc::new(Gate::new(&config.gate)),
+            tls: tls.clone(),
+            audit: Audit::new(open_log(&config.logging.audit_file)?),
+            auth_failures: AuthFailure::new(open_log(&config.logging.auth_file)?),
+            metrics: crate::metrics::Metrics::default(),
+            shutdown: CancellationToken::new(),
+            config: Arc::clone(&config),
+        });
         let plain_listeners = bind_all(&config.listen.plain)?;
         let tls_listeners = match tls {
             Some(_) => bind_all(&config.listen.tls)?,
@@ -140,7 +144,6 @@ impl RunningServer {
         if let Some(listener) = admin_listener {
             let control = Arc::new(crate::admin::socket::Control {
                 ctx: Arc::clone(&ctx),
-                tls: tls.clone(),
             });
             tracing::info!(socket = %admin_socket.display(), "admin socket ready");
             tracker.spawn(crate::admin::socket::serve(
@@ -276,9 +279,10 @@ fn ensure_certificate(config: &Config) -> Result<(), StartError> {
     tracing::warn!(
         cert = %report.cert.display(),
         ca = %report.ca_cert.display(),
-        fingerprint = %report.cert_fingerprint,
-        "no TLS certificate found: generated one signed by a new local CA; clients must trust {}",
-        report.ca_cert.display()
+        ca_fingerprint = %report.ca_fingerprint,
+        "no TLS certificate found: generated one signed by the local CA; clients must trust {} (SHA-256 fingerprint {})",
+        report.ca_cert.display(),
+        report.ca_fingerprint
     );
     Ok(())
 }

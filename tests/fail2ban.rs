@@ -13,10 +13,11 @@ const FILTER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/security/fail2ban/filter.d/classcord.conf"
 );
-const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/classcord.toml");
 
 fn classcord(dir: &std::path::Path, args: &[&str], stdin: &str) {
-    let output = common::run_classcord(dir, &[args, &["--config", CONFIG]].concat(), stdin);
+    let config = common::shipped_config_in(dir);
+    let config = config.to_str().unwrap();
+    let output = common::run_classcord(dir, &[args, &["--config", config]].concat(), stdin);
     assert!(output.status.success(), "classcord {args:?}");
 }
 

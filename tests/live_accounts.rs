@@ -7,12 +7,11 @@ mod common;
 use common::{run_classcord, Client, ServerProcess};
 use serde_json::json;
 
-const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/classcord.toml");
-
 /// Runs `classcord ARGS --config <shipped config>` in `dir`; returns stdout, asserting success.
 fn cli_ok(dir: &std::path::Path, args: &[&str], stdin: &str) -> String {
+    let config = common::shipped_config_in(dir);
     let mut all = args.to_vec();
-    all.extend(["--config", CONFIG]);
+    all.extend(["--config", config.to_str().unwrap()]);
     let output = run_classcord(dir, &all, stdin);
     assert!(
         output.status.success(),
@@ -112,7 +111,8 @@ async fn a_name_held_by_a_guest_online_cannot_become_an_account_behind_its_back(
     let server = ServerProcess::spawn(dir.path(), &[]).await;
     let mut watcher = guest(&server, "watcher").await;
     let guest = guest(&server, "bob").await;
-    let args = ["user", "add", "bob", "--config", CONFIG];
+    let config = common::shipped_config_in(dir.path());
+    let args = ["user", "add", "bob", "--config", config.to_str().unwrap()];
     let output = run_classcord(dir.path(), &args, "pw\n");
     assert!(!output.status.success());
     let error = String::from_utf8_lossy(&output.stderr);

@@ -102,3 +102,28 @@ async fn backup_and_export_copy_what_was_stored_and_never_overwrite() {
     let stdout = ok(dir, &["export"], "");
     assert_eq!(stdout, exported);
 }
+
+#[test]
+fn commands_find_the_files_of_their_config_wherever_they_are_run() {
+    let state = tempfile::tempdir().unwrap();
+    let config = common::shipped_config_in(state.path());
+    let config = config.to_str().unwrap();
+    ok(
+        state.path(),
+        &["user", "add", "prof", "--config", config],
+        "pw\n",
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    let listed = ok(elsewhere.path(), &["user", "list", "--config", config], "");
+    assert!(listed.contains("prof"), "{listed}");
+    ok(
+        elsewhere.path(),
+        &["backup", "copy.db", "--config", config],
+        "",
+    );
+    assert!(elsewhere.path().join("copy.db").exists());
+    assert!(
+        !elsewhere.path().join("data").exists(),
+        "a database was created in the current directory"
+    );
+}

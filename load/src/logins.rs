@@ -67,7 +67,7 @@ pub async fn run(
         storm.spawn(async move {
             let mut attempt = 0u64;
             while !counters.stop.load(Ordering::Relaxed) {
-                let password = if attempt % 2 == 0 {
+                let password = if attempt.is_multiple_of(2) {
                     "right-password"
                 } else {
                     "wrong"

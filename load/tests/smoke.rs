@@ -49,7 +49,7 @@ fn load(command_line: &str) -> serde_json::Value {
 }
 
 async fn bench_server() -> TestServer {
-    classcord::logging::init_stderr("error");
+    classcord::logging::init_for_tests("error");
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.listen.plain = vec!["127.0.0.1:0".parse().unwrap()];

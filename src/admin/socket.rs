@@ -17,12 +17,10 @@ use crate::chat::AccountError;
 use crate::context::Context;
 use crate::logging::AuditEvent;
 use crate::store::UserChange;
-use crate::transport::Tls;
 
 /// What the admin socket needs from the running server.
 pub(crate) struct Control {
     pub(crate) ctx: Arc<Context>,
-    pub(crate) tls: Option<Arc<Tls>>,
 }
 
 /// Binds the socket with mode 0600, replacing a stale one left by a crash, but never the
@@ -174,7 +172,7 @@ impl Control {
             Request::Metrics => Response::Metrics {
                 text: self.ctx.render_metrics(),
             },
-            Request::ReloadTls => match &self.tls {
+            Request::ReloadTls => match &self.ctx.tls {
                 None => Response::refused("TLS is not enabled"),
                 Some(tls) => match tls.reload_logged().await {
                     Ok(()) => Response::Done,

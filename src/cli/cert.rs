@@ -47,8 +47,12 @@ pub(super) fn generate(args: GenerateCertArgs) -> anyhow::Result<()> {
     println!("  names: {}", report.sans.join(", "));
     println!();
     println!(
-        "Clients and stunnel must trust {} (never copy the .key files):",
+        "Clients and stunnel must trust {} (never copy the .key files);",
         report.ca_cert.display()
+    );
+    println!(
+        "check on each PC that its SHA-256 fingerprint is {}:",
+        report.ca_fingerprint
     );
     println!(
         "  stunnel (client = yes):  CAfile = {}   verifyChain = yes   checkHost = <server name>",
@@ -62,6 +66,7 @@ pub(super) fn generate(args: GenerateCertArgs) -> anyhow::Result<()> {
         "  Java: keytool -importcert -alias classcord -file {} -keystore truststore.jks",
         report.ca_cert.display()
     );
+    println!("  (on a PC: openssl x509 -noout -fingerprint -sha256 -in ca.crt)");
     println!("A running server picks up a new certificate on SIGHUP (systemctl reload classcord).");
     Ok(())
 }

@@ -23,14 +23,11 @@ pub(crate) const AUTH_TARGET: &str = "classcord::auth";
 /// Installs the stderr subscriber. `RUST_LOG`, when set, wins over the configured level;
 /// neither can hide the authentication-failure lines. Calling it twice (tests) is harmless.
 pub fn init_stderr(level: &str) {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(level))
-        .unwrap_or_else(|_| EnvFilter::new("info"))
-        .add_directive(
-            format!("{AUTH_TARGET}=warn")
-                .parse()
-                .expect("a valid directive"),
-        );
+    let filter = with_auth_lines(
+        EnvFilter::try_from_default_env()
+            .or_else(|_| EnvFilter::try_new(level))
+            .unwrap_or_else(|_| EnvFilter::new("info")),
+    );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -43,6 +40,24 @@ pub fn init_stderr(level: &str) {
     } else {
         builder.try_init()
     };
+}
+
+/// `filter`, with the authentication-failure lines always on, whatever it says.
+fn with_auth_lines(filter: EnvFilter) -> EnvFilter {
+    filter.add_directive(
+        format!("{AUTH_TARGET}=warn")
+            .parse()
+            .expect("a valid directive"),
+    )
+}
+
+/// For in-process test servers: the same filter, written where the test harness captures
+/// output (shown only for a failing test).
+pub fn init_for_tests(level: &str) {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(with_auth_lines(EnvFilter::new(level)))
+        .with_test_writer()
+        .try_init();
 }
 
 /// Prefixes each line with its syslog priority (`<4>` for a warning), which journald reads

@@ -42,17 +42,29 @@ pub(crate) struct CertificatePaths {
 
 pub(crate) struct Tls {
     paths: CertificatePaths,
+    /// The TLS listeners' addresses, which the certificate must cover.
+    listen: Vec<std::net::SocketAddr>,
     acceptor: RwLock<TlsAcceptor>,
+    /// Unix time after which the certificate in service expires (0 when unknown).
+    not_after: std::sync::atomic::AtomicI64,
 }
 
 impl Tls {
-    /// Loads the certificate and key; fails if either is missing or broken.
-    pub(crate) fn load(paths: CertificatePaths) -> Result<Tls, TlsError> {
+    /// Loads the certificate and key; fails if either is missing or broken. Warns when the
+    /// certificate expires soon or does not cover an address in `listen`.
+    pub(crate) fn load(
+        paths: CertificatePaths,
+        listen: Vec<std::net::SocketAddr>,
+    ) -> Result<Tls, TlsError> {
         let config = server_config(&paths.cert, &paths.key)?;
-        Ok(Tls {
+        let tls = Tls {
             paths,
+            listen,
             acceptor: RwLock::new(TlsAcceptor::from(Arc::new(config))),
-        })
+            not_after: std::sync::atomic::AtomicI64::new(0),
+        };
+        tls.inspect();
+        Ok(tls)
     }
 
     /// Reads the files again and, if they are valid, serves new handshakes with them.
@@ -60,7 +72,22 @@ impl Tls {
         let config = server_config(&self.paths.cert, &self.paths.key)?;
         *self.acceptor.write().unwrap_or_else(|p| p.into_inner()) =
             TlsAcceptor::from(Arc::new(config));
+        self.inspect();
         Ok(())
+    }
+
+    /// Logs what is wrong with the certificate in service and records its expiry.
+    fn inspect(&self) {
+        if let Some(facts) = crate::certs::inspect::check_and_log(&self.paths.cert, &self.listen) {
+            self.not_after
+                .store(facts.not_after, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Unix time after which the certificate in service expires, when known.
+    pub(crate) fn not_after(&self) -> Option<i64> {
+        let value = self.not_after.load(std::sync::atomic::Ordering::Relaxed);
+        (value != 0).then_some(value)
     }
 
     /// [`Tls::reload`] off the async threads, with the outcome in the log.

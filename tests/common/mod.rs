@@ -42,7 +42,7 @@ impl TestServer {
     }
 
     pub async fn start_with(edit: impl FnOnce(&mut Config)) -> TestServer {
-        classcord::logging::init_stderr("error");
+        classcord::logging::init_for_tests("error");
         let dir = tempfile::tempdir().unwrap();
         let mut config = test_config(dir.path());
         edit(&mut config);
@@ -363,7 +363,8 @@ impl ServerProcess {
         rust_log: &str,
     ) -> ServerProcess {
         let binary = env!("CARGO_BIN_EXE_classcord");
-        let config = concat!(env!("CARGO_MANIFEST_DIR"), "/config/classcord.toml");
+        let config_path = shipped_config_in(dir);
+        let config = config_path.to_str().unwrap();
         let mut args = vec!["serve", "--config", config, "--plain-listen", "127.0.0.1:0"];
         args.extend(if tls {
             ["--tls-listen", "127.0.0.1:0"].as_slice()
@@ -564,4 +565,22 @@ pub fn assert_fixed_width_timestamp(text: &str) {
         shape_ok,
         "timestamp {text:?} is not YYYY-MM-DDTHH:MM:SS.mmmZ"
     );
+}
+
+/// The shipped configuration, copied into `dir` with `state_dir = "."`, so that the server and
+/// the CLI keep every file in `dir`. Returns the copy's path.
+pub fn shipped_config_in(dir: &std::path::Path) -> PathBuf {
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/classcord.toml"
+    ))
+    .unwrap();
+    assert!(shipped.contains("\nstate_dir = \"..\"\n"));
+    let copy = dir.join("classcord.toml");
+    std::fs::write(
+        &copy,
+        shipped.replace("\nstate_dir = \"..\"\n", "\nstate_dir = \".\"\n"),
+    )
+    .unwrap();
+    copy
 }

@@ -7,6 +7,8 @@ use std::net::IpAddr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+pub(crate) mod inspect;
+
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, SanType, PKCS_ECDSA_P256_SHA256,
@@ -29,8 +31,10 @@ pub(crate) enum CertError {
     },
     #[error("certificate generation failed: {0}")]
     Rcgen(#[from] rcgen::Error),
-    #[error("invalid subject alternative name {0:?}")]
+    #[error("invalid --san {0:?}: give a host name (letters, digits, '-', dots) or an IP address")]
     San(String),
+    #[error("{0}")]
+    Validity(String),
 }
 
 /// Validity of a server certificate: 825 days, the longest clients commonly accept.
@@ -99,7 +103,7 @@ pub(crate) fn default_sans(extra: &[String]) -> Vec<String> {
         "127.0.0.1".to_owned(),
         "::1".to_owned(),
     ];
-    if let Some(host) = host_name() {
+    if let Some(host) = host_name().filter(|name| is_host_name(name)) {
         sans.push(host);
     }
     if let Ok(interfaces) = if_addrs::get_if_addrs() {
@@ -120,8 +124,9 @@ pub(crate) fn default_sans(extra: &[String]) -> Vec<String> {
     unique
 }
 
+/// The machine's host name (from the kernel, not `/proc`: the systemd unit hides `/proc/sys`).
 fn host_name() -> Option<String> {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let name = gethostname::gethostname().into_string().ok()?;
     let name = name.trim();
     (!name.is_empty() && name != "localhost").then(|| name.to_owned())
 }
@@ -137,6 +142,10 @@ pub(crate) fn generate(request: &CertRequest) -> Result<CertReport, CertError> {
         if let Some(existing) = must_be_absent.into_iter().find(|p| p.exists()) {
             return Err(CertError::Exists(existing.clone()));
         }
+    }
+    check_validity(request, reuse_ca.then_some(request.ca_cert.as_path()))?;
+    for extra in &request.extra_sans {
+        san(extra)?;
     }
     let now = OffsetDateTime::now_utc();
     let host = host_name().unwrap_or_else(|| "localhost".into());
@@ -222,14 +231,58 @@ fn name(common_name: &str) -> DistinguishedName {
 }
 
 fn san(text: &str) -> Result<SanType, CertError> {
-    match text.parse::<IpAddr>() {
-        Ok(ip) => Ok(SanType::IpAddress(ip)),
-        Err(_) => text
-            .to_owned()
-            .try_into()
-            .map(SanType::DnsName)
-            .map_err(|_| CertError::San(text.to_owned())),
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(SanType::IpAddress(ip));
     }
+    if !is_host_name(text) {
+        return Err(CertError::San(text.to_owned()));
+    }
+    text.to_owned()
+        .try_into()
+        .map(SanType::DnsName)
+        .map_err(|_| CertError::San(text.to_owned()))
+}
+
+/// A DNS host name: dot-separated labels of 1 to 63 letters, digits or '-' (not at either
+/// end of a label), 253 characters at most.
+fn is_host_name(text: &str) -> bool {
+    text.len() <= 253
+        && text.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+/// Refuses validities that make no sense before anything is written.
+fn check_validity(request: &CertRequest, reused_ca: Option<&Path>) -> Result<(), CertError> {
+    let refuse = |text: String| Err(CertError::Validity(text));
+    if request.leaf_days == 0 || request.ca_days == 0 {
+        return refuse("--days and --ca-days must be at least 1".into());
+    }
+    let leaf_end =
+        OffsetDateTime::now_utc().unix_timestamp() + i64::from(request.leaf_days) * 86_400;
+    let ca_end = match reused_ca {
+        None => OffsetDateTime::now_utc().unix_timestamp() + i64::from(request.ca_days) * 86_400,
+        Some(path) => {
+            inspect::read_facts(path)
+                .map_err(|error| {
+                    CertError::Validity(format!("cannot read the CA {}: {error}", path.display()))
+                })?
+                .not_after
+        }
+    };
+    if leaf_end > ca_end {
+        return refuse(format!(
+            "the server certificate ({} days) would outlive its CA (which ends {}): clients would refuse it then; shorten --days or create a new CA with --new-ca",
+            request.leaf_days,
+            OffsetDateTime::from_unix_timestamp(ca_end).map_or_else(|_| ca_end.to_string(), |t| t.date().to_string())
+        ));
+    }
+    Ok(())
 }
 
 fn read(path: &Path) -> Result<String, CertError> {

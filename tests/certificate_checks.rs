@@ -1,0 +1,81 @@
+//! Nothing strange is served without a word: the server warns when its certificate expires
+//! soon or does not cover an address its TLS port listens on, exposes the expiry as a
+//! metric, and `generate-cert` refuses arguments that make no sense.
+
+mod common;
+
+use common::{run_classcord, ServerProcess};
+
+fn generate(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["generate-cert", "--dir", "certs"];
+    all.extend(args);
+    run_classcord(dir, &all, "")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_warns_about_a_certificate_that_expires_soon_or_misses_an_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = generate(dir.path(), &["--days", "10"]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let printed = String::from_utf8_lossy(&made.stdout);
+    let ca_fingerprint = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("check on each PC that its SHA-256 fingerprint is "))
+        .expect("the CA fingerprint is printed where trusting the CA is explained");
+    assert!(printed.contains(ca_fingerprint.trim_end_matches(':')));
+
+    let server =
+        ServerProcess::spawn_with(dir.path(), &["--tls-listen", "127.0.0.2:0"], true, None).await;
+    let config = dir.path().join("classcord.toml");
+    let metrics = run_classcord(
+        dir.path(),
+        &["admin", "--config", config.to_str().unwrap(), "metrics"],
+        "",
+    );
+    let metrics = String::from_utf8_lossy(&metrics.stdout);
+    assert!(
+        metrics.contains("classcord_certificate_expiry_timestamp_seconds 1"),
+        "{metrics}"
+    );
+    let log = server.terminate();
+    assert!(
+        log.contains("TLS certificate expires in 10 day(s)")
+            || log.contains("TLS certificate expires in 9 day(s)"),
+        "{log}"
+    );
+    assert!(log.contains("does not cover 127.0.0.2"), "{log}");
+    assert!(!log.contains("does not cover 127.0.0.1"), "{log}");
+}
+
+#[test]
+fn generate_cert_refuses_arguments_that_make_no_sense() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, expected) in [
+        (&["--days", "0"][..], "at least 1"),
+        (&["--days", "4000"][..], "outlive its CA"),
+        (&["--san", "salle 12"][..], "invalid --san"),
+        (&["--san=-bad.example"][..], "invalid --san"),
+    ] {
+        let output = generate(dir.path(), args);
+        assert!(!output.status.success(), "{args:?} accepted");
+        let error = String::from_utf8_lossy(&output.stderr);
+        assert!(error.contains(expected), "{args:?}: {error}");
+        assert!(
+            !dir.path().join("certs/server.crt").exists(),
+            "{args:?} wrote files"
+        );
+    }
+    // With an existing CA of 100 days, a 200-day server certificate is refused too.
+    let made = generate(dir.path(), &["--days", "50", "--ca-days", "100"]);
+    assert!(made.status.success());
+    let output = generate(dir.path(), &["--force", "--days", "200"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("outlive its CA"));
+    assert!(generate(dir.path(), &["--force", "--days", "60"])
+        .status
+        .success());
+}

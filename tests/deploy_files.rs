@@ -1,0 +1,45 @@
+//! The deployment files an admin installs, checked with the real tools: the systemd unit's
+//! exposure score, and what it runs on reload.
+
+use std::process::Command;
+
+const UNIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/classcord.service");
+
+#[test]
+fn the_systemd_unit_is_hardened_to_an_exposure_of_at_most_2() {
+    let output = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", UNIT])
+        .output()
+        .expect("systemd-analyze is installed (apt-get install systemd)");
+    let report = String::from_utf8_lossy(&output.stdout);
+    let score: f64 = report
+        .lines()
+        .find_map(|l| {
+            l.split("Overall exposure level for classcord.service: ")
+                .nth(1)
+        })
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure level in:\n{report}"));
+    assert!(score <= 2.0, "exposure {score}:\n{report}");
+}
+
+#[test]
+fn the_unit_reloads_through_the_admin_socket_and_may_list_addresses() {
+    let unit = std::fs::read_to_string(UNIT).unwrap();
+    let setting = |key: &str| {
+        unit.lines()
+            .filter(|l| l.starts_with(&format!("{key}=")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // `classcord admin reload-tls` exits non-zero when the new certificate is refused, so
+    // `systemctl reload` fails loudly instead of reporting a success.
+    assert!(setting("ExecReload")
+        .contains("classcord admin --config /etc/classcord/classcord.toml reload-tls"));
+    // Netlink lists the machine's addresses for the certificate generated at first start.
+    assert!(setting("RestrictAddressFamilies").contains("AF_NETLINK"));
+    for directory in ["StateDirectory", "LogsDirectory", "ConfigurationDirectory"] {
+        assert_eq!(setting(directory), format!("{directory}=classcord"));
+    }
+}

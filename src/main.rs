@@ -71,12 +71,14 @@ fn raise_fd_limit() {
     }
 }
 
-/// Serves SIGHUP (certificate reload) until SIGTERM or SIGINT.
+/// Serves SIGHUP (certificate reload) and SIGUSR1 (log files reopened after a rotation)
+/// until SIGTERM or SIGINT.
 async fn wait_for_stop_signal(server: &RunningServer) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
     let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+    let mut user1 = signal(SignalKind::user_defined1()).context("cannot watch SIGUSR1")?;
     loop {
         tokio::select! {
             _ = terminate.recv() => {
@@ -87,6 +89,7 @@ async fn wait_for_stop_signal(server: &RunningServer) -> anyhow::Result<()> {
                 tracing::info!("SIGINT received");
                 return Ok(());
             }
+            _ = user1.recv() => server.reopen_logs().await,
             _ = hangup.recv() => {
                 tracing::info!("SIGHUP received: reloading the TLS certificate");
                 // Failure is logged and the current certificate stays in service.

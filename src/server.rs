@@ -187,6 +187,28 @@ impl RunningServer {
         }
     }
 
+    /// Opens the audit and authentication logs again by name (SIGUSR1, after logrotate).
+    pub async fn reopen_logs(&self) {
+        let ctx = Arc::clone(&self.ctx);
+        // Waits for the writer threads: off the async threads.
+        let Ok(outcomes) = tokio::task::spawn_blocking(move || {
+            [
+                ("audit", ctx.audit.reopen()),
+                ("auth", ctx.auth_failures.reopen()),
+            ]
+        })
+        .await
+        else {
+            return;
+        };
+        for (name, outcome) in outcomes {
+            match outcome {
+                Ok(()) => tracing::info!(log = name, "log file reopened"),
+                Err(error) => tracing::error!(log = name, %error, "cannot reopen the log file"),
+            }
+        }
+    }
+
     /// Every metric, in the Prometheus text format.
     pub fn render_metrics(&self) -> String {
         self.ctx.render_metrics()

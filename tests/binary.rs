@@ -180,3 +180,69 @@ fn errors_are_printed_once() {
     let error = String::from_utf8_lossy(&output.stderr);
     assert_eq!(error.matches("unclosed table").count(), 1, "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logrotate_with_the_shipped_rules_moves_new_lines_to_new_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::spawn(dir.path(), &[]).await;
+    let fail_login = |name: &'static str| {
+        let addr = server.addr();
+        async move {
+            let mut client = Client::connect(addr).await;
+            client
+                .send(json!({"type":"login","username":name,"password":"x"}))
+                .await;
+            assert_eq!(client.recv().await["code"], "login_failed");
+        }
+    };
+    fail_login("before_rotation").await;
+    // The shipped rules, pointed at this server's files and process.
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/logrotate.conf"
+    ))
+    .unwrap();
+    let logs = dir.path().join("logs");
+    let rules = shipped
+        .replace(
+            "/var/log/classcord/*.log",
+            &format!("{}/*.log", logs.display()),
+        )
+        .replace("    su classcord classcord\n", "")
+        .replace("create 0600 classcord classcord", "create 0600")
+        .replace(
+            "systemctl kill --signal=USR1 --kill-whom=main classcord.service",
+            &format!("kill -USR1 {}", server.child.id()),
+        );
+    assert!(rules.contains("kill -USR1"), "postrotate changed: {rules}");
+    std::fs::write(dir.path().join("rules.conf"), rules).unwrap();
+    let rotated = std::process::Command::new("logrotate")
+        .arg("-f")
+        .arg("-s")
+        .arg(dir.path().join("logrotate.state"))
+        .arg(dir.path().join("rules.conf"))
+        .output()
+        .expect("logrotate is installed (apt-get install logrotate)");
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    let deadline = std::time::Instant::now() + common::WAIT;
+    while server.log().matches("log file reopened").count() < 2 {
+        assert!(std::time::Instant::now() < deadline, "{}", server.log());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    fail_login("after_rotation").await;
+    server.terminate();
+    let old = std::fs::read_to_string(logs.join("auth.log.1")).unwrap();
+    let new = std::fs::read_to_string(logs.join("auth.log")).unwrap();
+    assert!(
+        old.contains("before_rotation") && !old.contains("after_rotation"),
+        "{old}"
+    );
+    assert!(
+        new.contains("after_rotation") && !new.contains("before_rotation"),
+        "{new}"
+    );
+}

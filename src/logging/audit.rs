@@ -99,4 +99,12 @@ impl Audit {
             file.flush();
         }
     }
+
+    /// Opens the file again by name (after logrotate renamed it).
+    pub(crate) fn reopen(&self) -> std::io::Result<()> {
+        match &self.file {
+            Some(file) => file.reopen(),
+            None => Ok(()),
+        }
+    }
 }

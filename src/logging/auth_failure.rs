@@ -74,6 +74,14 @@ impl AuthFailure {
             file.flush();
         }
     }
+
+    /// Opens the file again by name (after logrotate renamed it).
+    pub(crate) fn reopen(&self) -> std::io::Result<()> {
+        match &self.file {
+            Some(file) => file.reopen(),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Keeps letters, digits, ASCII punctuation and spaces; everything else (quotes, backslashes,

@@ -1,5 +1,6 @@
 //! Appends lines to a file from a background thread, so logging never blocks a connection.
 //! Lines are dropped (and counted) rather than queued without bound when the disk is slow.
+//! The file can be reopened by name (after logrotate renamed it).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -20,6 +21,7 @@ pub(crate) struct LineFile {
 enum Message {
     Line(Vec<u8>),
     Flush(SyncSender<()>),
+    Reopen(SyncSender<io::Result<()>>),
 }
 
 impl LineFile {
@@ -28,15 +30,16 @@ impl LineFile {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let file = open_append(path)?;
         let (queue, receiver) = mpsc::sync_channel(QUEUE_LINES);
         let name = format!(
             "log-{}",
             path.file_name().unwrap_or_default().to_string_lossy()
         );
+        let reopen_path = path.to_owned();
         std::thread::Builder::new()
             .name(name)
-            .spawn(move || write_loop(file, receiver))?;
+            .spawn(move || write_loop(file, &reopen_path, receiver))?;
         Ok(LineFile {
             queue,
             dropped: Arc::new(AtomicU64::new(0)),
@@ -59,6 +62,17 @@ impl LineFile {
         }
     }
 
+    /// Writes what is queued, then opens the file by its name again (creating it): after a
+    /// rotation, new lines go to the new file.
+    pub(crate) fn reopen(&self) -> io::Result<()> {
+        let (done, wait) = mpsc::sync_channel(1);
+        self.queue
+            .send(Message::Reopen(done))
+            .map_err(|_| io::Error::other("log writer stopped"))?;
+        wait.recv()
+            .map_err(|_| io::Error::other("log writer stopped"))?
+    }
+
     /// Waits until every line queued so far is written.
     pub(crate) fn flush(&self) {
         let (done, wait) = mpsc::sync_channel(1);
@@ -68,7 +82,11 @@ impl LineFile {
     }
 }
 
-fn write_loop(file: File, receiver: Receiver<Message>) {
+fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+fn write_loop(file: File, path: &Path, receiver: Receiver<Message>) {
     let mut out = io::BufWriter::new(file);
     while let Ok(first) = receiver.recv() {
         let mut next = Some(first);
@@ -82,6 +100,11 @@ fn write_loop(file: File, receiver: Receiver<Message>) {
                 Message::Flush(done) => {
                     let _ = out.flush();
                     let _ = done.send(());
+                }
+                Message::Reopen(done) => {
+                    let _ = out.flush();
+                    let reopened = open_append(path).map(|file| out = io::BufWriter::new(file));
+                    let _ = done.send(reopened);
                 }
             }
             next = receiver.try_recv().ok();

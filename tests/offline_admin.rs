@@ -127,3 +127,21 @@ fn commands_find_the_files_of_their_config_wherever_they_are_run() {
         "a database was created in the current directory"
     );
 }
+
+#[test]
+fn root_is_told_the_exact_command_to_run_as_the_service_user() {
+    let uid = std::process::Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        eprintln!("not root: the refusal it tests cannot happen");
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    let config = common::shipped_config_in(state.path());
+    std::os::unix::fs::chown(state.path(), Some(65534), Some(65534)).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let args = ["user", "add", "prof", "--config", config.to_str().unwrap()];
+    let error = fails(elsewhere.path(), &args, "pw\n");
+    let expected = format!("sudo -u nobody classcord {}", args.join(" "));
+    assert!(error.contains(&expected), "{error}");
+    assert!(!state.path().join("data").exists(), "root created files");
+}

@@ -5,6 +5,7 @@
 mod accounts;
 mod admin;
 mod cert;
+mod ownership;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -151,12 +152,20 @@ pub struct ServeArgs {
 }
 
 /// The given configuration file, else `config/classcord.toml` when present, else the defaults.
+/// Refuses to run as root on a state directory owned by the service's user.
 fn load_config_file(path: Option<&Path>) -> anyhow::Result<Config> {
-    Ok(match path {
+    let config = match path {
         Some(path) => Config::load(path)?,
         None if Path::new(DEFAULT_CONFIG).exists() => Config::load(Path::new(DEFAULT_CONFIG))?,
         None => Config::default(),
-    })
+    };
+    let state_dir = if config.server.state_dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        config.server.state_dir.as_path()
+    };
+    ownership::refuse_root_on_foreign_state(state_dir)?;
+    Ok(config)
 }
 
 impl ServeArgs {

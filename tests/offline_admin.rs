@@ -145,3 +145,73 @@ fn root_is_told_the_exact_command_to_run_as_the_service_user() {
     assert!(error.contains(&expected), "{error}");
     assert!(!state.path().join("data").exists(), "root created files");
 }
+
+/// Runs `classcord ARGS` in `dir` on a real pseudo-terminal, answering each prompt with the
+/// next of `answers`; returns (success, everything the terminal showed).
+fn on_a_terminal(dir: &std::path::Path, args: &[&str], answers: &[&str]) -> (bool, String) {
+    const DRIVER: &str = r#"
+import os, pty, sys
+binary, answers, args = sys.argv[1], sys.argv[2].split("\t"), sys.argv[3:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(binary, [binary] + args)
+shown = b""
+seen = 0
+def read_until(marker):
+    global shown, seen
+    while shown.find(marker, seen) < 0:
+        chunk = os.read(fd, 1024)
+        if not chunk:
+            return
+        shown += chunk
+    seen = shown.find(marker, seen) + len(marker)
+for answer in answers:
+    read_until(b": ")
+    os.write(fd, answer.encode() + b"\n")
+try:
+    while True:
+        chunk = os.read(fd, 1024)
+        if not chunk:
+            break
+        shown += chunk
+except OSError:
+    pass
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(shown.decode(errors="replace"))
+sys.exit(0 if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else 1)
+"#;
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(DRIVER)
+        .arg(env!("CARGO_BIN_EXE_classcord"))
+        .arg(answers.join("\t"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("python3 runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn at_a_terminal_the_password_is_hidden_and_asked_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok_run, shown) = on_a_terminal(
+        dir.path(),
+        &["user", "add", "prof"],
+        &["s3cret-mdp", "s3cret-mdp"],
+    );
+    assert!(ok_run, "{shown}");
+    assert!(shown.contains("(again)"), "{shown}");
+    assert!(
+        !shown.contains("s3cret-mdp"),
+        "the password was echoed: {shown}"
+    );
+    assert!(shown.contains("created"), "{shown}");
+    let (ok_run, shown) = on_a_terminal(dir.path(), &["user", "add", "autre"], &["un", "deux"]);
+    assert!(!ok_run, "{shown}");
+    assert!(shown.contains("differ"), "{shown}");
+    assert_eq!(account(dir.path(), "autre"), None);
+}

@@ -226,15 +226,20 @@ pub(super) fn export(args: &DatabaseArgs, output: Option<&Path>) -> anyhow::Resu
     Ok(())
 }
 
-/// The first line of standard input, without its line ending.
+/// A new password: typed twice, hidden, at a terminal; the first line of standard input
+/// otherwise (scripts).
 fn read_password() -> anyhow::Result<String> {
     use std::io::{BufRead, IsTerminal};
-    if std::io::stdin().is_terminal() {
-        eprint!("Password (shown as typed): ");
-    }
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Password (again): ")?;
+        anyhow::ensure!(first == second, "the two passwords differ: nothing changed");
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
     anyhow::ensure!(!password.is_empty(), "empty password");
     Ok(password)
 }

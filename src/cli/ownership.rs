@@ -37,7 +37,13 @@ fn user_name(uid: libc::uid_t) -> Option<String> {
     // SAFETY: every pointer refers to memory owned here and sized as passed; getpwuid_r
     // writes the entry's strings into `buffer`, which outlives their use below.
     let status = unsafe {
-        libc::getpwuid_r(uid, &mut entry, buffer.as_mut_ptr(), buffer.len(), &mut found)
+        libc::getpwuid_r(
+            uid,
+            &mut entry,
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut found,
+        )
     };
     if status != 0 || found.is_null() || entry.pw_name.is_null() {
         return None;

@@ -79,3 +79,115 @@ fn generate_cert_refuses_arguments_that_make_no_sense() {
         .status
         .success());
 }
+
+fn openssl(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs")
+}
+
+/// Signs a certificate for `name` with the generated CA's key, as a thief of that key would.
+fn sign_with_the_ca(dir: &std::path::Path, name: &str) -> String {
+    let key = format!("{name}.key");
+    let csr = format!("{name}.csr");
+    let crt = format!("{name}.crt");
+    let san = format!("subjectAltName=DNS:{name}");
+    let subject = format!("/CN={name}");
+    let made = openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-subj",
+            &subject,
+            "-addext",
+            &san,
+            "-out",
+            &csr,
+        ],
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let signed = openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "certs/ca.crt",
+            "-CAkey",
+            "certs/ca.key",
+            "-CAcreateserial",
+            "-days",
+            "10",
+            "-copy_extensions",
+            "copy",
+            "-out",
+            &crt,
+        ],
+    );
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    crt
+}
+
+#[test]
+fn the_generated_ca_can_vouch_only_for_the_names_it_was_made_for() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(generate(dir.path(), &["--san", "chat.lycee.local"])
+        .status
+        .success());
+    let text = openssl(
+        dir.path(),
+        &["x509", "-in", "certs/ca.crt", "-noout", "-text"],
+    );
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Name Constraints"), "{text}");
+    assert!(
+        text.contains("DNS:chat.lycee.local") && text.contains("DNS:localhost"),
+        "{text}"
+    );
+    assert!(text.contains("IP:127.0.0.1/255.255.255.255"), "{text}");
+    let verify = |crt: &str| {
+        openssl(dir.path(), &["verify", "-CAfile", "certs/ca.crt", crt])
+            .status
+            .success()
+    };
+    assert!(verify("certs/server.crt"));
+    // A certificate for a name the school's CA was made for verifies; any other site's not.
+    let inside = sign_with_the_ca(dir.path(), "www.chat.lycee.local");
+    assert!(verify(&inside));
+    let outside = sign_with_the_ca(dir.path(), "banque.example");
+    assert!(!verify(&outside), "the CA vouches for any site");
+
+    // Keeping the CA, a server certificate for a name outside it is refused, with the remedy.
+    let refused = generate(dir.path(), &["--force", "--san", "autre.example"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--new-ca"));
+    let renewed = generate(
+        dir.path(),
+        &["--force", "--new-ca", "--san", "autre.example"],
+    );
+    assert!(
+        renewed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&renewed.stderr)
+    );
+}

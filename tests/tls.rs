@@ -252,19 +252,60 @@ fn generate_cert_writes_a_ca_signed_certificate_that_openssl_accepts() {
     assert!(openssl(&["verify", "-CAfile", "certs/ca.crt", "certs/server.crt"]).contains("OK"));
 }
 
+/// The service section of the shipped `deploy/stunnel-client.conf`, with its accept and
+/// connect addresses, CA file and checked host name replaced.
+fn shipped_stunnel_client(accept: u16, server: &TestServer, host: &str) -> String {
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/stunnel-client.conf"
+    ))
+    .unwrap();
+    let section = shipped
+        .split("[classcord]")
+        .nth(1)
+        .expect("a [classcord] section");
+    let mut lines = Vec::new();
+    for line in section.lines().filter(|l| l.contains(" = ")) {
+        let (key, _) = line.split_once(" = ").unwrap();
+        let value = match key {
+            "accept" => format!("127.0.0.1:{accept}"),
+            "connect" => server.tls_addr().to_string(),
+            "CAfile" => server.path("certs/ca.crt").display().to_string(),
+            "checkHost" => host.to_owned(),
+            _ => line.split_once(" = ").unwrap().1.to_owned(),
+        };
+        lines.push(format!("{key} = {value}\n"));
+    }
+    assert_eq!(lines.len(), 6, "{lines:?}");
+    lines.concat()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stunnel_with_the_shipped_client_file_refuses_a_server_with_another_name() {
+    let server = tls_server().await;
+    let port = free_port();
+    let _stunnel = KillOnDrop(start_stunnel(
+        server.dir.path(),
+        "classcord",
+        &shipped_stunnel_client(port, &server, "chat.autre-lycee.example"),
+    ));
+    wait_for_port(port).await;
+    let mut legacy = Client::connect(([127, 0, 0, 1], port).into()).await;
+    legacy.try_send_raw(b"{\"type\":\"users\"}\r\n").await;
+    assert!(
+        legacy.closed().await,
+        "stunnel accepted a certificate for another name"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn legacy_plain_client_through_stunnel_client_mode_to_the_tls_port() {
     let server = tls_server().await;
     let port = free_port();
-    let ca = server.path("certs/ca.crt");
     let _stunnel = KillOnDrop(start_stunnel(
         server.dir.path(),
-        "legacy",
-        &format!(
-            "client = yes\naccept = 127.0.0.1:{port}\nconnect = {}\nCAfile = {}\nverifyChain = yes\ncheckHost = localhost\n",
-            server.tls_addr(),
-            ca.display()
-        ),
+        "classcord",
+        &shipped_stunnel_client(port, &server, "localhost"),
     ));
     wait_for_port(port).await;
     let mut plain = server.user("plain").await;

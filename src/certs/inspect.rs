@@ -86,6 +86,42 @@ pub(crate) fn read_facts(path: &Path) -> Result<CertificateFacts, String> {
     Ok(facts)
 }
 
+/// The permitted name constraints of a CA certificate (PEM), or `None` when it has none.
+pub(crate) fn permitted_subtrees(pem: &str) -> Result<Option<Vec<rcgen::GeneralSubtree>>, String> {
+    let der = CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|e| e.to_string())?;
+    let (_, cert) = X509Certificate::from_der(&der).map_err(|e| e.to_string())?;
+    let Some(constraints) = cert.name_constraints().map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let subtrees = constraints
+        .value
+        .permitted_subtrees
+        .as_deref()
+        .unwrap_or_default();
+    Ok(Some(
+        subtrees
+            .iter()
+            .filter_map(|subtree| match &subtree.base {
+                GeneralName::DNSName(name) => {
+                    Some(rcgen::GeneralSubtree::DnsName((*name).to_owned()))
+                }
+                GeneralName::IPAddress(bytes) => match bytes.len() {
+                    8 => Some(rcgen::GeneralSubtree::IpAddress(rcgen::CidrSubnet::V4(
+                        bytes[..4].try_into().ok()?,
+                        bytes[4..].try_into().ok()?,
+                    ))),
+                    32 => Some(rcgen::GeneralSubtree::IpAddress(rcgen::CidrSubnet::V6(
+                        bytes[..16].try_into().ok()?,
+                        bytes[16..].try_into().ok()?,
+                    ))),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect(),
+    ))
+}
+
 /// What is wrong with `facts` for a server listening on `listen`, at Unix time `now`.
 /// An unspecified address (`0.0.0.0`, `::`) stands for every address of the machine.
 pub(crate) fn warnings(

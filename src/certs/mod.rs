@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 pub(crate) mod inspect;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType, PKCS_ECDSA_P256_SHA256,
+    BasicConstraints, CertificateParams, CidrSubnet, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    NameConstraints, SanType, PKCS_ECDSA_P256_SHA256,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -150,9 +151,11 @@ pub(crate) fn generate(request: &CertRequest) -> Result<CertReport, CertError> {
     let now = OffsetDateTime::now_utc();
     let host = host_name().unwrap_or_else(|| "localhost".into());
 
+    let mut sans = default_sans(&request.extra_sans);
     let (ca_pem, ca_key) = if reuse_ca {
         let pem = read(&request.ca_cert)?;
         let key = KeyPair::from_pem(&read(&request.ca_key)?)?;
+        sans = within_ca_constraints(&pem, sans, &request.extra_sans)?;
         (pem, key)
     } else {
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
@@ -166,12 +169,17 @@ pub(crate) fn generate(request: &CertRequest) -> Result<CertReport, CertError> {
         ];
         params.not_before = now - Duration::hours(1);
         params.not_after = now + Duration::days(i64::from(request.ca_days));
+        // A school installs this CA in its PCs' trust store: it may vouch for these names
+        // and addresses only, never for another site.
+        params.name_constraints = Some(NameConstraints {
+            permitted_subtrees: sans.iter().map(|s| subtree(s)).collect::<Result<_, _>>()?,
+            excluded_subtrees: Vec::new(),
+        });
         let cert = params.self_signed(&key)?;
         (cert.pem(), key)
     };
     let issuer = Issuer::from_ca_cert_pem(&ca_pem, &ca_key)?;
 
-    let sans = default_sans(&request.extra_sans);
     let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
     let mut params = CertificateParams::default();
     params.subject_alt_names = sans.iter().map(|s| san(s)).collect::<Result<_, _>>()?;
@@ -241,6 +249,69 @@ fn san(text: &str) -> Result<SanType, CertError> {
         .try_into()
         .map(SanType::DnsName)
         .map_err(|_| CertError::San(text.to_owned()))
+}
+
+/// The name constraint that permits exactly `text` (a host name and its subdomains, or one
+/// address).
+fn subtree(text: &str) -> Result<GeneralSubtree, CertError> {
+    Ok(match san(text)? {
+        SanType::IpAddress(ip) => {
+            let prefix = if ip.is_ipv4() { 32 } else { 128 };
+            GeneralSubtree::IpAddress(CidrSubnet::from_addr_prefix(ip, prefix))
+        }
+        _ => GeneralSubtree::DnsName(text.to_owned()),
+    })
+}
+
+/// Whether a name constraint of the CA permits `text`.
+fn permits(subtree: &GeneralSubtree, text: &str) -> bool {
+    match (subtree, text.parse::<IpAddr>()) {
+        (GeneralSubtree::IpAddress(subnet), Ok(ip)) => match (subnet, ip) {
+            (CidrSubnet::V4(net, mask), IpAddr::V4(ip)) => {
+                (0..4).all(|i| ip.octets()[i] & mask[i] == net[i] & mask[i])
+            }
+            (CidrSubnet::V6(net, mask), IpAddr::V6(ip)) => {
+                (0..16).all(|i| ip.octets()[i] & mask[i] == net[i] & mask[i])
+            }
+            _ => false,
+        },
+        (GeneralSubtree::DnsName(allowed), Err(_)) => {
+            let (name, allowed) = (text.to_ascii_lowercase(), allowed.to_ascii_lowercase());
+            name == allowed || name.ends_with(&format!(".{allowed}"))
+        }
+        _ => false,
+    }
+}
+
+/// The names an existing CA lets its server certificate carry. A CA made before name
+/// constraints permits everything. An explicit `--san` it does not permit is refused (a new
+/// CA is needed); an address found on the machine that it does not permit is left out.
+fn within_ca_constraints(
+    ca_pem: &str,
+    sans: Vec<String>,
+    explicit: &[String],
+) -> Result<Vec<String>, CertError> {
+    let permitted = inspect::permitted_subtrees(ca_pem)
+        .map_err(|error| CertError::Validity(format!("cannot read the existing CA: {error}")))?;
+    let Some(permitted) = permitted else {
+        return Ok(sans);
+    };
+    let allowed = |name: &str| permitted.iter().any(|subtree| permits(subtree, name));
+    if let Some(refused) = explicit.iter().find(|name| !allowed(name)) {
+        return Err(CertError::Validity(format!(
+            "the existing CA was made for other names and cannot vouch for {refused:?}: create a new CA with --new-ca (every PC must then trust the new ca.crt)"
+        )));
+    }
+    Ok(sans
+        .into_iter()
+        .filter(|name| {
+            let keep = allowed(name);
+            if !keep {
+                eprintln!("note: {name} left out: the existing CA does not cover it (use --new-ca to include it)");
+            }
+            keep
+        })
+        .collect())
 }
 
 /// A DNS host name: dot-separated labels of 1 to 63 letters, digits or '-' (not at either

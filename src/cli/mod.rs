@@ -5,6 +5,7 @@
 mod accounts;
 mod admin;
 mod cert;
+mod check;
 mod ownership;
 
 use std::net::SocketAddr;
@@ -65,6 +66,13 @@ pub enum Command {
         database: DatabaseArgs,
         /// The legacy users.pkl file.
         file: PathBuf,
+    },
+    /// Check the configuration, its directories, certificate and ports without starting;
+    /// exits non-zero with every problem listed.
+    CheckConfig {
+        /// TOML configuration file [default: config/classcord.toml when present]
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
     },
     /// Write every stored message as JSON lines (to standard output by default).
     Export {
@@ -212,6 +220,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Backup { database, file } => accounts::backup(&database, &file),
         Command::ImportLegacy { database, file } => accounts::import_legacy(&database, &file),
         Command::Export { database, output } => accounts::export(&database, output.as_deref()),
+        Command::CheckConfig { config } => check::check(config.as_deref()),
     }
 }
 

@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 
 pub(crate) use plain::Plain;
 pub(crate) use tls::TlsError;
-pub(crate) use tls::{CertificatePaths, Tls};
+pub(crate) use tls::{server_config, CertificatePaths, Tls};
 
 /// Which kind of listener accepted a connection (logs, audit, metrics, fail2ban lines).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

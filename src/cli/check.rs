@@ -1,0 +1,147 @@
+//! `classcord check-config`: everything `serve` would trip over, found before it starts:
+//! the file itself, the directories it writes to, the certificate, the ports. Every problem
+//! is listed, and the exit status says whether there was one.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use crate::certs::inspect::{read_facts, warnings, CertWarning};
+use crate::config::Config;
+
+/// What the check found.
+#[derive(Default)]
+struct Findings {
+    problems: Vec<String>,
+    notes: Vec<String>,
+}
+
+pub(super) fn check(config_path: Option<&Path>) -> anyhow::Result<()> {
+    let config = super::load_config_file(config_path)?;
+    let mut findings = Findings::default();
+    for (what, path) in [
+        ("database", &config.storage.database),
+        ("audit log", &config.logging.audit_file),
+        ("authentication log", &config.logging.auth_file),
+        ("admin socket", &config.admin.socket),
+    ] {
+        if !path.as_os_str().is_empty() {
+            check_writable(what, path, &mut findings);
+        }
+    }
+    if !config.storage.database.exists() {
+        findings.notes.push(format!(
+            "database {} does not exist yet: `serve` will create it",
+            config.storage.database.display()
+        ));
+    }
+    if !config.listen.tls.is_empty() {
+        check_certificate(&config, &mut findings);
+    }
+    for addr in config.listen.plain.iter().chain(&config.listen.tls) {
+        check_port(*addr, &mut findings);
+    }
+    for note in &findings.notes {
+        println!("note: {note}");
+    }
+    for problem in &findings.problems {
+        println!("problem: {problem}");
+    }
+    match findings.problems.len() {
+        0 => {
+            println!("configuration ok");
+            Ok(())
+        }
+        count => anyhow::bail!("{count} problem(s) found"),
+    }
+}
+
+/// A file the server appends to or creates: it must be writable, or its nearest existing
+/// directory must be.
+fn check_writable(what: &str, path: &Path, findings: &mut Findings) {
+    if path.exists() {
+        if path.is_dir() {
+            findings
+                .problems
+                .push(format!("{what} {} is a directory", path.display()));
+        } else if std::fs::OpenOptions::new().append(true).open(path).is_err() && !is_socket(path) {
+            findings.problems.push(format!(
+                "{what} {} is not writable by this user",
+                path.display()
+            ));
+        }
+        return;
+    }
+    let Some(existing) = path.ancestors().skip(1).find(|dir| dir.exists()) else {
+        return;
+    };
+    if !existing.is_dir() {
+        findings.problems.push(format!(
+            "{what} {}: {} is not a directory",
+            path.display(),
+            existing.display()
+        ));
+        return;
+    }
+    let probe = existing.join(format!(".classcord-check-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+        }
+        Err(error) => findings.problems.push(format!(
+            "{what} {}: cannot create files in {}: {error}",
+            path.display(),
+            existing.display()
+        )),
+    }
+}
+
+fn is_socket(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket())
+}
+
+fn check_certificate(config: &Config, findings: &mut Findings) {
+    let tls = &config.tls;
+    if !tls.cert.exists() {
+        if tls.generate_if_missing {
+            findings.notes.push(format!(
+                "no certificate at {}: `serve` will generate one",
+                tls.cert.display()
+            ));
+            check_writable("certificate", &tls.cert, findings);
+        } else {
+            findings.problems.push(format!(
+                "no certificate at {} and generate_if_missing is off",
+                tls.cert.display()
+            ));
+        }
+        return;
+    }
+    if let Err(error) = crate::transport::server_config(&tls.cert, &tls.key) {
+        findings.problems.push(error.to_string());
+        return;
+    }
+    match read_facts(&tls.cert) {
+        Ok(facts) => {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            for warning in warnings(&facts, &config.listen.tls, now) {
+                match warning {
+                    CertWarning::Expired { .. } => findings.problems.push(warning.to_string()),
+                    _ => findings.notes.push(warning.to_string()),
+                }
+            }
+        }
+        Err(error) => findings.problems.push(format!(
+            "cannot read the certificate {}: {error}",
+            tls.cert.display()
+        )),
+    }
+}
+
+fn check_port(addr: SocketAddr, findings: &mut Findings) {
+    if let Err(error) = std::net::TcpListener::bind(addr) {
+        findings.problems.push(format!(
+            "cannot listen on {addr}: {error} (is a server already running?)"
+        ));
+    }
+}

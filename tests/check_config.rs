@@ -1,0 +1,61 @@
+//! `classcord check-config` finds what `serve` would trip over, lists every problem and exits
+//! non-zero; on a good configuration it says so and exits 0.
+
+mod common;
+
+use common::run_classcord;
+
+fn check(dir: &std::path::Path, config: &std::path::Path) -> (bool, String) {
+    let output = run_classcord(
+        dir,
+        &["check-config", "--config", config.to_str().unwrap()],
+        "",
+    );
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), text)
+}
+
+#[test]
+fn a_good_configuration_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("classcord.toml");
+    std::fs::write(
+        &config,
+        "[listen]\nplain = [\"127.0.0.1:0\"]\ntls = [\"127.0.0.1:0\"]\n",
+    )
+    .unwrap();
+    let (ok, text) = check(dir.path(), &config);
+    assert!(ok, "{text}");
+    assert!(text.contains("configuration ok"), "{text}");
+    assert!(text.contains("will generate one"), "{text}");
+    assert!(!dir.path().join("data").exists(), "the check created files");
+}
+
+#[test]
+fn every_problem_is_listed_and_the_exit_status_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap();
+    std::fs::write(dir.path().join("a-file"), "").unwrap();
+    std::fs::write(dir.path().join("broken.crt"), "not a certificate").unwrap();
+    let config = dir.path().join("classcord.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[listen]\nplain = [\"{taken}\"]\ntls = [\"127.0.0.1:0\"]\n\
+             [storage]\ndatabase = \"a-file/classcord.db\"\n\
+             [tls]\ncert = \"broken.crt\"\n"
+        ),
+    )
+    .unwrap();
+    let (ok, text) = check(dir.path(), &config);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains(&format!("cannot listen on {taken}")),
+        "{text}"
+    );
+    assert!(text.contains("a-file is not a directory"), "{text}");
+    assert!(text.contains("broken.crt"), "{text}");
+    assert!(text.contains("3 problem(s) found"), "{text}");
+}

@@ -20,6 +20,7 @@ fn admin_ok(server: &TestServer, args: &[&str]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notice_users_kick_and_ban_act_on_the_running_server() {
     let server = TestServer::start().await;
+    assert_eq!(admin_ok(&server, &["users"]), "nobody is online\n");
     let mode = std::fs::metadata(server.path("admin.sock"))
         .unwrap()
         .permissions()
@@ -67,6 +68,9 @@ async fn notice_users_kick_and_ban_act_on_the_running_server() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("not online"));
     let no_tls = admin(&server, &["reload-tls"]);
     assert!(String::from_utf8_lossy(&no_tls.stderr).contains("TLS is not enabled"));
+    let empty = admin(&server, &["notice", "  "]);
+    assert!(!empty.status.success());
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("empty"));
 
     again
         .send(json!({"type":"message","content":"compté"}))

@@ -63,6 +63,19 @@ fn accounts_are_managed_in_the_database_file() {
     assert_eq!(account(dir, "prof"), None);
     assert!(fails(dir, &["user", "delete", "prof"], "").contains("no user named"));
     assert!(fails(dir, &["user", "passwd", "nobody"], "x\n").contains("no user named"));
+    // Every change is in the audit log, never a password or its hash.
+    let audit = std::fs::read_to_string(dir.join("logs/audit.log")).unwrap();
+    for action in ["user-add", "user-passwd", "ban", "unban", "user-delete"] {
+        let line = audit
+            .lines()
+            .find(|l| l.contains(&format!("\"action\":\"{action}\"")))
+            .unwrap_or_else(|| panic!("{action} not audited:\n{audit}"));
+        assert!(
+            line.contains("\"via\":\"database file\"") && line.contains("prof"),
+            "{line}"
+        );
+    }
+    assert!(!audit.contains("argon2") && !audit.contains("secret") && !audit.contains("autre"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

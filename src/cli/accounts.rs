@@ -12,14 +12,15 @@ use crate::admin::offline::{read_legacy_users, Admin, AdminError, Create};
 use crate::admin::protocol::{Request, Response};
 use crate::chat::password_error;
 use crate::config::Config;
+use crate::logging::{Audit, AuditEvent, LineFile};
 use crate::store::UserChange;
 
 /// Where account changes are written.
 enum Accounts {
     /// Through a running server.
     Live(AdminClient),
-    /// Directly in the database file: no server runs on it.
-    Offline(Admin),
+    /// Directly in the database file: no server runs on it. Changes are audited here.
+    Offline { admin: Admin, audit: Audit },
 }
 
 /// What became of an account to create (on import, a refusal is reported, not fatal).
@@ -35,8 +36,29 @@ impl Accounts {
         let database = &config.storage.database;
         Ok(match running_server(&config.admin.socket, database)? {
             Some(client) => Accounts::Live(client),
-            None => Accounts::Offline(Admin::open(database, create)?),
+            None => {
+                let audit_file = &config.logging.audit_file;
+                let audit = if audit_file.as_os_str().is_empty() {
+                    Audit::new(None)
+                } else {
+                    Audit::new(Some(LineFile::open(audit_file)?))
+                };
+                Accounts::Offline {
+                    admin: Admin::open(database, create)?,
+                    audit,
+                }
+            }
         })
+    }
+
+    /// Records a change made directly in the database file (a running server audits its own).
+    fn audit_offline(audit: &Audit, request: &Request) {
+        let mut event = AuditEvent::admin(request.action()).with("via", "database file");
+        if let Some(user) = request.user() {
+            event = event.with("user", user);
+        }
+        audit.record(event);
+        audit.flush();
     }
 
     fn add(&mut self, config: &Config, name: &str, password: &str) -> anyhow::Result<AddOutcome> {
@@ -58,13 +80,20 @@ impl Accounts {
                 Ok(_) => Ok(AddOutcome::Created),
                 Err(error) => Ok(AddOutcome::Refused(error.to_string())),
             },
-            Accounts::Offline(admin) => match admin.add_user(
+            Accounts::Offline { admin, audit } => match admin.add_user(
                 name,
                 &password_hash,
                 limits.max_username_chars,
                 &config.server.notice_sender,
             ) {
-                Ok(()) => Ok(AddOutcome::Created),
+                Ok(()) => {
+                    let request = Request::UserAdd {
+                        user: name.to_owned(),
+                        password_hash,
+                    };
+                    Self::audit_offline(audit, &request);
+                    Ok(AddOutcome::Created)
+                }
                 Err(AdminError::Exists(_)) => Ok(AddOutcome::Exists),
                 Err(error @ AdminError::Username(_)) => Ok(AddOutcome::Refused(error.to_string())),
                 Err(error) => Err(error.into()),
@@ -73,21 +102,24 @@ impl Accounts {
     }
 
     fn change(&mut self, name: &str, change: UserChange) -> anyhow::Result<()> {
+        let user = name.to_owned();
+        let request = match change.clone() {
+            UserChange::Delete => Request::UserDelete { user },
+            UserChange::Banned(true) => Request::Ban { user },
+            UserChange::Banned(false) => Request::Unban { user },
+            UserChange::Password(password_hash) => Request::UserPasswd {
+                user,
+                password_hash,
+            },
+        };
         match self {
             Accounts::Live(client) => {
-                let user = name.to_owned();
-                let request = match change {
-                    UserChange::Delete => Request::UserDelete { user },
-                    UserChange::Banned(true) => Request::Ban { user },
-                    UserChange::Banned(false) => Request::Unban { user },
-                    UserChange::Password(password_hash) => Request::UserPasswd {
-                        user,
-                        password_hash,
-                    },
-                };
                 client.request(&request)?;
             }
-            Accounts::Offline(admin) => admin.change_user(name, &change)?,
+            Accounts::Offline { admin, audit } => {
+                admin.change_user(name, &change)?;
+                Self::audit_offline(audit, &request);
+            }
         }
         Ok(())
     }

@@ -15,6 +15,8 @@ RUN useradd --system --home /var/lib/classcord --shell /usr/sbin/nologin classco
     && install -d -o classcord -g classcord -m 0750 /var/lib/classcord
 COPY --from=build /src/target/release/classcord /usr/local/bin/classcord
 COPY config/classcord.toml /etc/classcord/classcord.toml
+# Relative paths of the configuration resolve from state_dir: the data volume.
+RUN sed -i 's|^state_dir = .*|state_dir = "/var/lib/classcord"|' /etc/classcord/classcord.toml
 USER classcord
 WORKDIR /var/lib/classcord
 VOLUME ["/var/lib/classcord"]

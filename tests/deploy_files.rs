@@ -43,3 +43,43 @@ fn the_unit_reloads_through_the_admin_socket_and_may_list_addresses() {
         assert_eq!(setting(directory), format!("{directory}=classcord"));
     }
 }
+
+#[test]
+fn the_readme_install_steps_give_a_configuration_that_matches_the_unit_fail2ban_and_logrotate() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let start = readme.find("sed -e 's|^state_dir").expect("install step in README");
+    let end = readme[start..]
+        .find("> /etc/classcord/classcord.toml")
+        .expect("the sed step writes /etc/classcord/classcord.toml")
+        + start;
+    let dir = tempfile::tempdir().unwrap();
+    let installed = dir.path().join("classcord.toml");
+    let command = format!(
+        "{} > '{}'",
+        readme[start..end].replace("\\\n", " "),
+        installed.display()
+    );
+    let ran = Command::new("sh")
+        .arg("-c")
+        .arg(&command)
+        .current_dir(root)
+        .status()
+        .unwrap();
+    assert!(ran.success(), "{command}");
+    let config = classcord::config::Config::load(&installed).unwrap();
+    assert_eq!(config.server.state_dir, std::path::Path::new("/var/lib/classcord"));
+    assert_eq!(
+        config.storage.database,
+        std::path::Path::new("/var/lib/classcord/data/classcord.db")
+    );
+    let auth = config.logging.auth_file.display().to_string();
+    assert_eq!(auth, "/var/log/classcord/auth.log");
+    let jail =
+        std::fs::read_to_string(format!("{root}/security/fail2ban/jail.d/classcord.conf")).unwrap();
+    assert!(jail.contains(&format!("logpath  = {auth}")), "{jail}");
+    let logrotate = std::fs::read_to_string(format!("{root}/deploy/logrotate.conf")).unwrap();
+    assert!(logrotate.contains("/var/log/classcord/*.log {"), "{logrotate}");
+    let unit = std::fs::read_to_string(UNIT).unwrap();
+    assert!(unit.contains("--config /etc/classcord/classcord.toml"));
+}

@@ -1,4 +1,4 @@
-//! One test per line of the legacy contract (`shared/legacy-protocol.md`), over real sockets.
+//! One test per line of the legacy contract (`docs/LEGACY-PROTOCOL.md`), over real sockets.
 
 mod common;
 

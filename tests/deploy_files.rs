@@ -48,7 +48,9 @@ fn the_unit_reloads_through_the_admin_socket_and_may_list_addresses() {
 fn the_readme_install_steps_give_a_configuration_that_matches_the_unit_fail2ban_and_logrotate() {
     let root = env!("CARGO_MANIFEST_DIR");
     let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
-    let start = readme.find("sed -e 's|^state_dir").expect("install step in README");
+    let start = readme
+        .find("sed -e 's|^state_dir")
+        .expect("install step in README");
     let end = readme[start..]
         .find("> /etc/classcord/classcord.toml")
         .expect("the sed step writes /etc/classcord/classcord.toml")
@@ -68,7 +70,10 @@ fn the_readme_install_steps_give_a_configuration_that_matches_the_unit_fail2ban_
         .unwrap();
     assert!(ran.success(), "{command}");
     let config = classcord::config::Config::load(&installed).unwrap();
-    assert_eq!(config.server.state_dir, std::path::Path::new("/var/lib/classcord"));
+    assert_eq!(
+        config.server.state_dir,
+        std::path::Path::new("/var/lib/classcord")
+    );
     assert_eq!(
         config.storage.database,
         std::path::Path::new("/var/lib/classcord/data/classcord.db")
@@ -79,7 +84,10 @@ fn the_readme_install_steps_give_a_configuration_that_matches_the_unit_fail2ban_
         std::fs::read_to_string(format!("{root}/security/fail2ban/jail.d/classcord.conf")).unwrap();
     assert!(jail.contains(&format!("logpath  = {auth}")), "{jail}");
     let logrotate = std::fs::read_to_string(format!("{root}/deploy/logrotate.conf")).unwrap();
-    assert!(logrotate.contains("/var/log/classcord/*.log {"), "{logrotate}");
+    assert!(
+        logrotate.contains("/var/log/classcord/*.log {"),
+        "{logrotate}"
+    );
     let unit = std::fs::read_to_string(UNIT).unwrap();
     assert!(unit.contains("--config /etc/classcord/classcord.toml"));
 }

@@ -228,3 +228,31 @@ fn at_a_terminal_the_password_is_hidden_and_asked_twice() {
     assert!(shown.contains("differ"), "{shown}");
     assert_eq!(account(dir.path(), "autre"), None);
 }
+
+#[test]
+fn the_password_policy_applies_to_accounts_made_with_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("classcord.toml"),
+        "[limits]\nmin_password_chars = 8\n",
+    )
+    .unwrap();
+    let with_policy = ["--config", "classcord.toml"];
+    let error = fails(
+        dir.path(),
+        &[&["user", "add", "prof"][..], &with_policy].concat(),
+        "court\n",
+    );
+    assert!(error.contains("at least 8"), "{error}");
+    ok(
+        dir.path(),
+        &[&["user", "add", "prof"][..], &with_policy].concat(),
+        "assez-long\n",
+    );
+    let error = fails(
+        dir.path(),
+        &[&["user", "passwd", "prof"][..], &with_policy].concat(),
+        "court\n",
+    );
+    assert!(error.contains("at least 8"), "{error}");
+}

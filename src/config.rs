@@ -93,6 +93,26 @@ pub struct ListenSection {
     pub plain: Vec<SocketAddr>,
     /// TLS endpoints. Empty list disables TLS.
     pub tls: Vec<SocketAddr>,
+    /// Listeners on which a PROXY protocol header from a `gate.trusted_proxies` address gives
+    /// the client's real address (a relay such as stunnel or haproxy in front). None by default.
+    pub proxy_protocol: Vec<ListenerKind>,
+}
+
+/// A kind of listener: in the configuration, logs, the audit file, metrics, fail2ban lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ListenerKind {
+    Plain,
+    Tls,
+}
+
+impl ListenerKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ListenerKind::Plain => "plain",
+            ListenerKind::Tls => "tls",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -156,7 +176,8 @@ pub struct LimitsSection {
 pub struct GateSection {
     /// Networks allowed to connect; every other address is refused before any byte is read.
     pub allow: Vec<IpNet>,
-    /// Addresses whose PROXY protocol header (v1 or v2) gives the real client address.
+    /// Addresses whose PROXY protocol header (v1 or v2) gives the real client address, on
+    /// the listeners of `listen.proxy_protocol`. None by default.
     pub trusted_proxies: Vec<IpNet>,
     /// Networks exempt from the per-address limits (rates and per-address cap); the global
     /// cap still applies. Empty in production; `config/bench.toml` exempts loopback.
@@ -171,8 +192,6 @@ pub struct GateSection {
     pub flood_disconnect_after: u32,
     pub auth_attempts_per_ip_per_minute: u32,
     pub auth_burst_per_ip: u32,
-    /// Seconds allowed to send the PROXY protocol header.
-    pub proxy_header_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -202,6 +221,7 @@ impl Default for ListenSection {
         ListenSection {
             plain: vec!["0.0.0.0:12345".parse().expect("valid literal")],
             tls: vec!["0.0.0.0:12346".parse().expect("valid literal")],
+            proxy_protocol: Vec::new(),
         }
     }
 }
@@ -265,10 +285,7 @@ impl Default for GateSection {
                 .iter()
                 .map(|n| n.parse().expect("valid literal"))
                 .collect(),
-            trusted_proxies: vec![
-                "127.0.0.1/32".parse().expect("valid literal"),
-                "::1/128".parse().expect("valid literal"),
-            ],
+            trusted_proxies: Vec::new(),
             exempt: Vec::new(),
             max_connections: 50_000,
             max_connections_per_ip: 200,
@@ -279,7 +296,6 @@ impl Default for GateSection {
             flood_disconnect_after: 50,
             auth_attempts_per_ip_per_minute: 60,
             auth_burst_per_ip: 100,
-            proxy_header_timeout_secs: 5,
         }
     }
 }
@@ -346,6 +362,11 @@ impl Config {
         let invalid = |what: &str| Err(ConfigError::Invalid(what.to_owned()));
         if self.listen.plain.is_empty() && self.listen.tls.is_empty() {
             return invalid("no listener: [listen] plain and tls are both empty");
+        }
+        if !self.listen.proxy_protocol.is_empty() && self.gate.trusted_proxies.is_empty() {
+            return invalid(
+                "listen.proxy_protocol is set but gate.trusted_proxies is empty: list the relay's address",
+            );
         }
         if self.limits.max_line_bytes < 256 {
             return invalid("limits.max_line_bytes must be at least 256");

@@ -81,8 +81,17 @@ async fn admit<T: Transport>(
     }
     // The PROXY header and the handshake share one deadline.
     let deadline = tokio::time::Instant::now() + ctx.config.handshake_timeout();
-    let addr = if ctx.gate.is_trusted_proxy(peer.ip()) {
-        match proxied_client(&mut tcp, peer, &ctx).await {
+    let proxied = ctx.config.listen.proxy_protocol.contains(&listener)
+        && ctx.gate.is_trusted_proxy(peer.ip());
+    let addr = if proxied {
+        // While the header is read, the connection counts against the relay's own caps.
+        let relay_permit = match ctx.gate.admit(peer.ip()) {
+            Ok(permit) => permit,
+            Err(refusal) => return refusal.record(&ctx, peer, listener, None),
+        };
+        let client = proxied_client(&mut tcp, peer, deadline).await;
+        drop(relay_permit);
+        match client {
             Ok(addr) => addr,
             Err(error) => {
                 return Refusal::BadProxyHeader.record(
@@ -129,10 +138,9 @@ fn set_keepalive(tcp: &TcpStream, idle: Duration) {
 async fn proxied_client(
     tcp: &mut TcpStream,
     proxy: SocketAddr,
-    ctx: &Context,
+    deadline: tokio::time::Instant,
 ) -> Result<SocketAddr, ProxyHeaderError> {
-    let wait = Duration::from_secs(ctx.config.gate.proxy_header_timeout_secs);
-    Ok(match read_header(tcp, wait).await? {
+    Ok(match read_header(tcp, deadline).await? {
         ProxyOutcome::Client(client) => {
             let client = SocketAddr::new(normalise(client.ip()), client.port());
             tracing::debug!(%client, %proxy, "PROXY header accepted");

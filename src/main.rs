@@ -8,6 +8,7 @@ use classcord::cli::{Cli, Command, ServeArgs};
 use classcord::server::RunningServer;
 
 fn main() -> std::process::ExitCode {
+    keep_files_private();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Serve(args) => serve(args),
@@ -19,6 +20,18 @@ fn main() -> std::process::ExitCode {
             eprintln!("classcord: {}", describe(&error));
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Whatever the umask it was started with, what classcord creates (database, logs, keys,
+/// backups) is never readable by other users: directories 0750 and files 0640 at most. A
+/// stricter umask (systemd's `UMask=0077`) is kept.
+fn keep_files_private() {
+    // SAFETY: umask only changes this process's file creation mask; it cannot fail, and it
+    // runs before any thread starts.
+    unsafe {
+        let inherited = libc::umask(0o027);
+        libc::umask(inherited | 0o027);
     }
 }
 

@@ -99,9 +99,8 @@ pub(crate) enum ProxyOutcome {
 /// Reads a PROXY header if the connection starts with one.
 pub(crate) async fn read_header(
     tcp: &mut TcpStream,
-    wait: Duration,
+    deadline: tokio::time::Instant,
 ) -> Result<ProxyOutcome, ProxyHeaderError> {
-    let deadline = tokio::time::Instant::now() + wait;
     let mut buffer = [0u8; MAX_HEADER];
     loop {
         let peeked = match tokio::time::timeout_at(deadline, tcp.peek(&mut buffer)).await {

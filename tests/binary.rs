@@ -246,3 +246,45 @@ async fn logrotate_with_the_shipped_rules_moves_new_lines_to_new_files() {
         "{new}"
     );
 }
+
+#[test]
+fn files_are_private_whatever_the_umask() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", "umask 000 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_classcord"))
+        .args(["serve", "--plain-listen", "127.0.0.1:0", "--no-tls"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    for line in lines {
+        if line.unwrap().contains("listening on") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mode = |path: &str| {
+        std::fs::metadata(dir.path().join(path))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    for directory in ["data", "logs"] {
+        assert_eq!(mode(directory), 0o750, "{directory}");
+    }
+    for file in ["data/classcord.db", "logs/audit.log", "logs/auth.log"] {
+        assert_eq!(
+            mode(file) & 0o027,
+            0,
+            "{file} is open to others: {:o}",
+            mode(file)
+        );
+    }
+}

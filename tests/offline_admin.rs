@@ -163,7 +163,7 @@ fn root_is_told_the_exact_command_to_run_as_the_service_user() {
 /// next of `answers`; returns (success, everything the terminal showed).
 fn on_a_terminal(dir: &std::path::Path, args: &[&str], answers: &[&str]) -> (bool, String) {
     const DRIVER: &str = r#"
-import os, pty, sys
+import os, pty, sys, termios, time
 binary, answers, args = sys.argv[1], sys.argv[2].split("\t"), sys.argv[3:]
 pid, fd = pty.fork()
 if pid == 0:
@@ -180,6 +180,10 @@ def read_until(marker):
     seen = shown.find(marker, seen) + len(marker)
 for answer in answers:
     read_until(b": ")
+    # Type only once the program has turned echo off, as a person would after the prompt.
+    deadline = time.time() + 10
+    while termios.tcgetattr(fd)[3] & termios.ECHO and time.time() < deadline:
+        time.sleep(0.01)
     os.write(fd, answer.encode() + b"\n")
 try:
     while True:

@@ -3,11 +3,17 @@
 
 mod common;
 
+use classcord::config::ListenerKind;
 use common::{free_port, start_stunnel, wait_for_port, Client, KillOnDrop, TestServer};
 use serde_json::json;
 
 async fn tls_server() -> TestServer {
-    TestServer::start_with(|c| c.listen.tls = vec!["127.0.0.1:0".parse().unwrap()]).await
+    TestServer::start_with(|c| {
+        c.listen.tls = vec!["127.0.0.1:0".parse().unwrap()];
+        c.listen.proxy_protocol = vec![ListenerKind::Plain];
+        c.gate.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,4 +58,62 @@ async fn stunnel_in_front_passes_the_real_client_address_with_the_proxy_protocol
         .find(|l| l.contains("\"event\":\"login\""))
         .unwrap();
     assert!(login.contains("\"ip\":\"127.0.0.7\""), "{login}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_header_is_believed_only_on_its_listener_and_from_a_trusted_relay() {
+    // Trusted loopback relay, but only on the TLS listener: on the plain port a local
+    // process cannot claim a student's address (and get it banned by fail2ban).
+    let mut server = TestServer::start_with(|c| {
+        c.listen.tls = vec!["127.0.0.1:0".parse().unwrap()];
+        c.listen.proxy_protocol = vec![ListenerKind::Tls];
+        c.gate.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let mut forger = server.client().await;
+    forger
+        .send_raw(b"PROXY TCP4 10.9.9.9 127.0.0.1 5000 12345\r\n")
+        .await;
+    assert_eq!(forger.recv().await["code"], "invalid_json");
+    forger
+        .send(json!({"type":"login","username":"prof","password":"devine"}))
+        .await;
+    assert_eq!(forger.recv().await["code"], "login_failed");
+    server.stop().await;
+    let auth = std::fs::read_to_string(server.path("logs/auth.log")).unwrap();
+    assert!(
+        auth.contains("ip=127.0.0.1 ") && !auth.contains("10.9.9.9"),
+        "{auth}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_no_address_is_trusted_to_send_a_proxy_header() {
+    let server = TestServer::start().await;
+    let mut forger = server.client().await;
+    forger
+        .send_raw(b"PROXY TCP4 10.9.9.9 127.0.0.1 5000 12345\r\n")
+        .await;
+    assert_eq!(forger.recv().await["code"], "invalid_json");
+    forger.sync().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_that_stalls_its_header_is_held_under_its_own_cap() {
+    let server = TestServer::start_with(|c| {
+        c.listen.proxy_protocol = vec![ListenerKind::Plain];
+        c.gate.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        c.gate.max_connections_per_ip = 2;
+    })
+    .await;
+    let mut stalled = Vec::new();
+    for _ in 0..2 {
+        let mut partial = server.client().await;
+        partial.send_raw(b"PROXY ").await;
+        stalled.push(partial);
+    }
+    // The relay's two pending headers use its whole allowance: a third connection is refused
+    // at once, instead of piling up outside the caps.
+    let mut third = server.client().await;
+    assert!(third.closed().await, "a third pending header was accepted");
 }

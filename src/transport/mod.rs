@@ -15,21 +15,7 @@ pub(crate) use plain::Plain;
 pub(crate) use tls::TlsError;
 pub(crate) use tls::{server_config, CertificatePaths, Tls};
 
-/// Which kind of listener accepted a connection (logs, audit, metrics, fail2ban lines).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ListenerKind {
-    Plain,
-    Tls,
-}
-
-impl ListenerKind {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            ListenerKind::Plain => "plain",
-            ListenerKind::Tls => "tls",
-        }
-    }
-}
+pub(crate) use crate::config::ListenerKind;
 
 pub(crate) trait Transport: Send + Sync + 'static {
     type Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static;

@@ -13,6 +13,7 @@ pub mod config;
 pub(crate) mod context;
 pub(crate) mod gate;
 pub(crate) mod listener;
+pub(crate) mod log_throttle;
 pub mod logging;
 pub(crate) mod metrics;
 pub(crate) mod password;

@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 
+use crate::log_throttle::Throttle;
+
 const QUEUE_LINES: usize = 64 * 1024;
 
 #[derive(Clone)]
@@ -88,13 +90,19 @@ fn open_append(path: &Path) -> io::Result<File> {
 
 fn write_loop(file: File, path: &Path, receiver: Receiver<Message>) {
     let mut out = io::BufWriter::new(file);
+    let mut failures = Throttle::default();
     while let Ok(first) = receiver.recv() {
         let mut next = Some(first);
         while let Some(message) = next {
             match message {
                 Message::Line(line) => {
                     if let Err(error) = out.write_all(&line) {
-                        eprintln!("classcord: cannot write log file: {error}");
+                        if let Some(unreported) = failures.report(std::time::Instant::now()) {
+                            eprintln!(
+                                "classcord: cannot write log file {} ({unreported} more failures since the last report): {error}",
+                                path.display()
+                            );
+                        }
                     }
                 }
                 Message::Flush(done) => {

@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{CreateUser, StoreError};
+use crate::log_throttle::Throttle;
 use crate::protocol::names::{ChannelKey, NameKey};
 
 /// A message accepted from a client, not yet committed.
@@ -109,6 +110,7 @@ pub(super) fn run(
     stored: &AtomicU64,
 ) {
     let mut batch = Vec::with_capacity(max_batch);
+    let mut failures = Throttle::default();
     while let Some(first) = queue.blocking_recv() {
         batch.push(first);
         while batch.len() < max_batch {
@@ -117,7 +119,7 @@ pub(super) fn run(
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, &mut batch, sink.as_ref(), stored);
+        commit_batch(&mut conn, &mut batch, sink.as_ref(), stored, &mut failures);
     }
     if let Err(error) = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE") {
         tracing::warn!(%error, "final WAL checkpoint failed");
@@ -139,6 +141,7 @@ fn commit_batch(
     batch: &mut Vec<WriteOp>,
     sink: &dyn CommitSink,
     stored: &AtomicU64,
+    failures: &mut Throttle,
 ) {
     let now = now_ms();
     let mut results = BatchResults::default();
@@ -220,7 +223,9 @@ fn commit_batch(
             }
         }
         Err(error) => {
-            tracing::error!(%error, "store batch not committed");
+            if let Some(unreported) = failures.report(std::time::Instant::now()) {
+                tracing::error!(%error, unreported, "store batch not committed (messages refused with storage_error)");
+            }
             // Operations after the failing one were drained too: fail them all.
             for op in batch.drain(..) {
                 if let WriteOp::Message(message) = op {

@@ -217,3 +217,35 @@ async fn a_classroom_behind_one_address_works_with_the_defaults() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_names_cannot_probe_for_accounts_faster_than_logins() {
+    let server = TestServer::start_with(strict(|g| {
+        g.auth_attempts_per_ip_per_minute = 1;
+        g.auth_burst_per_ip = 3;
+    }))
+    .await;
+    let mut owner = server.client().await;
+    owner.register("alice", "pw").await; // one attempt of the budget
+                                         // Asking for a free name costs nothing.
+    for n in 0..5 {
+        let mut guest = server.client().await;
+        guest
+            .send(json!({"type":"message","from":format!("libre{n}"),"content":""}))
+            .await;
+        guest.sync().await;
+    }
+    // Each guest asking for an account's name spends one attempt: two are left.
+    let mut probers = Vec::new();
+    for expected in ["alice_2", "alice_3"] {
+        let mut prober = server.client().await;
+        prober.send(json!({"type":"guest","name":"alice"})).await;
+        assert_eq!(prober.recv().await["username"], expected);
+        probers.push(prober);
+    }
+    let mut prober = server.client().await;
+    prober
+        .send(json!({"type":"message","from":"alice","content":"?"}))
+        .await;
+    assert_eq!(prober.recv().await["code"], "rate_limited");
+}

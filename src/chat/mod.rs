@@ -124,6 +124,7 @@ impl Chat {
         &self,
         id: ConnId,
         requested: Option<String>,
+        probe_allowed: impl FnOnce() -> bool,
     ) -> Result<String, ProtocolError> {
         if let Some(name) = self.hub.identity(id).name() {
             return Ok(name.to_owned());
@@ -134,7 +135,7 @@ impl Chat {
         if let Some(reason) = self.username_error(&requested) {
             return Err(ProtocolError::new(ErrorCode::InvalidUsername, reason));
         }
-        self.hub.claim_guest(id, &requested)
+        self.hub.claim_guest(id, &requested, probe_allowed)
     }
 
     /// Checks a message and queues it for commit; it is fanned out once committed.

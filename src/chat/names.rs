@@ -68,7 +68,15 @@ impl Hub {
 
     /// Gives an anonymous connection a guest name: the one asked for when it is free,
     /// otherwise the first free `name_2`, `name_3`, … Registered names are never given.
-    pub(super) fn claim_guest(&self, id: ConnId, requested: &str) -> Result<String, ProtocolError> {
+    /// Asking for a registered name tells that the account exists: `probe_allowed` (the
+    /// address's login budget) is charged for it, so names cannot be probed faster than
+    /// passwords can.
+    pub(super) fn claim_guest(
+        &self,
+        id: ConnId,
+        requested: &str,
+        probe_allowed: impl FnOnce() -> bool,
+    ) -> Result<String, ProtocolError> {
         let mut state = self.lock();
         let Some(member) = state.members.get(&id) else {
             return Err(ProtocolError::new(
@@ -78,6 +86,15 @@ impl Hub {
         };
         if let Some(name) = member.identity.name() {
             return Ok(name.to_owned());
+        }
+        let requested_key = NameKey::of(requested);
+        let names_an_account =
+            state.registered.contains(&requested_key) || state.registering.contains(&requested_key);
+        if names_an_account && !probe_allowed() {
+            return Err(ProtocolError::new(
+                ErrorCode::RateLimited,
+                "Too many attempts: wait a minute.",
+            ));
         }
         let name = std::iter::once(requested.to_owned())
             .chain((2..=999).map(|n| format!("{requested}_{n}")))

@@ -158,10 +158,14 @@ impl Session {
     /// Names an anonymous connection as a guest; an identified one keeps its name.
     fn become_guest(&mut self, from: Option<String>) -> Result<String, ProtocolError> {
         if self.identified {
-            return self.ctx.chat.claim_guest(self.id, None);
+            return self.ctx.chat.claim_guest(self.id, None, || true);
         }
         let requested = from.clone().unwrap_or_default();
-        let name = self.ctx.chat.claim_guest(self.id, from)?;
+        let (gate, ip) = (&self.ctx.gate, self.peer.addr.ip());
+        let name = self
+            .ctx
+            .chat
+            .claim_guest(self.id, from, || gate.allow_auth(ip))?;
         self.identified = true;
         self.ctx.audit.record(
             self.audit(AuditKind::Guest)

@@ -160,6 +160,15 @@ pub struct LimitsSection {
     pub max_state_chars: usize,
     /// Outbound lines queued for one connection before it counts as a slow consumer.
     pub outbound_queue: usize,
+    /// Outbound bytes queued for one connection before it counts as a slow consumer.
+    pub outbound_queue_bytes: usize,
+    /// Largest reply line (`history`, the replay on `join`): longer ones are cut into pages
+    /// marked `"more": true`.
+    pub max_reply_bytes: usize,
+    /// Requests that read the database (`history`, `join`) per second and in a burst, per
+    /// connection.
+    pub reads_per_second: u32,
+    pub read_burst: u32,
     /// Seconds an unidentified connection may go without a well-formed request before it
     /// is closed (legacy clients connect, then wait at their login window).
     pub identify_timeout_secs: u64,
@@ -261,6 +270,10 @@ impl Default for LimitsSection {
             min_password_chars: 1,
             max_state_chars: 64,
             outbound_queue: 1024,
+            outbound_queue_bytes: 256 * 1024,
+            max_reply_bytes: 64 * 1024,
+            reads_per_second: 5,
+            read_burst: 20,
             identify_timeout_secs: 1800,
             unfinished_line_timeout_secs: 30,
             tcp_keepalive_secs: 60,
@@ -373,6 +386,16 @@ impl Config {
         }
         if self.limits.outbound_queue == 0 || self.storage.write_queue == 0 {
             return invalid("queue sizes must be at least 1");
+        }
+        if self.limits.max_reply_bytes < 4096
+            || self.limits.outbound_queue_bytes < 2 * self.limits.max_reply_bytes
+        {
+            return invalid(
+                "limits.max_reply_bytes must be at least 4096 and outbound_queue_bytes at least twice it",
+            );
+        }
+        if self.limits.reads_per_second == 0 || self.limits.read_burst == 0 {
+            return invalid("limits.reads_per_second and read_burst must be at least 1");
         }
         if self.storage.max_batch == 0 {
             return invalid("storage.max_batch must be at least 1");

@@ -99,6 +99,21 @@ type KeyedLimiter = RateLimiter<
     NoOpMiddleware<std::time::Instant>,
 >;
 
+/// One connection's own budget (database reads), on the same clock as the gate's limiters.
+pub(crate) type ReadBudget = RateLimiter<
+    governor::state::NotKeyed,
+    governor::state::InMemoryState,
+    TokioClock,
+    NoOpMiddleware<std::time::Instant>,
+>;
+
+pub(crate) fn per_connection_budget(per_second: u32, burst: u32) -> ReadBudget {
+    RateLimiter::direct_with_clock(
+        Quota::per_second(nonzero(per_second)).allow_burst(nonzero(burst)),
+        TokioClock,
+    )
+}
+
 fn keyed(quota: Quota) -> KeyedLimiter {
     RateLimiter::new(quota, DefaultKeyedStateStore::default(), TokioClock)
 }

@@ -64,6 +64,8 @@ pub enum Command {
     History {
         channel: Option<String>,
         limit: Option<u32>,
+        /// Only messages older than this id (the next page).
+        before: Option<i64>,
     },
 }
 
@@ -121,6 +123,8 @@ enum WireCommand<'a> {
         channel: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         limit: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        before: Option<i64>,
     },
 }
 
@@ -161,9 +165,14 @@ impl<'a> From<&'a Command> for WireCommand<'a> {
             Command::Join { channel } => WireCommand::Join { channel },
             Command::Leave { channel } => WireCommand::Leave { channel },
             Command::Channels => WireCommand::Channels,
-            Command::History { channel, limit } => WireCommand::History {
+            Command::History {
+                channel,
+                limit,
+                before,
+            } => WireCommand::History {
                 channel: channel.as_deref(),
                 limit: *limit,
+                before: *before,
             },
         }
     }
@@ -275,6 +284,9 @@ fn command_from_object(object: &Map<String, Value>) -> Result<Command, ProtocolE
             limit: fields
                 .optional_u64("limit")?
                 .map(|limit| u32::try_from(limit).unwrap_or(u32::MAX)),
+            before: fields
+                .optional_u64("before")?
+                .map(|id| i64::try_from(id).unwrap_or(i64::MAX)),
         }),
         other => Err(ProtocolError::new(
             ErrorCode::UnknownType,
@@ -488,6 +500,7 @@ mod tests {
             Command::History {
                 channel: None,
                 limit: Some(5),
+                before: Some(42),
             },
         ];
         for command in commands {

@@ -28,6 +28,8 @@ pub enum Reply {
     },
     Users {
         users: Vec<String>,
+        #[serde(default)]
+        more: bool,
     },
     Guest {
         status: Outcome,
@@ -57,10 +59,14 @@ pub enum Reply {
     },
     Channels {
         channels: Vec<ChannelInfo>,
+        #[serde(default)]
+        more: bool,
     },
     History {
         channel: String,
         messages: Vec<ChatLine>,
+        #[serde(default)]
+        more: bool,
     },
 }
 
@@ -102,11 +108,13 @@ mod tests {
         );
         let users = ServerLine::Users {
             users: vec!["a", "b"],
+            more: false,
         };
         assert_eq!(
             Reply::parse(&users.encode()).unwrap(),
             Reply::Users {
-                users: vec!["a".into(), "b".into()]
+                users: vec!["a".into(), "b".into()],
+                more: false
             }
         );
     }

@@ -89,6 +89,9 @@ pub enum ServerLine<'a> {
     },
     Users {
         users: Vec<&'a str>,
+        /// Present (true) when the list was cut to stay under the reply size limit.
+        #[serde(skip_serializing_if = "is_false")]
+        more: bool,
     },
     Guest {
         status: Outcome,
@@ -118,11 +121,21 @@ pub enum ServerLine<'a> {
     },
     Channels {
         channels: &'a [ChannelInfo],
+        #[serde(skip_serializing_if = "is_false")]
+        more: bool,
     },
     History {
         channel: &'a str,
         messages: &'a [ChatLine],
+        /// Present (true) when older messages remain: ask again with `before` set to the
+        /// `id` of the first message of this page.
+        #[serde(skip_serializing_if = "is_false")]
+        more: bool,
     },
+}
+
+fn is_false(flag: &bool) -> bool {
+    !flag
 }
 
 /// What `hello` advertises.
@@ -166,6 +179,7 @@ mod tests {
         );
         let users = ServerLine::Users {
             users: vec!["a", "b"],
+            more: false,
         }
         .encode();
         assert_eq!(

@@ -19,11 +19,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use classcord_protocol::server_line::{NoticeEvent, Outcome};
-use classcord_protocol::{ChannelInfo, Dialect, ErrorCode, ProtocolError, ServerLine, Target};
+use classcord_protocol::{Dialect, ErrorCode, ProtocolError, ServerLine, Target};
 
 pub(crate) use accounts::{password_error, AccountError};
 pub(crate) use channels::JoinOutcome;
-pub(crate) use outbound::{CloseReason, Closer, Outbound};
+pub(crate) use outbound::{CloseReason, Closer, Outbound, QueueBytes};
 pub(crate) use state::{ConnId, Identity};
 pub(crate) use views::{NameKind, OnlineUser};
 
@@ -33,6 +33,35 @@ use crate::protocol::names::{channel_name_error, state_error, username_error, Ch
 use crate::store::{NewMessage, Store, StoreError, StoreOptions, StoreWriterThread};
 use delivery::{chat_line, Destination};
 use state::{Hub, Settings};
+
+/// How many of the last items fit in `budget` bytes, given each item's encoded size.
+fn fitting_tail<T>(items: &[T], budget: usize, size: impl Fn(&T) -> usize) -> usize {
+    fitting(items.iter().rev(), budget, size)
+}
+
+/// How many of `items`, in order, fit in `budget` bytes.
+pub(super) fn fitting<'a, T: 'a>(
+    items: impl Iterator<Item = &'a T>,
+    budget: usize,
+    size: impl Fn(&T) -> usize,
+) -> usize {
+    let mut used = 0;
+    items
+        .take_while(|item| {
+            used += size(item);
+            used <= budget
+        })
+        .count()
+}
+
+/// An upper bound of the bytes `text` takes as an escaped JSON string in a list (quotes,
+/// comma, and up to 12 bytes for a character outside ASCII).
+pub(super) fn json_string_bound(text: &str) -> usize {
+    3 + text
+        .chars()
+        .map(|c| if c.is_ascii() { 2 } else { 12 })
+        .sum::<usize>()
+}
 
 /// Name of a guest whose first message carries no `from`.
 const DEFAULT_GUEST_NAME: &str = "invité";
@@ -199,8 +228,9 @@ impl Chat {
         self.hub.set_status(id, state)
     }
 
+    /// The `users` reply, cut (with `"more": true`) where it would pass the reply limit.
     pub(crate) fn users_line(&self) -> Bytes {
-        self.hub.users_line()
+        self.hub.users_line(self.limits.max_reply_bytes)
     }
 
     /// Joins a channel (created and stored if new); the reply, then the replay of its
@@ -227,7 +257,10 @@ impl Chat {
         }
         .encode()];
         if self.history_replay > 0 {
-            lines.push(self.history_line(&channel, self.history_replay).await?);
+            lines.push(
+                self.history_line(&channel, self.history_replay, None)
+                    .await?,
+            );
         }
         Ok(lines)
     }
@@ -241,8 +274,17 @@ impl Chat {
         .encode())
     }
 
-    pub(crate) fn channels(&self) -> Vec<ChannelInfo> {
-        self.hub.channels()
+    /// The `channels` reply, cut (with `"more": true`) where it would pass the reply limit.
+    pub(crate) fn channels_line(&self) -> Bytes {
+        let channels = self.hub.channels();
+        let fits = fitting(channels.iter(), self.limits.max_reply_bytes - 64, |info| {
+            json_string_bound(&info.name) + 32
+        });
+        ServerLine::Channels {
+            channels: &channels[..fits],
+            more: fits < channels.len(),
+        }
+        .encode()
     }
 
     /// The last messages of a channel the connection is in (the default channel if none).
@@ -251,23 +293,44 @@ impl Chat {
         id: ConnId,
         channel: Option<String>,
         limit: Option<u32>,
+        before: Option<i64>,
     ) -> Result<Bytes, ProtocolError> {
         let channel = channel.unwrap_or_else(|| self.hub.settings.default_channel.clone());
         let channel = self.hub.member_channel(id, &channel)?;
         let limit = limit.unwrap_or(self.history_replay).min(MAX_HISTORY);
-        self.history_line(&channel, limit).await
+        self.history_line(&channel, limit, before).await
     }
 
-    async fn history_line(&self, channel: &str, limit: u32) -> Result<Bytes, ProtocolError> {
-        let stored = self
+    /// One page of a channel's history: at most `limit` messages older than `before`, the
+    /// newest of them that fit in one reply line; `more` when older ones remain.
+    async fn history_line(
+        &self,
+        channel: &str,
+        limit: u32,
+        before: Option<i64>,
+    ) -> Result<Bytes, ProtocolError> {
+        let mut stored = self
             .store
-            .channel_history(&ChannelKey::of(channel), limit)
+            .channel_history(&ChannelKey::of(channel), limit.saturating_add(1), before)
             .await
             .map_err(internal)?;
+        let mut more = stored.len() > limit as usize;
+        if more {
+            stored.remove(0);
+        }
         let messages: Vec<_> = stored.into_iter().map(chat_line).collect();
+        let budget = self
+            .limits
+            .max_reply_bytes
+            .saturating_sub(256 + channel.len() * 12);
+        let fits = fitting_tail(&messages, budget, |message| {
+            ServerLine::Message(message).encode().len()
+        });
+        more |= fits < messages.len();
         Ok(ServerLine::History {
             channel,
-            messages: &messages,
+            messages: &messages[messages.len() - fits..],
+            more,
         }
         .encode())
     }

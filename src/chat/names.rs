@@ -247,13 +247,18 @@ impl State {
     }
 }
 
-/// The `users` reply: every identified name once, sorted.
-pub(super) fn users_line(state: &State) -> Bytes {
+/// The `users` reply: every identified name once, sorted, as many as fit in `max_bytes`.
+pub(super) fn users_line(state: &State, max_bytes: usize) -> Bytes {
     let mut names: Vec<&str> = state
         .online
         .values()
         .filter_map(|id| state.members.get(id)?.identity.name())
         .collect();
     names.sort_by_key(|name| name.to_lowercase());
-    ServerLine::Users { users: names }.encode()
+    let fits = super::fitting(names.iter(), max_bytes - 64, |name| {
+        super::json_string_bound(name)
+    });
+    let more = fits < names.len();
+    names.truncate(fits);
+    ServerLine::Users { users: names, more }.encode()
 }

@@ -66,8 +66,8 @@ impl Hub {
         list
     }
 
-    pub(super) fn users_line(&self) -> bytes::Bytes {
-        super::names::users_line(&self.lock())
+    pub(super) fn users_line(&self, max_bytes: usize) -> bytes::Bytes {
+        super::names::users_line(&self.lock(), max_bytes)
     }
 }
 

@@ -42,6 +42,7 @@ impl Session {
                 Ok(())
             }
             Command::Join { channel } => {
+                self.charge_read()?;
                 for line in self.ctx.chat.join(self.id, &channel).await? {
                     self.reply(line);
                 }
@@ -52,17 +53,21 @@ impl Session {
                 Ok(())
             }
             Command::Channels => {
-                let channels = self.ctx.chat.channels();
-                self.reply(
-                    ServerLine::Channels {
-                        channels: &channels,
-                    }
-                    .encode(),
-                );
+                self.reply(self.ctx.chat.channels_line());
                 Ok(())
             }
-            Command::History { channel, limit } => {
-                self.reply(self.ctx.chat.history(self.id, channel, limit).await?);
+            Command::History {
+                channel,
+                limit,
+                before,
+            } => {
+                self.charge_read()?;
+                self.reply(
+                    self.ctx
+                        .chat
+                        .history(self.id, channel, limit, before)
+                        .await?,
+                );
                 Ok(())
             }
         }
@@ -83,6 +88,16 @@ impl Session {
             }
             .encode(),
         );
+    }
+
+    /// Requests that read the database spend this connection's read budget.
+    fn charge_read(&self) -> Result<(), ProtocolError> {
+        self.reads.check().map_err(|_| {
+            ProtocolError::new(
+                ErrorCode::RateLimited,
+                "Too many history requests: slow down.",
+            )
+        })
     }
 
     fn check_auth_rate(&self, username: &str) -> Result<(), ProtocolError> {

@@ -18,9 +18,10 @@ use tokio_util::codec::FramedRead;
 
 use classcord_protocol::{Dialect, ErrorCode, Ignored, ProtocolError};
 
-use crate::chat::{CloseReason, Closer, ConnId, Outbound};
+use crate::chat::{CloseReason, Closer, ConnId, Outbound, QueueBytes};
 use crate::context::Context;
 use crate::gate::ConnectionPermit;
+use crate::gate::ReadBudget;
 use crate::logging::{AuditEvent, AuditKind, AuthFailureReason};
 use crate::transport::ListenerKind;
 use frame::{Frame, LineCodec};
@@ -69,9 +70,10 @@ where
 {
     let (reader, write_half) = tokio::io::split(stream);
     let (queue, queue_out) = mpsc::channel::<Bytes>(ctx.config.limits.outbound_queue);
+    let queued_bytes = QueueBytes::new(ctx.config.limits.outbound_queue_bytes);
     let closer = Arc::new(Closer::default());
-    let outbound = Outbound::new(queue, Arc::clone(&closer));
-    let mut writer_task = tokio::spawn(writer::run(write_half, queue_out));
+    let outbound = Outbound::new(queue, Arc::clone(&queued_bytes), Arc::clone(&closer));
+    let mut writer_task = tokio::spawn(writer::run(write_half, queue_out, queued_bytes));
     let id = ctx.chat.attach(peer.addr, outbound.clone());
     ctx.audit.record(AuditEvent::new(
         AuditKind::Connect,
@@ -135,6 +137,8 @@ struct Session {
     identified: bool,
     /// When the last well-formed request arrived (or the connection opened).
     last_request: Instant,
+    /// Budget of requests that read the database.
+    reads: ReadBudget,
     /// Lines refused by the rate limit in the current flood window.
     flood_strikes: u32,
     flood_window_start: Instant,
@@ -145,6 +149,10 @@ const FLOOD_WINDOW: Duration = Duration::from_secs(10);
 
 impl Session {
     fn new(id: ConnId, peer: Peer, ctx: Arc<Context>, outbound: Outbound) -> Session {
+        let reads = crate::gate::per_connection_budget(
+            ctx.config.limits.reads_per_second,
+            ctx.config.limits.read_burst,
+        );
         Session {
             id,
             peer,
@@ -153,6 +161,7 @@ impl Session {
             dialect: Dialect::Legacy,
             identified: false,
             last_request: Instant::now(),
+            reads,
             flood_strikes: 0,
             flood_window_start: Instant::now(),
         }

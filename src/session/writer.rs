@@ -5,22 +5,30 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
+use crate::chat::QueueBytes;
+use std::sync::Arc;
+
 /// Most bytes gathered into a single write.
 const COALESCE_BYTES: usize = 64 * 1024;
 
 pub(crate) async fn run<W: AsyncWrite + Unpin>(
     mut writer: W,
     mut queue: mpsc::Receiver<Bytes>,
+    queued_bytes: Arc<QueueBytes>,
 ) -> std::io::Result<()> {
     let mut buffer = BytesMut::new();
     while let Some(first) = queue.recv().await {
+        queued_bytes.release(first.len());
         if first.len() >= COALESCE_BYTES {
             writer.write_all(&first).await?;
         } else {
             buffer.extend_from_slice(&first);
             while buffer.len() < COALESCE_BYTES {
                 match queue.try_recv() {
-                    Ok(line) => buffer.extend_from_slice(&line),
+                    Ok(line) => {
+                        queued_bytes.release(line.len());
+                        buffer.extend_from_slice(&line);
+                    }
                     Err(_) => break,
                 }
             }

@@ -58,6 +58,8 @@ pub(crate) enum CreateUser {
 pub(crate) struct Store {
     writer: mpsc::Sender<WriteOp>,
     reader: Arc<Mutex<Connection>>,
+    /// A read connection of its own for logins: history reads never hold them up.
+    auth_reader: Arc<Mutex<Connection>>,
     /// Messages committed since start.
     stored: Arc<AtomicU64>,
 }
@@ -99,6 +101,8 @@ impl Store {
         schema::migrate(&write_conn)?;
         let read_conn = open_connection(&options.path, options.synchronous)?;
         read_conn.pragma_update(None, "query_only", true)?;
+        let auth_conn = open_connection(&options.path, options.synchronous)?;
+        auth_conn.pragma_update(None, "query_only", true)?;
         let (tx, rx) = mpsc::channel(options.queue);
         let max_batch = options.max_batch;
         let stored = Arc::new(AtomicU64::new(0));
@@ -111,6 +115,7 @@ impl Store {
             Store {
                 writer: tx,
                 reader: Arc::new(Mutex::new(read_conn)),
+                auth_reader: Arc::new(Mutex::new(auth_conn)),
                 stored,
             },
             StoreWriterThread(thread),
@@ -191,7 +196,7 @@ impl Store {
 
     pub(crate) async fn find_user(&self, key: &NameKey) -> Result<Option<UserRecord>, StoreError> {
         let name_key = key.as_str().to_owned();
-        self.read(move |conn| {
+        Self::read_on(Arc::clone(&self.auth_reader), move |conn| {
             conn.prepare_cached(
                 "SELECT username, password_hash, banned FROM users WHERE name_key = ?1",
             )?
@@ -207,21 +212,24 @@ impl Store {
         .await
     }
 
-    /// The last `limit` messages of a channel, oldest first.
+    /// The last `limit` messages of a channel older than `before` (any when `None`), oldest
+    /// first.
     pub(crate) async fn channel_history(
         &self,
         channel: &ChannelKey,
         limit: u32,
+        before: Option<i64>,
     ) -> Result<Vec<StoredMessage>, StoreError> {
         let channel_key = channel.as_str().to_owned();
+        let before = before.unwrap_or(i64::MAX);
         self.read(move |conn| {
             let mut statement = conn.prepare_cached(
                 "SELECT id, created_at, sender, channel, recipient, content FROM messages
-                 WHERE channel_key = ?1 ORDER BY id DESC LIMIT ?2",
+                 WHERE channel_key = ?1 AND id < ?3 ORDER BY id DESC LIMIT ?2",
             )?;
             let mut rows = statement
                 .query_map(
-                    rusqlite::params![channel_key, limit],
+                    rusqlite::params![channel_key, limit, before],
                     writer::stored_message_from_row,
                 )?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -258,7 +266,14 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let reader = Arc::clone(&self.reader);
+        Self::read_on(Arc::clone(&self.reader), query).await
+    }
+
+    async fn read_on<T, F>(reader: Arc<Mutex<Connection>>, query: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
         tokio::task::spawn_blocking(move || {
             let conn = reader
                 .lock()

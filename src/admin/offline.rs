@@ -8,7 +8,7 @@ use std::path::Path;
 use rusqlite::{params, Connection};
 
 use crate::config::Synchronous;
-use crate::protocol::names::{username_error, NameKey};
+use crate::protocol::names::{username_error, AccountKey};
 use crate::store::{open_connection, schema, StoreError, UserChange};
 
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +93,7 @@ impl Admin {
              ON CONFLICT (name_key) DO NOTHING",
             params![
                 username,
-                NameKey::of(username).as_str(),
+                AccountKey::of(username).as_str(),
                 password_hash,
                 crate::store::now_ms()
             ],
@@ -111,7 +111,7 @@ impl Admin {
         change: &UserChange,
     ) -> Result<(), AdminError> {
         let tx = self.conn.unchecked_transaction()?;
-        let changed = crate::store::update_user(&tx, &NameKey::of(username), change)?;
+        let changed = crate::store::update_user(&tx, &AccountKey::of(username), change)?;
         tx.commit()?;
         if changed == 0 {
             return Err(AdminError::NoSuchUser(username.to_owned()));

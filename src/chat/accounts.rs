@@ -8,7 +8,7 @@ use classcord_protocol::{ErrorCode, ProtocolError, ServerLine};
 use super::names::NameTaken;
 use super::{internal, Chat, ConnId};
 use crate::logging::AuthFailureReason;
-use crate::protocol::names::NameKey;
+use crate::protocol::names::AccountKey;
 use crate::store::{CreateUser, StoreError, UserChange, UserUpdate};
 
 /// A refused login: the reply for the client and, for the fail2ban log, why.
@@ -104,7 +104,7 @@ impl Chat {
         }
         let record = self
             .store
-            .find_user(&NameKey::of(username))
+            .find_user(&AccountKey::of(username))
             .await
             .map_err(|error| LoginRefused {
                 reason: None,
@@ -177,7 +177,7 @@ impl Chat {
         let deleted = change == UserChange::Delete;
         match self
             .store
-            .update_user(NameKey::of(username), change)
+            .update_user(AccountKey::of(username), change)
             .await?
         {
             UserUpdate::NoSuchUser => return Err(AccountError::NoSuchUser(username.to_owned())),

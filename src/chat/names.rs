@@ -8,7 +8,7 @@ use classcord_protocol::{error_line, ErrorCode, ProtocolError, ServerLine};
 
 use super::outbound::CloseReason;
 use super::state::{ConnId, Hub, Identity, State};
-use crate::protocol::names::NameKey;
+use crate::protocol::names::{AccountKey, NameKey};
 
 impl Hub {
     pub(super) fn identity(&self, id: ConnId) -> Identity {
@@ -34,7 +34,7 @@ impl Hub {
         };
         let key = NameKey::of(username);
         match &previous {
-            Identity::User(name) if NameKey::of(name) == key => {
+            Identity::User(name) if AccountKey::of(name) == AccountKey::of(username) => {
                 // Logging in again as oneself: just confirm.
                 state.members[&id].outbound.push(reply);
                 return Ok(());
@@ -48,6 +48,18 @@ impl Hub {
             Identity::Guest(_) | Identity::Anonymous => {}
         }
         if let Some(old_id) = state.online.get(&key).copied().filter(|old| *old != id) {
+            // Two accounts made before look-alike names were refused: both may log in, not
+            // at the same time (the live state knows one name per look).
+            let same_account = state.members.get(&old_id).is_some_and(|old| {
+                matches!(&old.identity, Identity::User(name)
+                    if AccountKey::of(name) == AccountKey::of(username))
+            });
+            if !same_account {
+                return Err(ProtocolError::new(
+                    ErrorCode::LoginFailed,
+                    "Login failed: someone whose name looks the same is online; try again later.",
+                ));
+            }
             if let Some(old) = state.members.get(&old_id) {
                 old.outbound.push(error_line(&ProtocolError::new(
                     ErrorCode::Replaced,

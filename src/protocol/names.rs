@@ -1,5 +1,7 @@
 //! Rules for user names, channel names and presence states, shared by registration, guests and channels.
 
+use unicode_normalization::UnicodeNormalization;
+
 /// Why a user name is refused, or `None` when it is acceptable.
 pub(crate) fn username_error(name: &str, max_chars: usize, reserved: &str) -> Option<String> {
     if name.trim().is_empty() {
@@ -10,6 +12,12 @@ pub(crate) fn username_error(name: &str, max_chars: usize, reserved: &str) -> Op
     }
     if name.chars().any(is_forbidden_in_name) {
         return Some("Username contains control or invisible characters.".into());
+    }
+    if name
+        .chars()
+        .all(|c| c.is_whitespace() || is_blank_looking(c))
+    {
+        return Some("Username must not be blank.".into());
     }
     if name.trim() != name {
         return Some("Username must not start or end with spaces.".into());
@@ -52,14 +60,30 @@ pub(crate) fn state_error(state: &str, max_chars: usize) -> Option<String> {
     None
 }
 
-/// What user names are compared by: "Alice" and "alice" are the same person. Stored in the
-/// `users.name_key` column.
+/// What names are compared by when the question is "does this name look like that one?":
+/// case folded, compatibility forms folded (NFKC: `Ｓerveur` is `Serveur`), then reduced to
+/// the confusable skeleton of Unicode TR39 (Cyrillic `а` is Latin `a`, `ı` is `i`). A guest
+/// or a new account can never take a name that looks like a registered, online or reserved
+/// one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct NameKey(String);
 
 impl NameKey {
     pub(crate) fn of(name: &str) -> NameKey {
-        NameKey(name.to_lowercase())
+        let folded: String = name.nfkc().flat_map(char::to_lowercase).collect();
+        NameKey(unicode_security::skeleton(&folded).collect())
+    }
+}
+
+/// What an account is stored and found under (`users.name_key`): the name in lower case
+/// (canonically composed). Two accounts made before look-alike names were refused keep their
+/// own keys, so both still log in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct AccountKey(String);
+
+impl AccountKey {
+    pub(crate) fn of(name: &str) -> AccountKey {
+        AccountKey(name.nfc().collect::<String>().to_lowercase())
     }
 
     pub(crate) fn as_str(&self) -> &str {
@@ -82,11 +106,23 @@ impl ChannelKey {
     }
 }
 
+/// Control characters, default-ignorable code points (invisible: soft hyphen, joiners,
+/// variation selectors, Hangul fillers…), bidirectional controls, and line breaks or spaces
+/// other than the ordinary one.
 fn is_forbidden_in_name(c: char) -> bool {
+    use unicode_security::general_security_profile::IdentifierType;
+    use unicode_security::GeneralSecurityProfile;
     c.is_control()
+        || (c.is_whitespace() && c != ' ')
+        || matches!(c.identifier_type(), Some(IdentifierType::Default_Ignorable))
         || matches!(c,
             '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
             | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// Characters that draw nothing although they are neither spaces nor default-ignorable.
+fn is_blank_looking(c: char) -> bool {
+    c == '\u{2800}' // braille pattern blank
 }
 
 #[cfg(test)]
@@ -128,5 +164,49 @@ mod tests {
         for bad in ["dev", "#", "#a b", "#a\nb", &format!("#{}", "a".repeat(33))] {
             assert!(channel_name_error(bad).is_some(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn invisible_and_blank_looking_names_are_refused() {
+        for bad in [
+            "alice\u{ad}",
+            "alice\u{34f}",
+            "alice\u{fe0f}",
+            "Serveur\u{3164}",
+            "\u{3164}",
+            "\u{2800}",
+            "\u{115f}",
+            "a\u{2028}b",
+            "a\u{a0}b",
+        ] {
+            assert!(
+                username_error(bad, 64, "Serveur").is_some(),
+                "{bad:?} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn look_alike_names_share_a_key() {
+        let key = |name: &str| NameKey::of(name);
+        for (look_alike, original) in [
+            ("\u{430}lice", "alice"),
+            ("al\u{131}ce", "alice"),
+            ("Alice", "alice"),
+            ("Serv\u{435}ur", "Serveur"),
+            ("\u{ff33}erveur", "Serveur"),
+        ] {
+            assert_eq!(key(look_alike), key(original), "{look_alike:?}");
+        }
+        assert_ne!(key("alice"), key("alicia"));
+        // The reserved sender's look-alikes are reserved too.
+        for name in ["Serv\u{435}ur", "\u{ff33}erveur"] {
+            assert!(
+                username_error(name, 64, "Serveur").is_some(),
+                "{name:?} accepted"
+            );
+        }
+        // Accounts are stored under their exact (lower-case) spelling.
+        assert_ne!(AccountKey::of("\u{430}lice"), AccountKey::of("alice"));
     }
 }

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Synchronous;
-use crate::protocol::names::{ChannelKey, NameKey};
+use crate::protocol::names::{AccountKey, ChannelKey, NameKey};
 use writer::WriteOp;
 pub(crate) use writer::{now_ms, update_user};
 pub(crate) use writer::{
@@ -153,7 +153,7 @@ impl Store {
     /// Changes or deletes an existing account.
     pub(crate) async fn update_user(
         &self,
-        key: NameKey,
+        key: AccountKey,
         change: UserChange,
     ) -> Result<UserUpdate, StoreError> {
         let (reply, answer) = oneshot::channel();
@@ -165,7 +165,7 @@ impl Store {
     /// Records a successful login time; nobody waits for it.
     pub(crate) fn record_login(&self, username: &str) {
         let op = WriteOp::RecordLogin {
-            key: NameKey::of(username),
+            key: AccountKey::of(username),
         };
         if self.writer.try_send(op).is_err() {
             tracing::debug!("login time not recorded: store queue full");
@@ -194,7 +194,10 @@ impl Store {
             .map_err(|_| StoreError::WriterStopped)
     }
 
-    pub(crate) async fn find_user(&self, key: &NameKey) -> Result<Option<UserRecord>, StoreError> {
+    pub(crate) async fn find_user(
+        &self,
+        key: &AccountKey,
+    ) -> Result<Option<UserRecord>, StoreError> {
         let name_key = key.as_str().to_owned();
         Self::read_on(Arc::clone(&self.auth_reader), move |conn| {
             conn.prepare_cached(

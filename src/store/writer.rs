@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{CreateUser, StoreError};
 use crate::log_throttle::Throttle;
-use crate::protocol::names::{ChannelKey, NameKey};
+use crate::protocol::names::{AccountKey, ChannelKey};
 
 /// A message accepted from a client, not yet committed.
 #[derive(Debug, Clone)]
@@ -61,12 +61,12 @@ pub(super) enum WriteOp {
         reply: oneshot::Sender<Result<CreateUser, StoreError>>,
     },
     UpdateUser {
-        key: NameKey,
+        key: AccountKey,
         change: UserChange,
         reply: oneshot::Sender<Result<UserUpdate, StoreError>>,
     },
     RecordLogin {
-        key: NameKey,
+        key: AccountKey,
     },
     EnsureChannel {
         name: String,
@@ -168,7 +168,7 @@ fn commit_batch(
                         )?
                         .execute(params![
                             username,
-                            NameKey::of(&username).as_str(),
+                            AccountKey::of(&username).as_str(),
                             password_hash,
                             now
                         ])?;
@@ -249,7 +249,7 @@ fn commit_batch(
 /// Applies one account change; the number of rows it touched.
 pub(crate) fn update_user(
     tx: &rusqlite::Transaction<'_>,
-    key: &NameKey,
+    key: &AccountKey,
     change: &UserChange,
 ) -> rusqlite::Result<usize> {
     match change {

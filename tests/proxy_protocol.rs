@@ -112,6 +112,19 @@ async fn a_relay_that_stalls_its_header_is_held_under_its_own_cap() {
         partial.send_raw(b"PROXY ").await;
         stalled.push(partial);
     }
+    // Both pending headers hold a place in the relay's count.
+    let deadline = std::time::Instant::now() + common::WAIT;
+    while !server
+        .running()
+        .render_metrics()
+        .contains("classcord_connections_open 2\n")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pending headers not counted"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     // The relay's two pending headers use its whole allowance: a third connection is refused
     // at once, instead of piling up outside the caps.
     let mut third = server.client().await;

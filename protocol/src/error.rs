@@ -30,6 +30,10 @@ pub enum ErrorCode {
     IdentifyTimeout,
     Replaced,
     Kicked,
+    /// The request is not allowed to this client (a guest creating a channel).
+    Forbidden,
+    /// Creating the channel would pass the per-account or server limit.
+    TooManyChannels,
 }
 
 impl ErrorCode {
@@ -59,6 +63,8 @@ impl ErrorCode {
             ErrorCode::IdentifyTimeout => "identify_timeout",
             ErrorCode::Replaced => "replaced",
             ErrorCode::Kicked => "kicked",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::TooManyChannels => "too_many_channels",
         }
     }
 }

@@ -134,6 +134,7 @@ impl Chat {
                 error,
             })?;
         self.store.record_login(&record.username);
+        self.forget_expired_channels();
         Ok(record.username)
     }
 

@@ -3,8 +3,9 @@
 use classcord_protocol::server_line::ChannelEvent;
 use classcord_protocol::{ChannelInfo, ErrorCode, ProtocolError, ServerLine};
 
-use super::state::{ConnId, Hub, State};
-use crate::protocol::names::ChannelKey;
+use super::state::{ConnId, Hub, Identity, State};
+use crate::protocol::names::{AccountKey, ChannelKey};
+use crate::store::StoredChannel;
 
 /// Result of joining a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,12 +17,21 @@ pub(crate) struct JoinOutcome {
 }
 
 impl Hub {
-    /// Adds an identified connection to a channel, creating the channel if needed.
+    /// Adds an identified connection to a channel, creating the channel if needed: only
+    /// accounts create channels, within the per-account and server limits.
     pub(super) fn join(&self, id: ConnId, channel: &str) -> Result<JoinOutcome, ProtocolError> {
         let mut state = self.lock();
         let name = Hub::identified_name(&state, id)?.to_owned();
         let key = ChannelKey::of(channel);
-        let created = state.add_channel(key.clone(), channel);
+        let creator = if state.channels.contains_key(&key) {
+            None
+        } else {
+            Some(self.may_create_channel(&state, id)?)
+        };
+        let created = creator.is_some();
+        if let Some(creator) = creator {
+            state.add_channel(key.clone(), channel, Some(creator), false);
+        }
         let outbound = state.members[&id].outbound.clone();
         let entry = state.channels.get_mut(&key).expect("added above");
         let display = entry.name.clone();
@@ -58,13 +68,11 @@ impl Hub {
                 format!("You are not in {channel}."),
             ));
         }
-        let display = match state.channels.get_mut(&key) {
-            Some(entry) => {
-                entry.members.remove(&id);
-                entry.name.clone()
-            }
+        let display = match state.channels.get(&key) {
+            Some(entry) => entry.name.clone(),
             None => channel.to_owned(),
         };
+        state.leave_channel(&key, id, &self.default_key);
         state.channel_event(&key, ChannelEvent::Leave, &name);
         Ok(display)
     }
@@ -102,12 +110,53 @@ impl Hub {
         list
     }
 
-    /// Adds channels found in the database (at start).
-    pub(super) fn add_channels(&self, names: Vec<String>) {
-        let mut state = self.lock();
-        for name in names {
-            state.add_channel(ChannelKey::of(&name), &name);
+    /// Who creates a new channel, or why they may not.
+    fn may_create_channel(&self, state: &State, id: ConnId) -> Result<AccountKey, ProtocolError> {
+        let Some(Identity::User(account)) = state.members.get(&id).map(|m| &m.identity) else {
+            return Err(ProtocolError::new(
+                ErrorCode::Forbidden,
+                "Guests cannot create channels: join an existing one, or log in.",
+            ));
+        };
+        let creator = AccountKey::of(account);
+        let settings = &self.settings;
+        if state.channels.len() > settings.max_channels {
+            return Err(ProtocolError::new(
+                ErrorCode::TooManyChannels,
+                format!("The server has its {} channels.", settings.max_channels),
+            ));
         }
+        let own = state
+            .channels
+            .values()
+            .filter(|c| c.creator.as_ref() == Some(&creator))
+            .count();
+        if own >= settings.max_channels_per_account {
+            return Err(ProtocolError::new(
+                ErrorCode::TooManyChannels,
+                format!("You have created {own} channels, the most one account may have."),
+            ));
+        }
+        Ok(creator)
+    }
+
+    /// Adds channels found in the database (at start).
+    pub(super) fn add_channels(&self, channels: Vec<StoredChannel>) {
+        let mut state = self.lock();
+        for channel in channels {
+            let creator = channel.created_by.as_deref().map(AccountKey::of);
+            state.add_channel(
+                ChannelKey::of(&channel.name),
+                &channel.name,
+                creator,
+                channel.used,
+            );
+        }
+    }
+
+    /// Names of the channels that emptied without ever being used, since the last call.
+    pub(super) fn take_expired(&self) -> Vec<String> {
+        std::mem::take(&mut self.lock().expired)
     }
 }
 

@@ -28,7 +28,7 @@ pub(super) enum Destination {
 impl Hub {
     /// Checks that an identified connection may send to `target` and resolves the names.
     pub(super) fn route(&self, id: ConnId, target: &Target) -> Result<Route, ProtocolError> {
-        let state = self.lock();
+        let mut state = self.lock();
         let member = state
             .members
             .get(&id)
@@ -72,6 +72,12 @@ impl Hub {
                 Destination::User(recipient.to_owned())
             }
         };
+        // A channel something was said in is kept, even when it empties.
+        if let Target::Channel(name) = target {
+            if let Some(channel) = state.channels.get_mut(&ChannelKey::of(name)) {
+                channel.used = true;
+            }
+        }
         Ok(Route {
             sender,
             sender_kind,

@@ -101,6 +101,8 @@ impl Chat {
         let hub = Arc::new(Hub::new(Settings {
             notice_sender: config.server.notice_sender.clone(),
             default_channel: config.server.default_channel.clone(),
+            max_channels: config.limits.max_channels,
+            max_channels_per_account: config.limits.max_channels_per_account,
         }));
         let options = StoreOptions {
             path: config.storage.database.clone(),
@@ -110,7 +112,17 @@ impl Chat {
         };
         let (store, writer) = Store::open(&options, Arc::clone(&hub) as _)?;
         hub.register_names(store.registered_names().await?);
-        hub.add_channels(store.channel_names().await?);
+        // Channels in which nothing was ever said do not outlive a restart.
+        let default_key = ChannelKey::of(&config.server.default_channel);
+        let (kept, unused): (Vec<_>, Vec<_>) = store
+            .channels()
+            .await?
+            .into_iter()
+            .partition(|c| c.used || ChannelKey::of(&c.name) == default_key);
+        for channel in unused {
+            store.forget_channel(&channel.name);
+        }
+        hub.add_channels(kept);
         let chat = Chat {
             hub,
             store,
@@ -127,7 +139,8 @@ impl Chat {
 
     /// The connection closed: it leaves, and the others are told.
     pub(crate) fn detach(&self, id: ConnId) {
-        self.hub.detach(id)
+        self.hub.detach(id);
+        self.forget_expired_channels();
     }
 
     pub(crate) fn set_dialect(&self, id: ConnId, dialect: Dialect) {
@@ -245,8 +258,9 @@ impl Chat {
         }
         let JoinOutcome { channel, created } = self.hub.join(id, channel)?;
         if created {
+            let creator = self.hub.identity(id);
             self.store
-                .ensure_channel(&channel)
+                .ensure_channel(&channel, creator.name())
                 .await
                 .map_err(internal)?;
             tracing::info!(channel = ?channel, "channel created");
@@ -265,8 +279,17 @@ impl Chat {
         Ok(lines)
     }
 
+    /// Tells the store to forget the channels that emptied without ever being used.
+    pub(super) fn forget_expired_channels(&self) {
+        for name in self.hub.take_expired() {
+            tracing::debug!(channel = ?name, "unused channel removed");
+            self.store.forget_channel(&name);
+        }
+    }
+
     pub(crate) fn leave(&self, id: ConnId, channel: &str) -> Result<Bytes, ProtocolError> {
         let channel = self.hub.leave(id, channel)?;
+        self.forget_expired_channels();
         Ok(ServerLine::Leave {
             status: Outcome::Ok,
             channel: &channel,

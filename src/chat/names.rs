@@ -239,9 +239,7 @@ impl State {
         let channels = std::mem::take(&mut member.channels);
         self.watchers.remove(&id);
         for key in &channels {
-            if let Some(channel) = self.channels.get_mut(key) {
-                channel.members.remove(&id);
-            }
+            self.leave_channel(key, id, default_key);
         }
         if let Some(name) = identity.name() {
             for key in channels.iter().filter(|k| *k != default_key) {

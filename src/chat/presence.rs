@@ -40,9 +40,7 @@ impl Hub {
         state.watchers.remove(&id);
         let announce = !state.shutting_down;
         for key in &member.channels {
-            if let Some(channel) = state.channels.get_mut(key) {
-                channel.members.remove(&id);
-            }
+            state.leave_channel(key, id, &self.default_key);
         }
         let Some(name) = member.identity.name() else {
             return;

@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 use classcord_protocol::Dialect;
 
 use super::outbound::Outbound;
-use crate::protocol::names::{ChannelKey, NameKey};
+use crate::protocol::names::{AccountKey, ChannelKey, NameKey};
 
 /// Identifies one connection for as long as it lives.
 pub(crate) type ConnId = u64;
@@ -39,6 +39,10 @@ pub(crate) struct Settings {
     pub(crate) notice_sender: String,
     /// Channel of legacy "global" messages, that everyone is in.
     pub(crate) default_channel: String,
+    /// Channels that may exist besides the default one.
+    pub(crate) max_channels: usize,
+    /// Channels one account may create.
+    pub(crate) max_channels_per_account: usize,
 }
 
 pub(super) struct Member {
@@ -52,6 +56,10 @@ pub(super) struct Member {
 pub(super) struct Channel {
     pub(super) name: String,
     pub(super) members: HashMap<ConnId, Outbound>,
+    /// The account that created it, for the per-account limit.
+    pub(super) creator: Option<AccountKey>,
+    /// A message was sent in it: it is kept even when empty.
+    pub(super) used: bool,
 }
 
 #[derive(Default)]
@@ -68,6 +76,8 @@ pub(super) struct State {
     pub(super) registered: HashSet<NameKey>,
     /// Names of accounts being created.
     pub(super) registering: HashSet<NameKey>,
+    /// Channels removed because they emptied without ever being used, for the store to forget.
+    pub(super) expired: Vec<String>,
     pub(super) shutting_down: bool,
 }
 
@@ -84,7 +94,7 @@ impl Hub {
     pub(super) fn new(settings: Settings) -> Hub {
         let mut state = State::default();
         let default_key = ChannelKey::of(&settings.default_channel);
-        state.add_channel(default_key.clone(), &settings.default_channel);
+        state.add_channel(default_key.clone(), &settings.default_channel, None, true);
         Hub {
             default_key,
             reserved_key: NameKey::of(&settings.notice_sender),
@@ -118,7 +128,13 @@ impl Hub {
 }
 
 impl State {
-    pub(super) fn add_channel(&mut self, key: ChannelKey, name: &str) -> bool {
+    pub(super) fn add_channel(
+        &mut self,
+        key: ChannelKey,
+        name: &str,
+        creator: Option<AccountKey>,
+        used: bool,
+    ) -> bool {
         if self.channels.contains_key(&key) {
             return false;
         }
@@ -127,8 +143,24 @@ impl State {
             Channel {
                 name: name.to_owned(),
                 members: HashMap::new(),
+                creator,
+                used,
             },
         );
         true
+    }
+
+    /// Removes connection `id` from channel `key`; a channel left empty that was never used
+    /// (and is not the default one) goes away.
+    pub(super) fn leave_channel(&mut self, key: &ChannelKey, id: ConnId, default_key: &ChannelKey) {
+        let Some(channel) = self.channels.get_mut(key) else {
+            return;
+        };
+        channel.members.remove(&id);
+        if channel.members.is_empty() && !channel.used && key != default_key {
+            if let Some(gone) = self.channels.remove(key) {
+                self.expired.push(gone.name);
+            }
+        }
     }
 }

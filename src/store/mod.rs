@@ -46,6 +46,16 @@ pub(crate) struct UserRecord {
     pub(crate) banned: bool,
 }
 
+/// A channel as stored.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredChannel {
+    pub(crate) name: String,
+    /// The account that created it (none for channels made before this was recorded).
+    pub(crate) created_by: Option<String>,
+    /// A message was sent in it once.
+    pub(crate) used: bool,
+}
+
 /// Outcome of an account creation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CreateUser {
@@ -173,11 +183,26 @@ impl Store {
     }
 
     /// Remembers a channel so that it survives restarts.
-    pub(crate) async fn ensure_channel(&self, name: &str) -> Result<(), StoreError> {
+    pub(crate) async fn ensure_channel(
+        &self,
+        name: &str,
+        created_by: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.write(WriteOp::EnsureChannel {
             name: name.to_owned(),
+            created_by: created_by.map(str::to_owned),
         })
         .await
+    }
+
+    /// Deletes a channel that is empty and was never used; nobody waits for it.
+    pub(crate) fn forget_channel(&self, name: &str) {
+        let op = WriteOp::ForgetChannel {
+            name: name.to_owned(),
+        };
+        if self.writer.try_send(op).is_err() {
+            tracing::debug!("channel not forgotten: store queue full");
+        }
     }
 
     /// Resolves once everything queued before it is committed.
@@ -254,11 +279,22 @@ impl Store {
         .await
     }
 
-    pub(crate) async fn channel_names(&self) -> Result<Vec<String>, StoreError> {
+    /// Every stored channel: its name, its creator, and whether a message was ever sent in it.
+    pub(crate) async fn channels(&self) -> Result<Vec<StoredChannel>, StoreError> {
         self.read(|conn| {
-            conn.prepare("SELECT name FROM channels ORDER BY name")?
-                .query_map([], |row| row.get(0))?
-                .collect()
+            conn.prepare(
+                "SELECT name, created_by,
+                        EXISTS (SELECT 1 FROM messages WHERE channel_key = channels.name_key)
+                 FROM channels ORDER BY name",
+            )?
+            .query_map([], |row| {
+                Ok(StoredChannel {
+                    name: row.get(0)?,
+                    created_by: row.get(1)?,
+                    used: row.get(2)?,
+                })
+            })?
+            .collect()
         })
         .await
     }

@@ -48,6 +48,8 @@ const MIGRATIONS: &[&str] = &[
     // flag); moderation brings roles back with its own migration.
     "DROP TABLE bans;
      ALTER TABLE users DROP COLUMN role;",
+    // 3: who created a channel (per-account channel limits).
+    "ALTER TABLE channels ADD COLUMN created_by TEXT;",
 ];
 
 /// The schema version this program writes.

@@ -70,6 +70,11 @@ pub(super) enum WriteOp {
     },
     EnsureChannel {
         name: String,
+        created_by: Option<String>,
+    },
+    /// Deletes an empty channel in which nothing was ever said.
+    ForgetChannel {
+        name: String,
     },
     Flush {
         reply: oneshot::Sender<()>,
@@ -192,15 +197,23 @@ fn commit_batch(
                     tx.prepare_cached("UPDATE users SET last_login_at = ?1 WHERE name_key = ?2")?
                         .execute(params![now, key.as_str()])?;
                 }
-                WriteOp::EnsureChannel { name } => {
+                WriteOp::ForgetChannel { name } => {
                     tx.prepare_cached(
-                        "INSERT INTO channels (name, name_key, created_at) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (name_key) DO NOTHING",
+                        "DELETE FROM channels WHERE name_key = ?1 AND NOT EXISTS
+                         (SELECT 1 FROM messages WHERE channel_key = ?1)",
+                    )?
+                    .execute([ChannelKey::of(&name).as_str()])?;
+                }
+                WriteOp::EnsureChannel { name, created_by } => {
+                    tx.prepare_cached(
+                        "INSERT INTO channels (name, name_key, created_at, created_by)
+                         VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name_key) DO NOTHING",
                     )?
                     .execute(params![
                         name,
                         ChannelKey::of(&name).as_str(),
-                        now
+                        now,
+                        created_by
                     ])?;
                 }
                 WriteOp::Flush { reply } => results.flushes.push(reply),

@@ -178,4 +178,27 @@ mod tests {
         );
         assert_eq!(look(&header[..14]).unwrap(), Look::Partial);
     }
+
+    proptest::proptest! {
+        /// Any bytes: a verdict, never a panic.
+        #[test]
+        fn any_start_of_a_connection_is_judged(raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120)) {
+            let _ = look(&raw);
+            let mut prefixed = b"PROXY ".to_vec();
+            prefixed.extend_from_slice(&raw);
+            let _ = look(&prefixed);
+        }
+
+        /// A well-formed v1 header gives back the address it carries, and its length.
+        #[test]
+        fn v1_headers_give_their_source(source in proptest::prelude::any::<[u8; 4]>(), port in 1u16.., rest in "[a-z{}\"]{0,20}") {
+            let ip = std::net::Ipv4Addr::from(source);
+            let header = format!("PROXY TCP4 {ip} 127.0.0.1 {port} 12345\r\n");
+            let bytes = format!("{header}{rest}");
+            proptest::prop_assert_eq!(
+                look(bytes.as_bytes()).unwrap(),
+                Look::Header { length: header.len(), source: Some(SocketAddr::from((ip, port))) }
+            );
+        }
+    }
 }

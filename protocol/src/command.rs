@@ -542,4 +542,77 @@ mod tests {
         );
         assert_eq!(code(deep.as_bytes()), ErrorCode::NestingTooDeep);
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn text() -> impl Strategy<Value = String> {
+            proptest::string::string_regex("(?s).{0,40}").unwrap()
+        }
+
+        fn command() -> impl Strategy<Value = Command> {
+            let target = prop_oneof![
+                Just(Target::Global),
+                text().prop_map(Target::Channel),
+                text()
+                    .prop_filter("a private message names someone", |to| !to.is_empty())
+                    .prop_map(Target::Private),
+            ];
+            prop_oneof![
+                (text(), text())
+                    .prop_map(|(username, password)| Command::Register { username, password }),
+                (text(), text())
+                    .prop_map(|(username, password)| Command::Login { username, password }),
+                (target, text(), proptest::option::of(text())).prop_map(
+                    |(target, content, from)| Command::Message {
+                        target,
+                        content,
+                        from
+                    }
+                ),
+                text().prop_map(|state| Command::Status { state }),
+                Just(Command::Users),
+                (any::<u64>(), any::<bool>()).prop_map(|(version, quiet)| Command::Hello {
+                    version,
+                    presence: if quiet {
+                        Presence::Quiet
+                    } else {
+                        Presence::Receive
+                    },
+                }),
+                proptest::option::of(text()).prop_map(|name| Command::Guest { name }),
+                text().prop_map(|channel| Command::Join { channel }),
+                text().prop_map(|channel| Command::Leave { channel }),
+                Just(Command::Channels),
+                (
+                    proptest::option::of(text()),
+                    proptest::option::of(any::<u32>()),
+                    proptest::option::of(0..i64::MAX)
+                )
+                    .prop_map(|(channel, limit, before)| Command::History {
+                        channel,
+                        limit,
+                        before
+                    }),
+            ]
+        }
+
+        proptest! {
+            /// Any bytes at all: an error or a command, never a panic.
+            #[test]
+            fn any_line_parses_or_is_refused(raw in proptest::collection::vec(any::<u8>(), 0..300)) {
+                let _ = parse_line(&raw);
+                let _ = malformed_login_user(&raw);
+            }
+
+            /// What the clients we write send is read back exactly.
+            #[test]
+            fn encoded_commands_always_parse_back(command in command()) {
+                let line = command.encode();
+                prop_assert!(line.is_ascii());
+                prop_assert_eq!(parse_line(&line[..line.len() - 1]).unwrap(), command);
+            }
+        }
+    }
 }

@@ -209,4 +209,21 @@ mod tests {
         // Accounts are stored under their exact (lower-case) spelling.
         assert_ne!(AccountKey::of("\u{430}lice"), AccountKey::of("alice"));
     }
+
+    proptest::proptest! {
+        /// Any text: a verdict, never a panic; an accepted name has nothing invisible in it,
+        /// and hiding an invisible character in it gets it refused.
+        #[test]
+        fn name_rules_hold_for_any_text(name in "(?s).{0,70}", at in 0usize..70) {
+            let verdict = username_error(&name, 64, "Serveur");
+            let _ = NameKey::of(&name);
+            if verdict.is_none() {
+                proptest::prop_assert!(!name.chars().any(is_forbidden_in_name));
+                let mut hidden: Vec<char> = name.chars().collect();
+                hidden.insert(at.min(hidden.len()), '\u{ad}');
+                let hidden: String = hidden.into_iter().collect();
+                proptest::prop_assert!(username_error(&hidden, 64, "Serveur").is_some());
+            }
+        }
+    }
 }

@@ -119,6 +119,7 @@ impl LineCodec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn decode_all(codec: &mut LineCodec, chunks: &[&[u8]]) -> Vec<Frame> {
         let mut buf = BytesMut::new();
@@ -176,5 +177,58 @@ mod tests {
         buf.extend_from_slice(b"{}\n{\"ty");
         assert!(codec.decode(&mut buf).unwrap().is_some());
         assert!(codec.unfinished_since().is_some_and(|t| t >= since));
+    }
+
+    proptest! {
+        /// Whatever the line contents and however TCP splits them, each line comes out once,
+        /// whole, without its terminator; blank lines vanish; long ones are reported once.
+        #[test]
+        fn lines_survive_any_split(
+            lines in proptest::collection::vec(
+                proptest::collection::vec(any::<u8>().prop_filter("no newline", |b| *b != b'\n'), 0..80),
+                0..20,
+            ),
+            crlf in any::<bool>(),
+            cuts in proptest::collection::vec(1usize..50, 0..40),
+        ) {
+            let max = 40;
+            let mut stream = Vec::new();
+            for line in &lines {
+                stream.extend_from_slice(line);
+                stream.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+            }
+            let mut chunks: Vec<&[u8]> = Vec::new();
+            let mut rest = &stream[..];
+            for cut in cuts {
+                if rest.is_empty() {
+                    break;
+                }
+                let (head, tail) = rest.split_at(cut.min(rest.len()));
+                chunks.push(head);
+                rest = tail;
+            }
+            chunks.push(rest);
+            let mut codec = LineCodec::new(max);
+            let frames = decode_all(&mut codec, &chunks);
+            let expected: Vec<Frame> = lines
+                .iter()
+                .map(|line| {
+                    let mut line = line.clone();
+                    if !crlf && line.last() == Some(&b'\r') {
+                        line.pop();
+                    }
+                    line
+                })
+                .filter(|line| !line.iter().all(u8::is_ascii_whitespace) || line.len() > max)
+                .map(|line| {
+                    if line.len() > max {
+                        Frame::TooLong
+                    } else {
+                        Frame::Line(BytesMut::from(&line[..]))
+                    }
+                })
+                .collect();
+            prop_assert_eq!(frames, expected);
+        }
     }
 }

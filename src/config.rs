@@ -201,6 +201,13 @@ pub struct GateSection {
     pub connection_burst_per_ip: u32,
     pub messages_per_ip_per_second: u32,
     pub message_burst_per_ip: u32,
+    /// Lines one connection may send, per second and in a burst: a student who floods is
+    /// slowed alone, not the classroom behind the same address (whose outer cap is above).
+    pub messages_per_connection_per_second: u32,
+    pub message_burst_per_connection: u32,
+    /// Logins and registrations of one address waiting for a password hash at once; more
+    /// are refused at once, so one address cannot make everyone else's login wait.
+    pub max_pending_logins_per_ip: usize,
     /// Refused messages in a row after which a flooding connection is closed.
     pub flood_disconnect_after: u32,
     pub auth_attempts_per_ip_per_minute: u32,
@@ -310,8 +317,11 @@ impl Default for GateSection {
             max_connections_per_ip: 200,
             connections_per_ip_per_minute: 600,
             connection_burst_per_ip: 120,
-            messages_per_ip_per_second: 100,
-            message_burst_per_ip: 200,
+            messages_per_ip_per_second: 200,
+            message_burst_per_ip: 600,
+            messages_per_connection_per_second: 20,
+            message_burst_per_connection: 60,
+            max_pending_logins_per_ip: 4,
             flood_disconnect_after: 50,
             auth_attempts_per_ip_per_minute: 60,
             auth_burst_per_ip: 100,
@@ -440,6 +450,18 @@ impl Config {
                 self.gate.messages_per_ip_per_second,
             ),
             ("gate.message_burst_per_ip", self.gate.message_burst_per_ip),
+            (
+                "gate.messages_per_connection_per_second",
+                self.gate.messages_per_connection_per_second,
+            ),
+            (
+                "gate.message_burst_per_connection",
+                self.gate.message_burst_per_connection,
+            ),
+            (
+                "gate.max_pending_logins_per_ip",
+                u32::try_from(self.gate.max_pending_logins_per_ip).unwrap_or(u32::MAX),
+            ),
             (
                 "gate.auth_attempts_per_ip_per_minute",
                 self.gate.auth_attempts_per_ip_per_minute,

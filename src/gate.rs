@@ -99,15 +99,18 @@ type KeyedLimiter = RateLimiter<
     NoOpMiddleware<std::time::Instant>,
 >;
 
-/// One connection's own budget (database reads), on the same clock as the gate's limiters.
-pub(crate) type ReadBudget = RateLimiter<
+/// One connection's own budget (lines, database reads), on the same clock as the gate's
+/// limiters.
+pub(crate) type ConnectionBudget = RateLimiter<
     governor::state::NotKeyed,
     governor::state::InMemoryState,
     TokioClock,
     NoOpMiddleware<std::time::Instant>,
 >;
+pub(crate) type ReadBudget = ConnectionBudget;
+pub(crate) type LineBudget = ConnectionBudget;
 
-pub(crate) fn per_connection_budget(per_second: u32, burst: u32) -> ReadBudget {
+pub(crate) fn per_connection_budget(per_second: u32, burst: u32) -> ConnectionBudget {
     RateLimiter::direct_with_clock(
         Quota::per_second(nonzero(per_second)).allow_burst(nonzero(burst)),
         TokioClock,
@@ -129,6 +132,30 @@ pub(crate) struct Gate {
     auth_rate: KeyedLimiter,
     open: Mutex<HashMap<IpAddr, usize>>,
     total: AtomicUsize,
+    max_pending_logins_per_ip: usize,
+    pending_logins: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// Holds one of an address's places among the logins waiting for a password hash.
+pub(crate) struct PendingLogin {
+    gate: Arc<Gate>,
+    ip: IpAddr,
+}
+
+impl Drop for PendingLogin {
+    fn drop(&mut self) {
+        let mut pending = self
+            .gate
+            .pending_logins
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = pending.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                pending.remove(&self.ip);
+            }
+        }
+    }
 }
 
 /// Counts one open connection until dropped.
@@ -183,6 +210,8 @@ impl Gate {
             )),
             open: Mutex::new(HashMap::new()),
             total: AtomicUsize::new(0),
+            max_pending_logins_per_ip: config.max_pending_logins_per_ip,
+            pending_logins: Mutex::new(HashMap::new()),
         }
     }
 
@@ -235,10 +264,31 @@ impl Gate {
         })
     }
 
-    /// One more line from this address: false when it is over the message rate.
-    pub(crate) fn allow_message(&self, ip: IpAddr) -> bool {
+    /// One more line from a connection at this address: false when the connection is over
+    /// its own budget (the address's is then left untouched) or the address over its cap.
+    pub(crate) fn allow_message(&self, connection: &LineBudget, ip: IpAddr) -> bool {
         let ip = normalise(ip);
-        self.is_exempt(ip) || self.message_rate.check_key(&ip).is_ok()
+        self.is_exempt(ip)
+            || (connection.check().is_ok() && self.message_rate.check_key(&ip).is_ok())
+    }
+
+    /// A place among the address's logins waiting for a password hash, held until dropped;
+    /// `None` when the address already has its share waiting.
+    pub(crate) fn pending_login(self: &Arc<Self>, ip: IpAddr) -> Option<PendingLogin> {
+        let ip = normalise(ip);
+        let mut pending = self
+            .pending_logins
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let count = pending.entry(ip).or_insert(0);
+        if *count >= self.max_pending_logins_per_ip && !self.is_exempt(ip) {
+            return None;
+        }
+        *count += 1;
+        Some(PendingLogin {
+            gate: Arc::clone(self),
+            ip,
+        })
     }
 
     /// One more login or registration from this address: false when over the limit.
@@ -305,9 +355,11 @@ mod tests {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let _held: Vec<_> = (0..3).map(|_| gate.admit(ip).unwrap()).collect();
         assert_eq!(gate.admit(ip).err(), Some(Refusal::ServerFull));
-        assert!((0..10).all(|_| gate.allow_message(ip)));
-        assert!(gate.allow_message("10.0.0.1".parse().unwrap()));
-        assert!(!gate.allow_message("10.0.0.1".parse().unwrap()));
+        let connection = per_connection_budget(1000, 1000);
+        assert!((0..10).all(|_| gate.allow_message(&connection, ip)));
+        let other: IpAddr = "10.0.0.1".parse().unwrap();
+        assert!(gate.allow_message(&connection, other));
+        assert!(!gate.allow_message(&connection, other));
     }
 
     #[test]

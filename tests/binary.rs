@@ -196,13 +196,24 @@ async fn logrotate_with_the_shipped_rules_moves_new_lines_to_new_files() {
         }
     };
     fail_login("before_rotation").await;
+    let logs = dir.path().join("logs");
+    let deadline = std::time::Instant::now() + common::WAIT;
+    while !std::fs::read_to_string(logs.join("auth.log"))
+        .unwrap_or_default()
+        .contains("before_rotation")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the failure never reached auth.log"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     // The shipped rules, pointed at this server's files and process.
     let shipped = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/deploy/logrotate.conf"
     ))
     .unwrap();
-    let logs = dir.path().join("logs");
     let rules = shipped
         .replace(
             "/var/log/classcord/*.log",

@@ -250,3 +250,57 @@ async fn guest_names_cannot_probe_for_accounts_faster_than_logins() {
         .await;
     assert_eq!(prober.recv_type("error").await["code"], "rate_limited");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_student_is_slowed_alone_not_the_classroom_behind_the_same_address() {
+    let server = TestServer::start_with(strict(|_| {})).await;
+    let mut teacher = server.user("prof").await;
+    let mut flooder = server.client().await;
+    let mut classmate = server.client().await;
+    classmate
+        .send(json!({"type":"message","from":"camarade","content":"0"}))
+        .await;
+    assert_eq!(teacher.recv_type("message").await["content"], "0");
+    // Same address: the flooder spends its own budget, not the room's.
+    for _ in 0..300 {
+        flooder.try_send_raw(b"{\"type\":\"users\"}\n").await;
+    }
+    for n in 1..=24 {
+        classmate
+            .send(json!({"type":"message","content":n.to_string()}))
+            .await;
+    }
+    for n in 1..=24 {
+        assert_eq!(teacher.recv_type("message").await["content"], n.to_string());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_queue_more_than_its_share_of_password_hashes() {
+    let server = TestServer::start_with(strict(|_| {})).await;
+    let mut crowd = Vec::new();
+    for _ in 0..12 {
+        crowd.push(Client::over(
+            connect_from("127.0.0.2", server.addr()).await.unwrap(),
+        ));
+    }
+    for client in &mut crowd {
+        client
+            .send(json!({"type":"login","username":"nobody","password":"x"}))
+            .await;
+    }
+    let mut busy = 0;
+    for client in &mut crowd {
+        let reply = client.recv().await;
+        if reply["code"] == "rate_limited" {
+            busy += 1;
+        } else {
+            assert_eq!(reply["code"], "login_failed", "{reply}");
+        }
+    }
+    assert!(busy >= 6, "only {busy} of 12 refused at once");
+    // Someone else is not kept waiting behind them.
+    let mut other = Client::over(connect_from("127.0.0.3", server.addr()).await.unwrap());
+    other.register("eleve", "pw").await;
+    other.login("eleve", "pw").await;
+}

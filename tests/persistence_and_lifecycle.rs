@@ -67,7 +67,8 @@ async fn accounts_and_messages_survive_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_warns_users_and_flushes_messages() {
-    let mut server = TestServer::start().await;
+    // 200 messages at once: more than one connection's line budget allows.
+    let mut server = TestServer::start_with(|c| c.gate.message_burst_per_connection = 1000).await;
     let mut alice = server.user("alice").await;
     let mut bob = server.user("bob").await;
     alice.recv_type("status").await;

@@ -11,6 +11,8 @@ async fn a_client_that_stops_reading_is_disconnected_without_slowing_others() {
         c.limits.outbound_queue = 64;
         c.gate.messages_per_ip_per_second = 100_000;
         c.gate.message_burst_per_ip = 100_000;
+        c.gate.messages_per_connection_per_second = 100_000;
+        c.gate.message_burst_per_connection = 100_000;
     })
     .await;
     // The slow client has a tiny receive buffer and stops reading once identified.

@@ -120,8 +120,22 @@ impl Session {
         AuditEvent::new(kind, self.peer.addr, self.peer.listener)
     }
 
+    /// A place among this address's logins waiting for a password hash.
+    fn pending_login(&self) -> Result<crate::gate::PendingLogin, ProtocolError> {
+        self.ctx
+            .gate
+            .pending_login(self.peer.addr.ip())
+            .ok_or_else(|| {
+                ProtocolError::new(
+                    ErrorCode::RateLimited,
+                    "Too many logins at once from this address: try again in a moment.",
+                )
+            })
+    }
+
     async fn register(&mut self, username: String, password: String) -> Result<(), ProtocolError> {
         self.check_auth_rate(&username)?;
+        let _pending = self.pending_login()?;
         self.ctx.chat.register(&username, password).await?;
         self.ctx.metrics.registration();
         self.ctx.audit.record(
@@ -140,7 +154,10 @@ impl Session {
 
     async fn login(&mut self, username: String, password: String) -> Result<(), ProtocolError> {
         self.check_auth_rate(&username)?;
-        match self.ctx.chat.login(self.id, &username, password).await {
+        let pending = self.pending_login()?;
+        let outcome = self.ctx.chat.login(self.id, &username, password).await;
+        drop(pending);
+        match outcome {
             Ok(name) => {
                 self.identified = true;
                 self.ctx.metrics.login(LoginResult::Ok);

@@ -21,7 +21,7 @@ use classcord_protocol::{Dialect, ErrorCode, Ignored, ProtocolError};
 use crate::chat::{CloseReason, Closer, ConnId, Outbound, QueueBytes};
 use crate::context::Context;
 use crate::gate::ConnectionPermit;
-use crate::gate::ReadBudget;
+use crate::gate::{LineBudget, ReadBudget};
 use crate::logging::{AuditEvent, AuditKind, AuthFailureReason};
 use crate::transport::ListenerKind;
 use frame::{Frame, LineCodec};
@@ -139,6 +139,8 @@ struct Session {
     last_request: Instant,
     /// Budget of requests that read the database.
     reads: ReadBudget,
+    /// This connection's own budget of lines (the address has an outer one).
+    lines: LineBudget,
     /// Lines refused by the rate limit in the current flood window.
     flood_strikes: u32,
     flood_window_start: Instant,
@@ -153,6 +155,10 @@ impl Session {
             ctx.config.limits.reads_per_second,
             ctx.config.limits.read_burst,
         );
+        let lines = crate::gate::per_connection_budget(
+            ctx.config.gate.messages_per_connection_per_second,
+            ctx.config.gate.message_burst_per_connection,
+        );
         Session {
             id,
             peer,
@@ -162,6 +168,7 @@ impl Session {
             identified: false,
             last_request: Instant::now(),
             reads,
+            lines,
             flood_strikes: 0,
             flood_window_start: Instant::now(),
         }
@@ -208,7 +215,11 @@ impl Session {
                     ));
                 }
                 Some(Ok(Frame::Line(line))) => {
-                    if !self.ctx.gate.allow_message(self.peer.addr.ip()) {
+                    if !self
+                        .ctx
+                        .gate
+                        .allow_message(&self.lines, self.peer.addr.ip())
+                    {
                         if self.flood_strike() {
                             closer.close(CloseReason::Flooding);
                         }

@@ -160,8 +160,13 @@ pub struct LimitsSection {
     pub max_state_chars: usize,
     /// Outbound lines queued for one connection before it counts as a slow consumer.
     pub outbound_queue: usize,
-    /// Outbound bytes queued for one connection before it counts as a slow consumer.
+    /// Outbound bytes queued for one connection past which presence lines are dropped for it
+    /// and it is closed if it makes no progress for `slow_consumer_stall_secs`.
     pub outbound_queue_bytes: usize,
+    /// Outbound bytes queued for one connection past which it is closed at once.
+    pub outbound_queue_hard_bytes: usize,
+    /// Seconds a connection over its budget may go without its writer making progress.
+    pub slow_consumer_stall_secs: u64,
     /// Largest reply line (`history`, the replay on `join`): longer ones are cut into pages
     /// marked `"more": true`.
     pub max_reply_bytes: usize,
@@ -280,8 +285,10 @@ impl Default for LimitsSection {
             max_password_bytes: 1024,
             min_password_chars: 1,
             max_state_chars: 64,
-            outbound_queue: 1024,
+            outbound_queue: 16384,
             outbound_queue_bytes: 256 * 1024,
+            outbound_queue_hard_bytes: 4 * 1024 * 1024,
+            slow_consumer_stall_secs: 10,
             max_reply_bytes: 64 * 1024,
             reads_per_second: 5,
             read_burst: 20,
@@ -403,6 +410,13 @@ impl Config {
         if self.limits.outbound_queue == 0 || self.storage.write_queue == 0 {
             return invalid("queue sizes must be at least 1");
         }
+        if self.limits.outbound_queue_hard_bytes < self.limits.outbound_queue_bytes
+            || self.limits.slow_consumer_stall_secs == 0
+        {
+            return invalid(
+                "limits.outbound_queue_hard_bytes must be at least outbound_queue_bytes, and slow_consumer_stall_secs at least 1",
+            );
+        }
         if self.limits.max_reply_bytes < 4096
             || self.limits.outbound_queue_bytes < 2 * self.limits.max_reply_bytes
         {
@@ -484,6 +498,10 @@ impl Config {
 
     pub fn tcp_keepalive(&self) -> Duration {
         Duration::from_secs(self.limits.tcp_keepalive_secs)
+    }
+
+    pub(crate) fn slow_consumer_stall(&self) -> Duration {
+        Duration::from_secs(self.limits.slow_consumer_stall_secs)
     }
 
     pub fn handshake_timeout(&self) -> Duration {

@@ -178,7 +178,7 @@ impl State {
                 .get(id)
                 .filter(|m| m.dialect.receives_v2_lines())
             {
-                member.outbound.push(line.clone());
+                member.outbound.push_presence(line.clone());
             }
         }
     }

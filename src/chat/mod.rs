@@ -23,7 +23,7 @@ use classcord_protocol::{Dialect, ErrorCode, ProtocolError, ServerLine, Target};
 
 pub(crate) use accounts::{password_error, AccountError};
 pub(crate) use channels::JoinOutcome;
-pub(crate) use outbound::{CloseReason, Closer, Outbound, QueueBytes};
+pub(crate) use outbound::{CloseReason, Closer, Outbound, QueueBytes, QueueLimits};
 pub(crate) use state::{ConnId, Identity};
 pub(crate) use views::{NameKind, OnlineUser};
 

@@ -79,7 +79,7 @@ impl State {
     fn to_watchers(&self, except: Option<ConnId>, line: &Bytes) {
         for (id, outbound) in &self.watchers {
             if Some(*id) != except {
-                outbound.push(line.clone());
+                outbound.push_presence(line.clone());
             }
         }
     }

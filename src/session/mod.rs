@@ -18,7 +18,7 @@ use tokio_util::codec::FramedRead;
 
 use classcord_protocol::{Dialect, ErrorCode, Ignored, ProtocolError};
 
-use crate::chat::{CloseReason, Closer, ConnId, Outbound, QueueBytes};
+use crate::chat::{CloseReason, Closer, ConnId, Outbound, QueueBytes, QueueLimits};
 use crate::context::Context;
 use crate::gate::ConnectionPermit;
 use crate::gate::{LineBudget, ReadBudget};
@@ -70,7 +70,11 @@ where
 {
     let (reader, write_half) = tokio::io::split(stream);
     let (queue, queue_out) = mpsc::channel::<Bytes>(ctx.config.limits.outbound_queue);
-    let queued_bytes = QueueBytes::new(ctx.config.limits.outbound_queue_bytes);
+    let queued_bytes = QueueBytes::new(QueueLimits {
+        soft_bytes: ctx.config.limits.outbound_queue_bytes,
+        hard_bytes: ctx.config.limits.outbound_queue_hard_bytes,
+        stall: ctx.config.slow_consumer_stall(),
+    });
     let closer = Arc::new(Closer::default());
     let outbound = Outbound::new(queue, Arc::clone(&queued_bytes), Arc::clone(&closer));
     let mut writer_task = tokio::spawn(writer::run(write_half, queue_out, queued_bytes));

@@ -36,6 +36,7 @@ pub(crate) async fn run<W: AsyncWrite + Unpin>(
             buffer.clear();
         }
         writer.flush().await?;
+        queued_bytes.progressed();
         if buffer.capacity() > COALESCE_BYTES * 2 {
             buffer = BytesMut::new();
         }

@@ -11,6 +11,9 @@ pub(crate) mod chat;
 pub mod cli;
 pub mod config;
 pub(crate) mod context;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub(crate) mod gate;
 pub(crate) mod listener;
 pub(crate) mod log_throttle;

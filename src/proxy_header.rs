@@ -31,7 +31,7 @@ pub(crate) enum ProxyHeaderError {
 
 /// What the first bytes of a connection say.
 #[derive(Debug, PartialEq, Eq)]
-enum Look {
+pub(crate) enum Look {
     /// Not a PROXY header: leave the bytes alone.
     NotProxy,
     /// Could still become a header: wait for more bytes.
@@ -43,7 +43,7 @@ enum Look {
     },
 }
 
-fn look(bytes: &[u8]) -> Result<Look, ProxyHeaderError> {
+pub(crate) fn look(bytes: &[u8]) -> Result<Look, ProxyHeaderError> {
     let starts = |signature: &[u8]| {
         let n = bytes.len().min(signature.len());
         bytes[..n] == signature[..n]

@@ -2,7 +2,7 @@
 //! connection's bounded outbound queue, which a second task writes to the socket.
 
 mod commands;
-mod frame;
+pub(crate) mod frame;
 mod writer;
 
 use std::net::SocketAddr;

@@ -104,6 +104,9 @@ pub enum Identify {
     Guest,
     /// ClassCord: a fresh account, registered then logged in.
     Account,
+    /// ClassCord, as the legacy clients do it: a guest announced by an empty message, seen
+    /// by everyone already in (a presence line to each).
+    LegacyGuest,
     /// The reference relay: wait for its banner (proof it accepted the connection).
     RelayBanner,
 }
@@ -128,6 +131,7 @@ impl Conn {
         match identify {
             Identify::Guest => self.identify_quietly(name).await,
             Identify::Account => self.register_and_login(name).await,
+            Identify::LegacyGuest => self.announce_as_legacy_guest(name).await,
             Identify::RelayBanner => {
                 let mut line = Vec::new();
                 if self.reader.read_until(b'\n', &mut line).await? == 0 {
@@ -166,6 +170,22 @@ impl Conn {
         ])
         .await?;
         self.wait_for(|reply| matches!(reply, Reply::Guest { .. }))
+            .await
+    }
+
+    /// Announces a legacy guest with an empty message; the `users` answer that follows
+    /// proves it is identified (presence lines of others may come before it).
+    async fn announce_as_legacy_guest(&mut self, name: &str) -> anyhow::Result<()> {
+        self.send_all(&[
+            Command::Message {
+                target: MessageTarget::Global,
+                content: String::new(),
+                from: Some(name.to_owned()),
+            },
+            Command::Users,
+        ])
+        .await?;
+        self.wait_for(|reply| matches!(reply, Reply::Users { .. }))
             .await
     }
 

@@ -165,8 +165,14 @@ impl Worker {
             .args(["--first", &first.to_string(), "--count", &count.to_string()])
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true);
-        if identify == Identify::RelayBanner {
-            command.arg("--relay-banner");
+        match identify {
+            Identify::RelayBanner => {
+                command.arg("--relay-banner");
+            }
+            Identify::LegacyGuest => {
+                command.arg("--legacy");
+            }
+            Identify::Guest | Identify::Account => {}
         }
         let mut child = command.spawn()?;
         let stdout = child.stdout.take().expect("piped stdout");

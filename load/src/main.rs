@@ -143,6 +143,10 @@ enum Command {
         /// Measure the reference relay first, with the same number of connections.
         #[arg(long)]
         relay: bool,
+        /// Identify as the legacy clients do (a guest announced by a message, announced to
+        /// everyone already in) instead of as quiet v2 guests: a join storm.
+        #[arg(long)]
+        legacy: bool,
     },
     /// Internal: one process of a large `idle` run.
     #[command(hide = true)]
@@ -155,6 +159,8 @@ enum Command {
         count: usize,
         #[arg(long)]
         relay_banner: bool,
+        #[arg(long)]
+        legacy: bool,
     },
     /// Run the reference relay (a line relay with no protocol, for comparison).
     Relay {
@@ -238,11 +244,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             first,
             count,
             relay_banner,
+            legacy,
         } => {
-            let identify = if relay_banner {
-                Identify::RelayBanner
-            } else {
-                Identify::Guest
+            let identify = match (relay_banner, legacy) {
+                (true, _) => Identify::RelayBanner,
+                (false, true) => Identify::LegacyGuest,
+                (false, false) => Identify::Guest,
             };
             idle::worker(&target.target()?, first, count, identify).await
         }
@@ -250,7 +257,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             target,
             connections,
             relay,
+            legacy,
         } => {
+            let identify = if legacy {
+                Identify::LegacyGuest
+            } else {
+                Identify::Guest
+            };
             let relay_result = if relay {
                 let process = relay::RelayProcess::spawn()?;
                 let relay_target = Target::new(process.addr, None, "localhost")?;
@@ -272,7 +285,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let server = idle::run(
                 &target.target()?,
                 connections,
-                Identify::Guest,
+                identify,
                 target.server_pid,
                 "classcord",
                 &target.worker_args(),

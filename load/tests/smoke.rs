@@ -112,6 +112,11 @@ async fn idle_tls_logins_and_handshakes_run() {
     let idle_tls = load(&format!("idle --addr {tls} --ca {ca} --connections 10"));
     assert_eq!(idle_tls["server"]["alive"], 10);
 
+    // A join storm of legacy guests, each announced to everyone already in.
+    let storm_idle = load(&format!("idle --addr {plain} --connections 40 --legacy"));
+    assert_eq!(storm_idle["server"]["connected"], 40);
+    assert_eq!(storm_idle["server"]["alive"], 40);
+
     let storm = load(&format!(
         "logins --addr {plain} --clients 4 --senders 1 --rate 20 --duration 1 --storm 2"
     ));

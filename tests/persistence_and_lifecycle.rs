@@ -94,3 +94,77 @@ async fn shutdown_warns_users_and_flushes_messages() {
         .unwrap();
     assert_eq!(count, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_the_database_refuses_is_never_lost_silently() {
+    let server = TestServer::start().await;
+    let mut observer = server.user("observer").await;
+    let mut senders = Vec::new();
+    for name in ["a", "b", "c"] {
+        senders.push(server.user(name).await);
+    }
+    // Drain the presence lines.
+    observer.sync().await;
+    for sender in &mut senders {
+        sender.sync().await;
+    }
+    // The database refuses one message: a trigger makes its INSERT fail mid-batch.
+    let db = rusqlite::Connection::open(server.path("data/classcord.db")).unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER refuse_boom BEFORE INSERT ON messages WHEN NEW.content = 'boom'
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+    )
+    .unwrap();
+    for (sender, content) in senders.iter_mut().zip(["un", "boom", "trois"]) {
+        sender
+            .send(json!({"type":"message","content":content}))
+            .await;
+    }
+    // Whatever the batching, each message is either delivered and stored, or its sender is
+    // told storage_error; "boom" is never delivered.
+    let mut delivered = Vec::new();
+    let mut refused = Vec::new();
+    for (sender, content) in senders.iter_mut().zip(["un", "boom", "trois"]) {
+        sender.send(json!({"type":"users"})).await;
+        loop {
+            let line = sender.recv().await;
+            match line["type"].as_str() {
+                Some("error") => {
+                    assert_eq!(line["code"], "storage_error", "{line}");
+                    refused.push(content);
+                }
+                Some("users") => break,
+                _ => {}
+            }
+        }
+    }
+    assert!(refused.contains(&"boom"));
+    let stored: Vec<String> = {
+        let mut statement = db
+            .prepare("SELECT content FROM messages ORDER BY id")
+            .unwrap();
+        statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    observer.send(json!({"type":"users"})).await;
+    loop {
+        let line = observer.recv().await;
+        match line["type"].as_str() {
+            Some("message") => delivered.push(line["content"].as_str().unwrap().to_owned()),
+            Some("users") => break,
+            _ => {}
+        }
+    }
+    for content in ["un", "boom", "trois"] {
+        let was_refused = refused.contains(&content);
+        let was_delivered = delivered.iter().any(|d| d == content);
+        let was_stored = stored.iter().any(|s| s == content);
+        assert!(
+            was_refused != was_delivered && was_delivered == was_stored,
+            "{content}: refused {was_refused}, delivered {was_delivered}, stored {was_stored}"
+        );
+    }
+}

@@ -5,11 +5,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 
 use crate::config::Synchronous;
 use crate::protocol::names::{username_error, AccountKey};
-use crate::store::{open_connection, schema, StoreError, UserChange};
+use crate::store::{open_connection, schema, CreateUser, StoreError, UserChange};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum AdminError {
@@ -88,20 +88,15 @@ impl Admin {
         if let Some(reason) = username_error(username, max_chars, reserved) {
             return Err(AdminError::Username(reason));
         }
-        let inserted = self.conn.execute(
-            "INSERT INTO users (username, name_key, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (name_key) DO NOTHING",
-            params![
-                username,
-                AccountKey::of(username).as_str(),
-                password_hash,
-                crate::store::now_ms()
-            ],
-        )?;
-        if inserted == 0 {
-            return Err(AdminError::Exists(username.to_owned()));
+        match crate::store::insert_user(
+            &self.conn,
+            username,
+            password_hash,
+            crate::store::now_ms(),
+        )? {
+            CreateUser::Created => Ok(()),
+            CreateUser::AlreadyExists => Err(AdminError::Exists(username.to_owned())),
         }
-        Ok(())
     }
 
     /// Deletes an account, replaces its password or sets its ban flag.

@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::Synchronous;
 use crate::protocol::names::{AccountKey, ChannelKey, NameKey};
 use writer::WriteOp;
-pub(crate) use writer::{now_ms, update_user};
+pub(crate) use writer::{insert_user, now_ms, update_user};
 pub(crate) use writer::{
     CommitSink, NewMessage, SenderKind, StoredMessage, UserChange, UserUpdate,
 };

@@ -166,22 +166,7 @@ fn commit_batch(
                     password_hash,
                     reply,
                 } => {
-                    let inserted = tx
-                        .prepare_cached(
-                            "INSERT INTO users (username, name_key, password_hash, created_at)
-                             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name_key) DO NOTHING",
-                        )?
-                        .execute(params![
-                            username,
-                            AccountKey::of(&username).as_str(),
-                            password_hash,
-                            now
-                        ])?;
-                    let outcome = if inserted == 1 {
-                        CreateUser::Created
-                    } else {
-                        CreateUser::AlreadyExists
-                    };
+                    let outcome = insert_user(&tx, &username, &password_hash, now)?;
                     results.users.push((reply, outcome));
                 }
                 WriteOp::UpdateUser { key, change, reply } => {
@@ -257,6 +242,31 @@ fn commit_batch(
     for reply in results.flushes {
         let _ = reply.send(());
     }
+}
+
+/// Creates an account unless its key is taken.
+pub(crate) fn insert_user(
+    conn: &rusqlite::Connection,
+    username: &str,
+    password_hash: &str,
+    now: i64,
+) -> rusqlite::Result<CreateUser> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO users (username, name_key, password_hash, created_at)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name_key) DO NOTHING",
+        )?
+        .execute(params![
+            username,
+            AccountKey::of(username).as_str(),
+            password_hash,
+            now
+        ])?;
+    Ok(if inserted == 1 {
+        CreateUser::Created
+    } else {
+        CreateUser::AlreadyExists
+    })
 }
 
 /// Applies one account change; the number of rows it touched.

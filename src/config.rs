@@ -165,6 +165,8 @@ pub struct LimitsSection {
     pub outbound_queue_bytes: usize,
     /// Outbound bytes queued for one connection past which it is closed at once.
     pub outbound_queue_hard_bytes: usize,
+    /// Outbound bytes queued for one connection past which presence lines are dropped for it.
+    pub outbound_presence_bytes: usize,
     /// Seconds a connection over its budget may go without its writer making progress.
     pub slow_consumer_stall_secs: u64,
     /// Largest reply line (`history`, the replay on `join`): longer ones are cut into pages
@@ -288,6 +290,7 @@ impl Default for LimitsSection {
             outbound_queue: 16384,
             outbound_queue_bytes: 256 * 1024,
             outbound_queue_hard_bytes: 4 * 1024 * 1024,
+            outbound_presence_bytes: 32 * 1024,
             slow_consumer_stall_secs: 10,
             max_reply_bytes: 64 * 1024,
             reads_per_second: 5,
@@ -411,10 +414,11 @@ impl Config {
             return invalid("queue sizes must be at least 1");
         }
         if self.limits.outbound_queue_hard_bytes < self.limits.outbound_queue_bytes
+            || self.limits.outbound_presence_bytes > self.limits.outbound_queue_bytes
             || self.limits.slow_consumer_stall_secs == 0
         {
             return invalid(
-                "limits.outbound_queue_hard_bytes must be at least outbound_queue_bytes, and slow_consumer_stall_secs at least 1",
+                "limits: outbound_presence_bytes ≤ outbound_queue_bytes ≤ outbound_queue_hard_bytes, and slow_consumer_stall_secs at least 1",
             );
         }
         if self.limits.max_reply_bytes < 4096

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::TestServer;
 use serde_json::json;
 
@@ -121,20 +123,26 @@ async fn a_message_the_database_refuses_is_never_lost_silently() {
             .await;
     }
     // Whatever the batching, each message is either delivered and stored, or its sender is
-    // told storage_error; "boom" is never delivered.
-    let mut delivered = Vec::new();
-    let mut refused = Vec::new();
-    for (sender, content) in senders.iter_mut().zip(["un", "boom", "trois"]) {
-        sender.send(json!({"type":"users"})).await;
-        loop {
-            let line = sender.recv().await;
-            match line["type"].as_str() {
-                Some("error") => {
+    // told storage_error; "boom" is never delivered. Collect until each is accounted for.
+    let mut delivered: Vec<String> = Vec::new();
+    let mut refused: Vec<&str> = Vec::new();
+    let deadline = std::time::Instant::now() + common::WAIT;
+    while refused.len() + delivered.len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "unaccounted: refused {refused:?}, delivered {delivered:?}"
+        );
+        for (sender, content) in senders.iter_mut().zip(["un", "boom", "trois"]) {
+            if let Some(line) = sender.recv_within(Duration::from_millis(20)).await {
+                if line["type"] == "error" {
                     assert_eq!(line["code"], "storage_error", "{line}");
                     refused.push(content);
                 }
-                Some("users") => break,
-                _ => {}
+            }
+        }
+        while let Some(line) = observer.recv_within(Duration::from_millis(20)).await {
+            if line["type"] == "message" {
+                delivered.push(line["content"].as_str().unwrap().to_owned());
             }
         }
     }
@@ -149,15 +157,6 @@ async fn a_message_the_database_refuses_is_never_lost_silently() {
             .collect::<Result<_, _>>()
             .unwrap()
     };
-    observer.send(json!({"type":"users"})).await;
-    loop {
-        let line = observer.recv().await;
-        match line["type"].as_str() {
-            Some("message") => delivered.push(line["content"].as_str().unwrap().to_owned()),
-            Some("users") => break,
-            _ => {}
-        }
-    }
     for content in ["un", "boom", "trois"] {
         let was_refused = refused.contains(&content);
         let was_delivered = delivered.iter().any(|d| d == content);

@@ -58,11 +58,12 @@ impl Closer {
 }
 
 /// What a connection may have queued, and how it is judged: a client that keeps reading is
-/// never cut for one burst. Over the soft budget, presence lines are dropped (its next
-/// `users` answer is authoritative) and the connection is closed only if its writer has made
-/// no progress for the stall time; over the hard ceiling it is closed at once.
+/// never cut for one burst. Past the presence budget, presence lines are dropped for it (its
+/// next `users` answer is authoritative); over the soft budget it is closed only if its
+/// writer has made no progress for the stall time; over the hard ceiling, at once.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct QueueLimits {
+    pub(crate) presence_bytes: usize,
     pub(crate) soft_bytes: usize,
     pub(crate) hard_bytes: usize,
     pub(crate) stall: Duration,
@@ -118,11 +119,11 @@ impl QueueBytes {
         let total = self.queued.fetch_add(len, Ordering::AcqRel) + len;
         let verdict = if total > self.limits.hard_bytes {
             Verdict::Close
+        } else if droppable == Droppable::Yes && total > self.limits.presence_bytes {
+            Verdict::Drop
         } else if total <= self.limits.soft_bytes {
             self.over_since_ms.store(0, Ordering::Relaxed);
             Verdict::Queue
-        } else if droppable == Droppable::Yes {
-            Verdict::Drop
         } else if self.stalled() {
             Verdict::Close
         } else {
@@ -246,6 +247,7 @@ mod tests {
     }
 
     const LIMITS: QueueLimits = QueueLimits {
+        presence_bytes: 500,
         soft_bytes: 1000,
         hard_bytes: 5000,
         stall: Duration::from_secs(10),
@@ -258,7 +260,7 @@ mod tests {
         for _ in 0..5 {
             assert!(outbound.push(line.clone()));
         }
-        // Over the soft budget: presence is dropped, chat is kept.
+        // Past the presence budget presence is dropped; chat is kept even over the soft one.
         assert!(!outbound.push_presence(Bytes::from_static(b"status\n")));
         assert!(closer.reason().is_none());
         for _ in 0..3 {

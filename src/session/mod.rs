@@ -71,6 +71,7 @@ where
     let (reader, write_half) = tokio::io::split(stream);
     let (queue, queue_out) = mpsc::channel::<Bytes>(ctx.config.limits.outbound_queue);
     let queued_bytes = QueueBytes::new(QueueLimits {
+        presence_bytes: ctx.config.limits.outbound_presence_bytes,
         soft_bytes: ctx.config.limits.outbound_queue_bytes,
         hard_bytes: ctx.config.limits.outbound_queue_hard_bytes,
         stall: ctx.config.slow_consumer_stall(),

@@ -10,6 +10,8 @@ use std::sync::Arc;
 
 /// Most bytes gathered into a single write.
 const COALESCE_BYTES: usize = 64 * 1024;
+/// Largest coalescing buffer an idle connection keeps.
+const IDLE_BUFFER_BYTES: usize = 4 * 1024;
 
 pub(crate) async fn run<W: AsyncWrite + Unpin>(
     mut writer: W,
@@ -37,7 +39,11 @@ pub(crate) async fn run<W: AsyncWrite + Unpin>(
         }
         writer.flush().await?;
         queued_bytes.progressed();
-        if buffer.capacity() > COALESCE_BYTES * 2 {
+        // A connection going idle gives its coalescing buffer back: thousands of idle
+        // connections must not each keep the 64 KiB their last burst needed.
+        if buffer.capacity() > COALESCE_BYTES * 2
+            || (buffer.capacity() > IDLE_BUFFER_BYTES && queue.is_empty())
+        {
             buffer = BytesMut::new();
         }
     }

@@ -150,14 +150,22 @@ fn commit_batch(
 ) {
     let now = now_ms();
     let mut results = BatchResults::default();
-    let mut sender_conns = Vec::new();
+    // Every sender of the batch, known before anything runs: when one statement fails, the
+    // whole transaction is rolled back, and each of them must be told (the operations after
+    // the failing one are dropped with the batch).
+    let sender_conns: Vec<u64> = batch
+        .iter()
+        .filter_map(|op| match op {
+            WriteOp::Message(message) => Some(message.sender_conn),
+            _ => None,
+        })
+        .collect();
     let outcome = (|| -> Result<(), StoreError> {
         let tx = conn.transaction()?;
         for op in batch.drain(..) {
             match op {
                 WriteOp::Message(message) => {
                     let conn_id = message.sender_conn;
-                    sender_conns.push(conn_id);
                     let stored = insert_message(&tx, message, now)?;
                     results.messages.push((conn_id, stored));
                 }
@@ -223,12 +231,6 @@ fn commit_batch(
         Err(error) => {
             if let Some(unreported) = failures.report(std::time::Instant::now()) {
                 tracing::error!(%error, unreported, "store batch not committed (messages refused with storage_error)");
-            }
-            // Operations after the failing one were drained too: fail them all.
-            for op in batch.drain(..) {
-                if let WriteOp::Message(message) = op {
-                    sender_conns.push(message.sender_conn);
-                }
             }
             sink.failed(sender_conns, &error);
             for (reply, _) in results.users {

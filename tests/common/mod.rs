@@ -201,6 +201,15 @@ impl Client {
         }
     }
 
+    /// The next line if one arrives within `wait`, else `None`.
+    pub async fn recv_within(&mut self, wait: Duration) -> Option<Value> {
+        let mut line = Vec::new();
+        match tokio::time::timeout(wait, self.reader.read_until(b'\n', &mut line)).await {
+            Ok(Ok(n)) if n > 0 => Some(serde_json::from_slice(&line).expect("server sent JSON")),
+            _ => None,
+        }
+    }
+
     /// True when the server closes the connection (EOF or reset) within the wait.
     pub async fn closed(&mut self) -> bool {
         let mut line = Vec::new();

@@ -142,8 +142,10 @@ impl RunningServer {
             }
         }
         if let Some(listener) = admin_listener {
+            let database = &config.storage.database;
             let control = Arc::new(crate::admin::socket::Control {
                 ctx: Arc::clone(&ctx),
+                database: std::fs::canonicalize(database).unwrap_or_else(|_| database.clone()),
             });
             tracing::info!(socket = %admin_socket.display(), "admin socket ready");
             tracker.spawn(crate::admin::socket::serve(

@@ -4,7 +4,7 @@
 mod common;
 
 use classcord::config::ListenerKind;
-use common::{free_port, start_stunnel, wait_for_port, Client, KillOnDrop, TestServer};
+use common::{stunnel_on_free_port, Client, TestServer};
 use serde_json::json;
 
 async fn tls_server() -> TestServer {
@@ -19,18 +19,15 @@ async fn tls_server() -> TestServer {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stunnel_in_front_passes_the_real_client_address_with_the_proxy_protocol() {
     let server = tls_server().await;
-    let port = free_port();
-    let _stunnel = KillOnDrop(start_stunnel(
-        server.dir.path(),
-        "front",
-        &format!(
+    let (_stunnel, port) = stunnel_on_free_port(server.dir.path(), "front", |port| {
+        format!(
             "accept = 127.0.0.1:{port}\nconnect = {}\ncert = {}\nkey = {}\nprotocol = proxy\n",
             server.addr(),
             server.path("certs/server.crt").display(),
             server.path("certs/server.key").display()
-        ),
-    ));
-    wait_for_port(port).await;
+        )
+    })
+    .await;
     // A TLS client from 127.0.0.7 fails a login through stunnel.
     let tcp = common::connect_from("127.0.0.7", ([127, 0, 0, 1], port).into())
         .await

@@ -5,9 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{
-    free_port, start_stunnel, tls_connect, wait_for_port, Client, KillOnDrop, TestServer,
-};
+use common::{stunnel_on_free_port, tls_connect, Client, TestServer};
 use serde_json::json;
 
 async fn tls_server() -> TestServer {
@@ -283,13 +281,10 @@ fn shipped_stunnel_client(accept: u16, server: &TestServer, host: &str) -> Strin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stunnel_with_the_shipped_client_file_refuses_a_server_with_another_name() {
     let server = tls_server().await;
-    let port = free_port();
-    let _stunnel = KillOnDrop(start_stunnel(
-        server.dir.path(),
-        "classcord",
-        &shipped_stunnel_client(port, &server, "chat.autre-lycee.example"),
-    ));
-    wait_for_port(port).await;
+    let (_stunnel, port) = stunnel_on_free_port(server.dir.path(), "classcord", |port| {
+        shipped_stunnel_client(port, &server, "chat.autre-lycee.example")
+    })
+    .await;
     let mut legacy = Client::connect(([127, 0, 0, 1], port).into()).await;
     legacy.try_send_raw(b"{\"type\":\"users\"}\r\n").await;
     assert!(
@@ -301,13 +296,10 @@ async fn stunnel_with_the_shipped_client_file_refuses_a_server_with_another_name
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn legacy_plain_client_through_stunnel_client_mode_to_the_tls_port() {
     let server = tls_server().await;
-    let port = free_port();
-    let _stunnel = KillOnDrop(start_stunnel(
-        server.dir.path(),
-        "classcord",
-        &shipped_stunnel_client(port, &server, "localhost"),
-    ));
-    wait_for_port(port).await;
+    let (_stunnel, port) = stunnel_on_free_port(server.dir.path(), "classcord", |port| {
+        shipped_stunnel_client(port, &server, "localhost")
+    })
+    .await;
     let mut plain = server.user("plain").await;
     let mut legacy = Client::connect(([127, 0, 0, 1], port).into()).await;
     legacy

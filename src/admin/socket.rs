@@ -21,6 +21,8 @@ use crate::store::UserChange;
 /// What the admin socket needs from the running server.
 pub(crate) struct Control {
     pub(crate) ctx: Arc<Context>,
+    /// The database file, canonical (what `status` answers), resolved once at start.
+    pub(crate) database: PathBuf,
 }
 
 /// Binds the socket with mode 0600, replacing a stale one left by a crash, but never the
@@ -122,8 +124,7 @@ impl Control {
         };
         match request {
             Request::Status => Response::Status {
-                database: std::fs::canonicalize(&self.ctx.config.storage.database)
-                    .unwrap_or_else(|_| self.ctx.config.storage.database.clone()),
+                database: self.database.clone(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
             },
             Request::Notice { text } if text.trim().is_empty() => {

@@ -12,8 +12,8 @@ use crate::store::StoredChannel;
 pub(crate) struct JoinOutcome {
     /// The channel's canonical name.
     pub(crate) channel: String,
-    /// The channel did not exist before: it must be stored.
-    pub(crate) created: bool,
+    /// The channel did not exist before and must be stored: the account that created it.
+    pub(crate) created_by: Option<String>,
 }
 
 impl Hub {
@@ -28,7 +28,7 @@ impl Hub {
         } else {
             Some(self.may_create_channel(&state, id)?)
         };
-        let created = creator.is_some();
+        let created_by = creator.is_some().then(|| name.clone());
         if let Some(creator) = creator {
             state.add_channel(key.clone(), channel, Some(creator), false);
         }
@@ -44,7 +44,7 @@ impl Hub {
         }
         Ok(JoinOutcome {
             channel: display,
-            created,
+            created_by,
         })
     }
 

@@ -28,12 +28,13 @@ pub(super) enum Destination {
 impl Hub {
     /// Checks that an identified connection may send to `target` and resolves the names.
     pub(super) fn route(&self, id: ConnId, target: &Target) -> Result<Route, ProtocolError> {
-        let mut state = self.lock();
+        let mut guard = self.lock();
+        let state = &mut *guard;
         let member = state
             .members
             .get(&id)
             .ok_or_else(|| ProtocolError::new(ErrorCode::NotLoggedIn, "Connection closed."))?;
-        let sender = Hub::identified_name(&state, id)?.to_owned();
+        let sender = Hub::identified_name(state, id)?.to_owned();
         let sender_kind = match member.identity {
             Identity::Guest(_) => SenderKind::Guest,
             _ => SenderKind::Account,
@@ -48,7 +49,12 @@ impl Hub {
                         format!("Join {name} before writing to it."),
                     ));
                 }
-                Destination::Channel(state.channels[&key].name.clone())
+                // A channel something was said in is kept, even when it empties.
+                let channel = state.channels.get_mut(&key).ok_or_else(|| {
+                    ProtocolError::new(ErrorCode::NotInChannel, format!("{name} is gone."))
+                })?;
+                channel.used = true;
+                Destination::Channel(channel.name.clone())
             }
             Target::Private(to) => {
                 let key = NameKey::of(to);
@@ -72,12 +78,6 @@ impl Hub {
                 Destination::User(recipient.to_owned())
             }
         };
-        // A channel something was said in is kept, even when it empties.
-        if let Target::Channel(name) = target {
-            if let Some(channel) = state.channels.get_mut(&ChannelKey::of(name)) {
-                channel.used = true;
-            }
-        }
         Ok(Route {
             sender,
             sender_kind,

@@ -256,11 +256,13 @@ impl Chat {
         if let Some(reason) = channel_name_error(channel) {
             return Err(ProtocolError::new(ErrorCode::InvalidChannel, reason));
         }
-        let JoinOutcome { channel, created } = self.hub.join(id, channel)?;
-        if created {
-            let creator = self.hub.identity(id);
+        let JoinOutcome {
+            channel,
+            created_by,
+        } = self.hub.join(id, channel)?;
+        if let Some(creator) = created_by {
             self.store
-                .ensure_channel(&channel, creator.name())
+                .ensure_channel(&channel, Some(&creator))
                 .await
                 .map_err(internal)?;
             tracing::info!(channel = ?channel, "channel created");
@@ -347,7 +349,12 @@ impl Chat {
             .max_reply_bytes
             .saturating_sub(256 + channel.len() * 12);
         let fits = fitting_tail(&messages, budget, |message| {
-            ServerLine::Message(message).encode().len()
+            let optional = |text: &Option<String>| text.as_deref().map_or(0, json_string_bound);
+            json_string_bound(&message.content)
+                + json_string_bound(&message.from)
+                + optional(&message.to)
+                + optional(&message.channel)
+                + 128
         });
         more |= fits < messages.len();
         Ok(ServerLine::History {

@@ -113,7 +113,7 @@ where
     match &end {
         End::Closed(CloseReason::SlowConsumer) => tracing::warn!(
             peer = %peer.addr, listener, user = ?user,
-            "slow consumer disconnected: outbound queue full"
+            "slow consumer disconnected: it stopped reading what it is sent"
         ),
         End::Closed(CloseReason::Flooding) => tracing::warn!(
             peer = %peer.addr, listener, user = ?user,

@@ -589,3 +589,16 @@ pub fn shipped_config_in(dir: &std::path::Path) -> PathBuf {
     .unwrap();
     copy
 }
+
+/// Starts stunnel with the service `service(port)` gives for a free local port, and waits
+/// until it listens; stunnel stops when the guard is dropped.
+pub async fn stunnel_on_free_port(
+    dir: &std::path::Path,
+    name: &str,
+    service: impl FnOnce(u16) -> String,
+) -> (KillOnDrop, u16) {
+    let port = free_port();
+    let stunnel = KillOnDrop(start_stunnel(dir, name, &service(port)));
+    wait_for_port(port).await;
+    (stunnel, port)
+}

@@ -111,10 +111,13 @@ pub enum Identify {
     RelayBanner,
 }
 
+pub type ConnReader = BufReader<tokio::io::ReadHalf<BoxStream>>;
+pub type ConnWriter = tokio::io::WriteHalf<BoxStream>;
+
 /// A connection split for the load generator: buffered reads, direct writes.
 pub struct Conn {
-    pub reader: BufReader<tokio::io::ReadHalf<BoxStream>>,
-    pub writer: tokio::io::WriteHalf<BoxStream>,
+    pub reader: ConnReader,
+    pub writer: ConnWriter,
 }
 
 impl Conn {
@@ -215,11 +218,11 @@ impl Conn {
     }
 
     /// Reads replies until one that `wanted` accepts; an error reply fails.
-    async fn wait_for(&mut self, wanted: impl Fn(&Reply) -> bool) -> anyhow::Result<()> {
+    pub async fn wait_for(&mut self, wanted: impl Fn(&Reply) -> bool) -> anyhow::Result<()> {
         loop {
             match self.next_reply().await? {
                 Reply::Error { message, .. } => {
-                    bail!("server refused identification: {message}")
+                    bail!("server refused: {message}")
                 }
                 reply if wanted(&reply) => return Ok(()),
                 _ => {}

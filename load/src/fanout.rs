@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::conn::{global_message, Conn, Identify, Target};
+use crate::conn::{global_message, Conn, ConnReader, ConnWriter, Identify, Target};
 use crate::report::{self, CpuMeter, Latency};
 
 /// Connections opened at the same time while setting up.
@@ -206,7 +206,7 @@ pub async fn run(
 }
 
 async fn send_loop(
-    mut writer: tokio::io::WriteHalf<crate::conn::BoxStream>,
+    mut writer: ConnWriter,
     sender: usize,
     options: FanoutOptions,
     shared: Arc<Shared>,
@@ -252,7 +252,7 @@ async fn send_loop(
 }
 
 async fn read_loop(
-    mut reader: tokio::io::BufReader<tokio::io::ReadHalf<crate::conn::BoxStream>>,
+    mut reader: ConnReader,
     shared: Arc<Shared>,
     is_probe: bool,
     stop: tokio_util::sync::CancellationToken,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use tokio::io::AsyncBufReadExt;
 use tokio::task::JoinSet;
 
-use crate::conn::{chat_content, global_message, Conn, Identify, Target};
+use crate::conn::{chat_content, global_message, Conn, ConnWriter, Identify, Target};
 use crate::fanout::connect_all;
 use crate::report;
 
@@ -92,10 +92,8 @@ pub async fn run(
     })
 }
 
-type WriteHalf = tokio::io::WriteHalf<crate::conn::BoxStream>;
-
 /// One task per connection waiting for the broadcast; the write halves keep them open.
-fn wait_for_marker(conns: Vec<Conn>) -> (JoinSet<bool>, Vec<WriteHalf>) {
+fn wait_for_marker(conns: Vec<Conn>) -> (JoinSet<bool>, Vec<ConnWriter>) {
     let mut waiting = JoinSet::new();
     let mut writers = Vec::with_capacity(conns.len());
     for conn in conns {

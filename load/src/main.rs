@@ -8,6 +8,7 @@ mod idle;
 mod logins;
 mod relay;
 mod report;
+mod soak;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -174,6 +175,36 @@ enum Command {
         /// Clients logging in continuously during the storm.
         #[arg(long, default_value_t = 16)]
         storm: usize,
+    },
+    /// A long steady mixed load (readers, chatters with history, churning logins and
+    /// guests): server memory and CPU sampled over time, connections lost counted.
+    Soak {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Connections that only read.
+        #[arg(long, default_value_t = 200)]
+        readers: usize,
+        /// Accounts sending messages (global and channel) and asking for history.
+        #[arg(long, default_value_t = 20)]
+        chatters: usize,
+        /// Messages per second per chatter.
+        #[arg(long, default_value_t = 2.0)]
+        chat_rate: f64,
+        /// Clients connecting, identifying, joining, reading history, speaking and leaving.
+        #[arg(long, default_value_t = 10)]
+        churners: usize,
+        /// Rounds per second per churner.
+        #[arg(long, default_value_t = 1.0)]
+        churn_rate: f64,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 1800)]
+        duration: u64,
+        /// Seconds left out of the memory summary.
+        #[arg(long, default_value_t = 120)]
+        warmup: u64,
+        /// Seconds between two samples of the server's memory and CPU.
+        #[arg(long, default_value_t = 10)]
+        sample_every: u64,
     },
     /// Full TLS handshakes per second.
     Handshakes {
@@ -376,6 +407,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Soak {
+            target,
+            readers,
+            chatters,
+            chat_rate,
+            churners,
+            churn_rate,
+            duration,
+            warmup,
+            sample_every,
+        } => {
+            let options = soak::SoakOptions {
+                readers,
+                chatters,
+                chat_rate,
+                churners,
+                churn_rate,
+                duration: Duration::from_secs(duration),
+                warmup: Duration::from_secs(warmup),
+                sample_every: Duration::from_secs(sample_every.max(1)),
+            };
+            let result = soak::run(&target.target()?, &options, target.server_pid).await?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&result)?);
+            } else {
+                print_soak(&result);
+            }
+            Ok(())
+        }
         Command::Handshakes {
             target,
             concurrency,
@@ -528,4 +588,50 @@ fn print_fanout(result: &FanoutResult) {
             ),
         ],
     );
+}
+
+fn print_soak(result: &soak::SoakResult) {
+    let kib = |value: Option<u64>| optional(value.map(|k| format!("{k} KiB")));
+    print_table(
+        "soak",
+        &[
+            ("seconds", format!("{:.0}", result.seconds)),
+            (
+                "readers / chatters / churners",
+                format!(
+                    "{} / {} / {}",
+                    result.readers, result.chatters, result.churners
+                ),
+            ),
+            ("connections lost", result.lost_connections.to_string()),
+            ("chat messages sent", result.chat_sent.to_string()),
+            ("lines read", result.lines_read.to_string()),
+            ("history answers", result.history_answers.to_string()),
+            (
+                "churn rounds ok / failed",
+                format!("{} / {}", result.churn_rounds, result.churn_failures),
+            ),
+            (
+                "RSS after warm-up first / min / max",
+                format!(
+                    "{} / {} / {}",
+                    kib(result.rss_after_warmup_first_kib),
+                    kib(result.rss_after_warmup_min_kib),
+                    kib(result.rss_after_warmup_max_kib)
+                ),
+            ),
+            ("RSS last", kib(result.rss_last_kib)),
+            (
+                "server CPU mean",
+                optional(
+                    result
+                        .cpu_percent_mean
+                        .map(|c| format!("{c:.0} % of one core")),
+                ),
+            ),
+        ],
+    );
+    for failure in &result.first_failures {
+        println!("  failure: {failure}");
+    }
 }

@@ -23,6 +23,11 @@ pub(crate) struct Context {
     pub(crate) metrics: Metrics,
     /// Cancelled when the server stops.
     pub(crate) shutdown: CancellationToken,
+    /// Cancelled when something inside the server (a `/shutdown` countdown) asks for the
+    /// graceful stop; the process then stops as on SIGTERM.
+    pub(crate) stop_requested: CancellationToken,
+    /// The `/shutdown` countdown under way.
+    pub(crate) countdown: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
 }
 
 impl Context {

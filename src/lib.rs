@@ -19,6 +19,7 @@ pub(crate) mod listener;
 pub(crate) mod log_throttle;
 pub mod logging;
 pub(crate) mod metrics;
+pub(crate) mod moderation;
 pub(crate) mod password;
 pub(crate) mod protocol;
 pub(crate) mod proxy_header;

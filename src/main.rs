@@ -102,6 +102,10 @@ async fn wait_for_stop_signal(server: &RunningServer) -> anyhow::Result<()> {
                 tracing::info!("SIGINT received");
                 return Ok(());
             }
+            _ = server.stop_requested() => {
+                tracing::info!("stop requested by a shutdown countdown");
+                return Ok(());
+            }
             _ = user1.recv() => server.reopen_logs().await,
             _ = hangup.recv() => {
                 tracing::info!("SIGHUP received: reloading the TLS certificate");

@@ -103,6 +103,8 @@ impl RunningServer {
             auth_failures: AuthFailure::new(open_log(&config.logging.auth_file)?),
             metrics: crate::metrics::Metrics::default(),
             shutdown: CancellationToken::new(),
+            stop_requested: CancellationToken::new(),
+            countdown: std::sync::Mutex::new(None),
             config: Arc::clone(&config),
         });
         let plain_listeners = bind_all(&config.listen.plain)?;
@@ -214,6 +216,12 @@ impl RunningServer {
     /// Every metric, in the Prometheus text format.
     pub fn render_metrics(&self) -> String {
         self.ctx.render_metrics()
+    }
+
+    /// Resolves when the server asks to be stopped (a `/shutdown` countdown ended); the
+    /// caller then calls [`RunningServer::shutdown`].
+    pub async fn stop_requested(&self) {
+        self.ctx.stop_requested.cancelled().await
     }
 
     /// Stops accepting, tells connected users, closes every connection and flushes the store.

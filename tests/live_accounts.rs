@@ -63,7 +63,7 @@ async fn an_account_made_with_the_cli_while_the_server_runs_is_protected_at_once
 
     // `user ban` on a running server disconnects, as `admin ban` does.
     cli_ok(dir.path(), &["user", "ban", "alice"], "");
-    assert_eq!(alice.recv_type("error").await["code"], "kicked");
+    assert_eq!(alice.said().await, "Account banned by an administrator.");
     assert!(alice.closed().await);
     let (_, reply) = login(&server, "alice", "motdepasse").await;
     assert_eq!(reply["message"], "Login failed: account banned.");
@@ -77,7 +77,7 @@ async fn an_account_made_with_the_cli_while_the_server_runs_is_protected_at_once
 
     // A deleted account is disconnected and its name is free again at once.
     cli_ok(dir.path(), &["user", "delete", "alice"], "");
-    assert_eq!(alice.recv_type("error").await["code"], "kicked");
+    assert_eq!(alice.said().await, "Account deleted by an administrator.");
     let mut newcomer = Client::connect(server.addr()).await;
     newcomer
         .send(json!({"type":"register","username":"alice","password":"x"}))

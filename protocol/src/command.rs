@@ -9,6 +9,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::action::Action;
 use super::dialect::Presence;
 use super::error::{ErrorCode, ProtocolError};
 use super::server_line::Subtype;
@@ -67,6 +68,8 @@ pub enum Command {
         /// Only messages older than this id (the next page).
         before: Option<i64>,
     },
+    /// A moderation or room action, typed (`{"type":"command","action":...}`).
+    Act(Action),
 }
 
 impl Command {
@@ -126,6 +129,7 @@ enum WireCommand<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         before: Option<i64>,
     },
+    Command(&'a Action),
 }
 
 impl<'a> From<&'a Command> for WireCommand<'a> {
@@ -174,6 +178,7 @@ impl<'a> From<&'a Command> for WireCommand<'a> {
                 limit: *limit,
                 before: *before,
             },
+            Command::Act(action) => WireCommand::Command(action),
         }
     }
 }
@@ -288,11 +293,29 @@ fn command_from_object(object: &Map<String, Value>) -> Result<Command, ProtocolE
                 .optional_u64("before")?
                 .map(|id| i64::try_from(id).unwrap_or(i64::MAX)),
         }),
+        "command" => action_command(object),
         other => Err(ProtocolError::new(
             ErrorCode::UnknownType,
             format!("Unknown message type '{}'.", truncate_for_reply(other)),
         )),
     }
+}
+
+/// A typed action: the object without its `type`, read as an [`Action`].
+fn action_command(object: &Map<String, Value>) -> Result<Command, ProtocolError> {
+    let mut fields = object.clone();
+    fields.remove("type");
+    serde_json::from_value(Value::Object(fields))
+        .map(Command::Act)
+        .map_err(|error| {
+            ProtocolError::new(
+                ErrorCode::InvalidField,
+                format!(
+                    "Invalid command: {}.",
+                    truncate_for_reply(&error.to_string())
+                ),
+            )
+        })
 }
 
 fn message_command(fields: &Fields<'_>) -> Result<Command, ProtocolError> {

@@ -25,18 +25,29 @@ pub enum Dialect {
     V2 { presence: Presence },
 }
 
-/// Why an error line was not sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ignored(pub ErrorCode);
+/// How a refusal reaches one client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// An error line.
+    Line(Bytes),
+    /// Legacy clients: the text as a message from the server (an error line would show as
+    /// raw JSON in some of their windows).
+    Say,
+    /// Nothing: the original server stayed silent on this well-formed request.
+    Ignored(ErrorCode),
+}
 
 impl Dialect {
-    /// The error line for a refused request, or [`Ignored`] when this client must not get
-    /// one: the original server stayed silent on these well-formed requests, and some legacy
-    /// clients print any line they do not handle as raw JSON in the chat window.
-    pub fn error_line(self, error: &ProtocolError) -> Result<Bytes, Ignored> {
+    /// How a refused request is answered: some legacy clients print any line they do not
+    /// handle as raw JSON in the chat window, so a legacy client gets an error line only
+    /// where the original sent one, and moderation refusals as a message from the server.
+    pub fn refusal(self, error: &ProtocolError) -> Refusal {
         match self {
-            Dialect::Legacy if silent_on_legacy(error.code) => Err(Ignored(error.code)),
-            _ => Ok(error_line(error)),
+            Dialect::Legacy if SILENT_ON_LEGACY.contains(&error.code) => {
+                Refusal::Ignored(error.code)
+            }
+            Dialect::Legacy if SAID_ON_LEGACY.contains(&error.code) => Refusal::Say,
+            _ => Refusal::Line(error_line(error)),
         }
     }
 
@@ -84,9 +95,11 @@ pub const SILENT_ON_LEGACY: &[ErrorCode] = &[
     ErrorCode::UnknownType,
 ];
 
-fn silent_on_legacy(code: ErrorCode) -> bool {
-    SILENT_ON_LEGACY.contains(&code)
-}
+/// Refusals that did not exist in the original, told to a legacy client as a message from
+/// the server so that its window stays readable.
+/// (Refused slash commands are always told that way; see the server's session.)
+pub const SAID_ON_LEGACY: &[ErrorCode] =
+    &[ErrorCode::Muted, ErrorCode::Excluded, ErrorCode::Kicked];
 
 #[cfg(test)]
 mod tests {
@@ -96,15 +109,18 @@ mod tests {
     fn legacy_clients_get_no_error_line_for_requests_the_original_ignored() {
         let offline = ProtocolError::new(ErrorCode::UserOffline, "gone");
         assert_eq!(
-            Dialect::Legacy.error_line(&offline),
-            Err(Ignored(ErrorCode::UserOffline))
+            Dialect::Legacy.refusal(&offline),
+            Refusal::Ignored(ErrorCode::UserOffline)
         );
         let v2 = Dialect::V2 {
             presence: Presence::Receive,
         };
-        assert!(v2.error_line(&offline).is_ok());
+        assert!(matches!(v2.refusal(&offline), Refusal::Line(_)));
         let failed = ProtocolError::new(ErrorCode::LoginFailed, "Login failed.");
-        assert!(Dialect::Legacy.error_line(&failed).is_ok());
+        assert!(matches!(Dialect::Legacy.refusal(&failed), Refusal::Line(_)));
+        let muted = ProtocolError::new(ErrorCode::Muted, "You are muted.");
+        assert_eq!(Dialect::Legacy.refusal(&muted), Refusal::Say);
+        assert!(matches!(v2.refusal(&muted), Refusal::Line(_)));
     }
 
     #[test]

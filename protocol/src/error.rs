@@ -34,6 +34,16 @@ pub enum ErrorCode {
     Forbidden,
     /// Creating the channel would pass the per-account or server limit.
     TooManyChannels,
+    /// The sender is muted by a moderator.
+    Muted,
+    /// The account or address is kicked for a time, or banned.
+    Excluded,
+    /// A moderation action names nobody the server knows.
+    NoSuchUser,
+    /// A command used the wrong way (arguments, duration).
+    InvalidCommand,
+    /// The room is moderated: the request to join waits for a moderator.
+    JoinPending,
 }
 
 impl ErrorCode {
@@ -65,6 +75,11 @@ impl ErrorCode {
             ErrorCode::Kicked => "kicked",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::TooManyChannels => "too_many_channels",
+            ErrorCode::Muted => "muted",
+            ErrorCode::Excluded => "excluded",
+            ErrorCode::NoSuchUser => "no_such_user",
+            ErrorCode::InvalidCommand => "invalid_command",
+            ErrorCode::JoinPending => "join_pending",
         }
     }
 }

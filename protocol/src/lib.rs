@@ -3,6 +3,7 @@
 //! canonically for clients we write), what the server sends ([`ServerLine`], ASCII-only
 //! JSON lines), error codes, and the [`Dialect`] that decides which line a client gets.
 
+pub mod action;
 pub mod command;
 pub mod dialect;
 pub mod error;
@@ -10,8 +11,9 @@ pub mod reply;
 pub mod server_line;
 pub mod wire;
 
+pub use action::{parse_slash, Action, CommandInfo, Role, RoomMode, Slash, COMMANDS};
 pub use command::{malformed_login_user, parse_line, Command, Target};
-pub use dialect::{Dialect, DialectLines, Ignored, Presence};
+pub use dialect::{Dialect, DialectLines, Presence, Refusal};
 pub use error::{ErrorCode, ProtocolError};
 pub use reply::Reply;
 pub use server_line::{error_line, ChannelInfo, ChatLine, ServerLine, V2_FEATURES};

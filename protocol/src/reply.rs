@@ -68,6 +68,11 @@ pub enum Reply {
         #[serde(default)]
         more: bool,
     },
+    Command {
+        action: String,
+        status: Outcome,
+        lines: Vec<String>,
+    },
 }
 
 impl Reply {

@@ -30,6 +30,8 @@ pub enum NoticeEvent {
     Shutdown,
     /// An administrator's announcement.
     Admin,
+    /// A moderation event for this user alone (a request answered, a mute, an invitation).
+    Moderation,
 }
 
 /// What happened in a channel.
@@ -132,6 +134,13 @@ pub enum ServerLine<'a> {
         #[serde(skip_serializing_if = "is_false")]
         more: bool,
     },
+    /// The answer to a moderation or room action (v2 clients; legacy ones get the lines
+    /// as messages from the server).
+    Command {
+        action: &'static str,
+        status: Outcome,
+        lines: &'a [String],
+    },
 }
 
 fn is_false(flag: &bool) -> bool {
@@ -139,7 +148,7 @@ fn is_false(flag: &bool) -> bool {
 }
 
 /// What `hello` advertises.
-pub const V2_FEATURES: &[&str] = &["channels", "history", "system", "error_codes"];
+pub const V2_FEATURES: &[&str] = &["channels", "history", "system", "error_codes", "commands"];
 
 impl ServerLine<'_> {
     pub fn encode(&self) -> Bytes {

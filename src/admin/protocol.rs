@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use classcord_protocol::Role;
+
 use crate::chat::OnlineUser;
+use crate::store::ModerationEntry;
 
 /// Longest request line the server reads.
 pub(crate) const MAX_REQUEST_BYTES: u64 = 8 * 1024;
@@ -20,12 +23,54 @@ pub enum Request {
     Status,
     /// Send a notice to every connected user (legacy clients see a message from "Serveur").
     Notice { text: String },
-    /// Disconnect a user now.
-    Kick { user: String },
-    /// Ban an account and disconnect it.
-    Ban { user: String },
-    /// Lift an account's ban.
+    /// Disconnect a user now; with --duration, they cannot come back until it ends.
+    Kick {
+        user: String,
+        /// How long they stay out: 30s, 10m, 2h, 1d.
+        #[arg(long)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration: Option<String>,
+        /// Told to the user and kept in the moderation log.
+        #[arg(long)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Ban an account (a guest: its address) and disconnect it.
+    Ban {
+        user: String,
+        #[arg(long)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Lift a ban or a timed kick.
     Unban { user: String },
+    /// Refuse a user's messages, for --duration or until unmute.
+    Mute {
+        user: String,
+        #[arg(long)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration: Option<String>,
+    },
+    /// Let a muted user write again.
+    Unmute { user: String },
+    /// Stop the server after a countdown announced to everyone ("cancel" stops it).
+    Shutdown {
+        /// Seconds (or 2m, 1h) before the stop, or "cancel".
+        #[arg(value_name = "SECONDS|cancel")]
+        when: String,
+        /// Said with every announcement.
+        #[arg(long)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// Run any teacher's slash command as the console, e.g. "/room create #maths moderated".
+    Run { slash: String },
+    /// Print the last moderation actions (who, what, whom, how long, why, when).
+    Log {
+        #[arg(long, default_value_t = 50)]
+        #[serde(default = "default_log_limit")]
+        limit: u32,
+    },
     /// List connected users.
     Users,
     /// Load the TLS certificate files again (as SIGHUP does).
@@ -41,6 +86,13 @@ pub enum Request {
     /// Delete an account and disconnect it; its messages stay.
     #[command(skip)]
     UserDelete { user: String },
+    /// Give an account a role; it has (or loses) the rights at once.
+    #[command(skip)]
+    UserRole { user: String, role: Role },
+}
+
+fn default_log_limit() -> u32 {
+    50
 }
 
 impl Request {
@@ -52,6 +104,12 @@ impl Request {
             Request::Kick { .. } => "kick",
             Request::Ban { .. } => "ban",
             Request::Unban { .. } => "unban",
+            Request::Mute { .. } => "mute",
+            Request::Unmute { .. } => "unmute",
+            Request::Shutdown { .. } => "shutdown",
+            Request::Run { .. } => "run",
+            Request::Log { .. } => "log",
+            Request::UserRole { .. } => "user-role",
             Request::Users => "users",
             Request::ReloadTls => "reload-tls",
             Request::Metrics => "metrics",
@@ -64,23 +122,32 @@ impl Request {
     /// Whether the request changes something (the audit log records those; reads are only
     /// logged).
     pub(crate) fn is_change(&self) -> bool {
-        !matches!(self, Request::Status | Request::Users | Request::Metrics)
+        !matches!(
+            self,
+            Request::Status | Request::Users | Request::Metrics | Request::Log { .. }
+        )
     }
 
     /// The account a request acts on, if any.
     pub(crate) fn user(&self) -> Option<&str> {
         match self {
-            Request::Kick { user }
-            | Request::Ban { user }
+            Request::Kick { user, .. }
+            | Request::Ban { user, .. }
             | Request::Unban { user }
+            | Request::Mute { user, .. }
+            | Request::Unmute { user }
             | Request::UserAdd { user, .. }
             | Request::UserPasswd { user, .. }
-            | Request::UserDelete { user } => Some(user),
+            | Request::UserDelete { user }
+            | Request::UserRole { user, .. } => Some(user),
             Request::Status
             | Request::Notice { .. }
             | Request::Users
             | Request::ReloadTls
-            | Request::Metrics => None,
+            | Request::Metrics
+            | Request::Shutdown { .. }
+            | Request::Run { .. }
+            | Request::Log { .. } => None,
         }
     }
 }
@@ -98,6 +165,13 @@ pub(crate) enum Response {
     },
     Metrics {
         text: String,
+    },
+    /// A moderation action's answer, one line each.
+    Said {
+        lines: Vec<String>,
+    },
+    Log {
+        entries: Vec<ModerationEntry>,
     },
     /// The account name is taken (`user-add`).
     Taken {

@@ -16,7 +16,10 @@ use super::protocol::{Request, Response, MAX_REQUEST_BYTES};
 use crate::chat::AccountError;
 use crate::context::Context;
 use crate::logging::AuditEvent;
+use crate::moderation::{self, Actor};
 use crate::store::UserChange;
+use classcord_protocol::action::{parse_duration, MAX_COUNTDOWN, MAX_SANCTION};
+use classcord_protocol::{parse_slash, Action, CommandInfo, Slash};
 
 /// What the admin socket needs from the running server.
 pub(crate) struct Control {
@@ -94,7 +97,70 @@ async fn handle(stream: UnixStream, control: Arc<Control>) {
     }
 }
 
+/// The moderation action an admin request asks for.
+fn moderation_action(request: Request) -> Result<Action, String> {
+    let duration = |text: Option<String>| {
+        text.map(|text| parse_duration(&text, MAX_SANCTION).map(|d| d.as_secs()))
+            .transpose()
+    };
+    Ok(match request {
+        Request::Kick {
+            user,
+            duration: how_long,
+            reason,
+        } => Action::Kick {
+            user,
+            duration_secs: duration(how_long)?,
+            reason,
+        },
+        Request::Ban { user, reason } => Action::Ban { user, reason },
+        Request::Unban { user } => Action::Unban { user },
+        Request::Mute {
+            user,
+            duration: how_long,
+        } => Action::Mute {
+            user,
+            duration_secs: duration(how_long)?,
+        },
+        Request::Unmute { user } => Action::Unmute { user },
+        Request::Shutdown { when, message } if when == "cancel" => {
+            let _ = message;
+            Action::ShutdownCancel
+        }
+        Request::Shutdown { when, message } => {
+            let seconds = match when.parse::<u64>() {
+                Ok(seconds) => seconds,
+                Err(_) => parse_duration(&when, MAX_COUNTDOWN)?.as_secs(),
+            };
+            if seconds > MAX_COUNTDOWN.as_secs() {
+                return Err("the longest countdown is one day".to_owned());
+            }
+            Action::Shutdown { seconds, message }
+        }
+        Request::Run { slash } => match parse_slash(slash.trim()) {
+            Slash::Action(action) => action,
+            Slash::Usage { word, problem } => {
+                let usage = CommandInfo::of(word).map_or("", |info| info.usage);
+                return Err(format!("usage: {usage} ({problem})"));
+            }
+            Slash::Chat | Slash::Escaped(_) => {
+                return Err(format!("{slash:?} is not a command (/help lists them)"))
+            }
+        },
+        other => return Err(format!("{} is not a moderation action", other.action())),
+    })
+}
+
 impl Control {
+    /// Runs a moderation action as the console (an administrator).
+    async fn moderate(&self, action: Action) -> Response {
+        match moderation::execute(&self.ctx, &Actor::console(), action).await {
+            Ok(moderation::Outcome::Text(lines)) => Response::Said { lines },
+            Ok(moderation::Outcome::Lines(_)) => Response::Done,
+            Err(error) => Response::refused(error.message),
+        }
+    }
+
     pub(crate) async fn execute(&self, request: Request) -> Response {
         let action = request.action();
         let is_change = request.is_change();
@@ -134,18 +200,22 @@ impl Control {
                 chat.notice(NoticeEvent::Admin, &text);
                 Response::Done
             }
-            Request::Kick { user } => {
-                if chat.kick(&user, "Disconnected by an administrator.") {
-                    Response::Done
-                } else {
-                    Response::refused(format!("{user:?} is not online"))
-                }
-            }
-            Request::Ban { user } => {
-                done(chat.change_account(&user, UserChange::Banned(true)).await)
-            }
-            Request::Unban { user } => {
-                done(chat.change_account(&user, UserChange::Banned(false)).await)
+            Request::Kick { .. }
+            | Request::Ban { .. }
+            | Request::Unban { .. }
+            | Request::Mute { .. }
+            | Request::Unmute { .. }
+            | Request::Shutdown { .. }
+            | Request::Run { .. } => match moderation_action(request) {
+                Ok(action) => self.moderate(action).await,
+                Err(error) => Response::refused(error),
+            },
+            Request::Log { limit } => match chat.moderation_log(limit.min(10_000)).await {
+                Ok(entries) => Response::Log { entries },
+                Err(error) => Response::refused(error.message),
+            },
+            Request::UserRole { user, role } => {
+                done(chat.change_account(&user, UserChange::Role(role)).await)
             }
             Request::UserDelete { user } => {
                 done(chat.change_account(&user, UserChange::Delete).await)

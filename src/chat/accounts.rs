@@ -128,7 +128,7 @@ impl Chat {
         }
         .encode();
         self.hub
-            .login(id, &record.username, reply)
+            .login(id, &record.username, record.role, reply)
             .map_err(|error| LoginRefused {
                 reason: None,
                 error,
@@ -173,9 +173,13 @@ impl Chat {
         let kick_reason = match &change {
             UserChange::Banned(true) => Some("Account banned by an administrator."),
             UserChange::Delete => Some("Account deleted by an administrator."),
-            UserChange::Banned(false) | UserChange::Password(_) => None,
+            UserChange::Banned(false) | UserChange::Password(_) | UserChange::Role(_) => None,
         };
         let deleted = change == UserChange::Delete;
+        let role = match &change {
+            UserChange::Role(role) => Some(*role),
+            _ => None,
+        };
         match self
             .store
             .update_user(AccountKey::of(username), change)
@@ -191,6 +195,9 @@ impl Chat {
         }
         if deleted {
             self.hub.unregister_name(username);
+        }
+        if let Some(role) = role {
+            self.hub.set_role(username, role);
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Channels: joining, leaving, listing, and the join/leave events v2 members receive.
 
 use classcord_protocol::server_line::ChannelEvent;
-use classcord_protocol::{ChannelInfo, ErrorCode, ProtocolError, ServerLine};
+use classcord_protocol::{ChannelInfo, ErrorCode, ProtocolError, Role, ServerLine};
 
 use super::state::{ConnId, Hub, Identity, State};
 use crate::protocol::names::{AccountKey, ChannelKey};
@@ -16,14 +16,30 @@ pub(crate) struct JoinOutcome {
     pub(crate) created_by: Option<String>,
 }
 
+/// Whether joining checks the room's mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Admission {
+    Checked,
+    /// A moderator accepted the request.
+    Granted,
+}
+
 impl Hub {
     /// Adds an identified connection to a channel, creating the channel if needed: only
     /// accounts create channels, within the per-account and server limits.
-    pub(super) fn join(&self, id: ConnId, channel: &str) -> Result<JoinOutcome, ProtocolError> {
+    pub(super) fn join(
+        &self,
+        id: ConnId,
+        channel: &str,
+        admission: Admission,
+    ) -> Result<JoinOutcome, ProtocolError> {
         let mut state = self.lock();
         let name = Hub::identified_name(&state, id)?.to_owned();
         let key = ChannelKey::of(channel);
         let creator = if state.channels.contains_key(&key) {
+            if admission == Admission::Checked {
+                self.check_access(&mut state, id, &key)?;
+            }
             None
         } else {
             Some(self.may_create_channel(&state, id)?)
@@ -72,6 +88,11 @@ impl Hub {
             Some(entry) => entry.name.clone(),
             None => channel.to_owned(),
         };
+        if let Some(member) = state.members.get_mut(&id) {
+            if member.current_room.as_ref() == Some(&key) {
+                member.current_room = None;
+            }
+        }
         state.leave_channel(&key, id, &self.default_key);
         state.channel_event(&key, ChannelEvent::Leave, &name);
         Ok(display)
@@ -112,7 +133,13 @@ impl Hub {
 
     /// Who creates a new channel, or why they may not.
     fn may_create_channel(&self, state: &State, id: ConnId) -> Result<AccountKey, ProtocolError> {
-        let Some(Identity::User(account)) = state.members.get(&id).map(|m| &m.identity) else {
+        let Some(member) = state.members.get(&id) else {
+            return Err(ProtocolError::new(
+                ErrorCode::NotLoggedIn,
+                "Connection closed.",
+            ));
+        };
+        let Identity::User(account) = &member.identity else {
             return Err(ProtocolError::new(
                 ErrorCode::Forbidden,
                 "Guests cannot create channels: join an existing one, or log in.",
@@ -120,6 +147,11 @@ impl Hub {
         };
         let creator = AccountKey::of(account);
         let settings = &self.settings;
+        let per_account_limit = if member.role >= Role::Moderator {
+            usize::MAX
+        } else {
+            settings.max_channels_per_account
+        };
         if state.channels.len() > settings.max_channels {
             return Err(ProtocolError::new(
                 ErrorCode::TooManyChannels,
@@ -131,11 +163,13 @@ impl Hub {
             .values()
             .filter(|c| c.creator.as_ref() == Some(&creator))
             .count();
-        if own >= settings.max_channels_per_account {
-            return Err(ProtocolError::new(
-                ErrorCode::TooManyChannels,
-                format!("You have created {own} channels, the most one account may have."),
-            ));
+        if own >= per_account_limit {
+            let message = if per_account_limit == 0 {
+                "Only teachers create rooms: join an existing one (/rooms lists them).".to_owned()
+            } else {
+                format!("You have created {own} channels, the most one account may have.")
+            };
+            return Err(ProtocolError::new(ErrorCode::TooManyChannels, message));
         }
         Ok(creator)
     }

@@ -6,6 +6,7 @@ use classcord_protocol::{
     error_line, ChatLine, DialectLines, ErrorCode, ProtocolError, ServerLine, Target,
 };
 
+use super::rooms::legacy_room_line;
 use super::state::{ConnId, Hub, Identity, State};
 use crate::protocol::names::{ChannelKey, NameKey};
 use crate::store::{CommitSink, SenderKind, StoreError, StoredMessage};
@@ -30,6 +31,14 @@ impl Hub {
     pub(super) fn route(&self, id: ConnId, target: &Target) -> Result<Route, ProtocolError> {
         let mut guard = self.lock();
         let state = &mut *guard;
+        if state
+            .members
+            .get(&id)
+            .and_then(|m| m.identity.name())
+            .is_some()
+        {
+            state.check_not_muted(id)?;
+        }
         let member = state
             .members
             .get(&id)
@@ -39,8 +48,15 @@ impl Hub {
             Identity::Guest(_) => SenderKind::Guest,
             _ => SenderKind::Account,
         };
+        let current_room = member
+            .current_room
+            .as_ref()
+            .and_then(|key| state.channels.get(key))
+            .map(|channel| channel.name.clone());
         let destination = match target {
-            Target::Global => Destination::Channel(self.settings.default_channel.clone()),
+            Target::Global => Destination::Channel(
+                current_room.unwrap_or_else(|| self.settings.default_channel.clone()),
+            ),
             Target::Channel(name) => {
                 let key = ChannelKey::of(name);
                 if !member.channels.contains(&key) {
@@ -88,24 +104,15 @@ impl Hub {
     /// A server notice to every identified connection: a `system` line for v2 clients, an
     /// ordinary global message from the reserved sender for legacy ones.
     pub(super) fn notice(&self, event: NoticeEvent, text: &str) {
-        let state = self.lock();
-        let legacy = ChatLine {
-            subtype: Subtype::Global,
-            from: self.settings.notice_sender.clone(),
-            to: None,
-            channel: Some(self.settings.default_channel.clone()),
-            content: text.to_owned(),
-            timestamp: rfc3339_ms(crate::store::now_ms()),
-            id: None,
-        };
         let lines = DialectLines {
-            legacy: ServerLine::Message(&legacy).encode(),
+            legacy: self.said_by_server(text),
             v2: ServerLine::System {
                 event,
                 message: text,
             }
             .encode(),
         };
+        let state = self.lock();
         for member in state.members.values() {
             if member.identity.name().is_some() {
                 member.outbound.push(member.dialect.pick(&lines).clone());
@@ -115,18 +122,39 @@ impl Hub {
 }
 
 impl State {
-    fn deliver(&self, sender_conn: ConnId, message: StoredMessage) {
+    fn deliver(&self, sender_conn: ConnId, message: StoredMessage, default_key: &ChannelKey) {
         let recipient_key = message.recipient.as_deref().map(NameKey::of);
         let channel_key = message.channel.as_deref().map(ChannelKey::of);
-        let line = ServerLine::Message(&chat_line(message)).encode();
+        let chat = chat_line(message);
+        let line = ServerLine::Message(&chat).encode();
         if let Some(key) = recipient_key {
             let target = self.online.get(&key).and_then(|id| self.members.get(id));
             if let Some(member) = target {
                 member.outbound.push(line);
             }
-        } else if let Some(channel) = channel_key.and_then(|key| self.channels.get(&key)) {
+        } else if let Some(key) = channel_key {
+            let Some(channel) = self.channels.get(&key) else {
+                return;
+            };
+            // Legacy members of another room than the default one (after `/join`) read its
+            // messages with the room's name in front; encoded only when one is there.
+            let mut legacy_line = None;
             for (id, outbound) in &channel.members {
-                if *id != sender_conn {
+                if *id == sender_conn {
+                    continue;
+                }
+                let legacy = key != *default_key
+                    && self
+                        .members
+                        .get(id)
+                        .is_some_and(|member| !member.dialect.receives_v2_lines());
+                if legacy {
+                    outbound.push(
+                        legacy_line
+                            .get_or_insert_with(|| legacy_room_line(&chat))
+                            .clone(),
+                    );
+                } else {
                     outbound.push(line.clone());
                 }
             }
@@ -155,7 +183,7 @@ impl CommitSink for Hub {
     fn committed(&self, messages: Vec<(ConnId, StoredMessage)>) {
         let state = self.lock();
         for (sender_conn, message) in messages {
-            state.deliver(sender_conn, message);
+            state.deliver(sender_conn, message, &self.default_key);
         }
     }
 

@@ -6,11 +6,15 @@
 //! committed before the store hands it back to the hub for fan-out.
 
 mod accounts;
+mod actions;
 mod channels;
 mod delivery;
+mod moderation;
 mod names;
 mod outbound;
 mod presence;
+mod rooms;
+mod sanctions;
 mod state;
 mod views;
 
@@ -22,8 +26,10 @@ use classcord_protocol::server_line::{NoticeEvent, Outcome};
 use classcord_protocol::{Dialect, ErrorCode, ProtocolError, ServerLine, Target};
 
 pub(crate) use accounts::{password_error, AccountError};
+pub(crate) use actions::Answer;
 pub(crate) use channels::JoinOutcome;
 pub(crate) use outbound::{CloseReason, Closer, Outbound, QueueBytes, QueueLimits};
+pub(crate) use rooms::RoomCreated;
 pub(crate) use state::{ConnId, Identity};
 pub(crate) use views::{NameKind, OnlineUser};
 
@@ -31,6 +37,7 @@ use crate::config::{Config, LimitsSection};
 use crate::password::Passwords;
 use crate::protocol::names::{channel_name_error, state_error, username_error, ChannelKey};
 use crate::store::{NewMessage, Store, StoreError, StoreOptions, StoreWriterThread};
+use channels::Admission;
 use delivery::{chat_line, Destination};
 use state::{Hub, Settings};
 
@@ -123,6 +130,14 @@ impl Chat {
             store.forget_channel(&channel.name);
         }
         hub.add_channels(kept);
+        hub.add_rooms(store.rooms().await?);
+        let now = crate::store::now_ms();
+        for sanction in store.sanctions().await? {
+            let left = sanction
+                .until_ms
+                .map(|until| std::time::Duration::from_millis((until - now).max(0) as u64));
+            hub.set_sanction(sanction.kind, sanction.subject, &sanction.label, left);
+        }
         let chat = Chat {
             hub,
             store,
@@ -253,20 +268,19 @@ impl Chat {
         id: ConnId,
         channel: &str,
     ) -> Result<Vec<Bytes>, ProtocolError> {
+        self.join_admitted(id, channel, Admission::Checked).await
+    }
+
+    async fn join_admitted(
+        &self,
+        id: ConnId,
+        channel: &str,
+        admission: Admission,
+    ) -> Result<Vec<Bytes>, ProtocolError> {
         if let Some(reason) = channel_name_error(channel) {
             return Err(ProtocolError::new(ErrorCode::InvalidChannel, reason));
         }
-        let JoinOutcome {
-            channel,
-            created_by,
-        } = self.hub.join(id, channel)?;
-        if let Some(creator) = created_by {
-            self.store
-                .ensure_channel(&channel, Some(&creator))
-                .await
-                .map_err(internal)?;
-            tracing::info!(channel = ?channel, "channel created");
-        }
+        let channel = self.join_channel(id, channel, admission).await?;
         let mut lines = vec![ServerLine::Join {
             status: Outcome::Ok,
             channel: &channel,
@@ -279,6 +293,28 @@ impl Chat {
             );
         }
         Ok(lines)
+    }
+
+    /// Adds the connection to the channel, storing the channel when this created it.
+    /// Returns the channel's canonical name.
+    async fn join_channel(
+        &self,
+        id: ConnId,
+        channel: &str,
+        admission: Admission,
+    ) -> Result<String, ProtocolError> {
+        let JoinOutcome {
+            channel,
+            created_by,
+        } = self.hub.join(id, channel, admission)?;
+        if let Some(creator) = created_by {
+            self.store
+                .ensure_channel(&channel, Some(&creator))
+                .await
+                .map_err(internal)?;
+            tracing::info!(channel = ?channel, "channel created");
+        }
+        Ok(channel)
     }
 
     /// Tells the store to forget the channels that emptied without ever being used.

@@ -6,9 +6,13 @@ use std::sync::Arc;
 use bytes::Bytes;
 use classcord_protocol::{error_line, ErrorCode, ProtocolError, ServerLine};
 
+use classcord_protocol::Role;
+
+use super::moderation::excluded_error;
 use super::outbound::CloseReason;
 use super::state::{ConnId, Hub, Identity, State};
 use crate::protocol::names::{AccountKey, NameKey};
+use crate::store::Subject;
 
 impl Hub {
     pub(super) fn identity(&self, id: ConnId) -> Identity {
@@ -25,6 +29,7 @@ impl Hub {
         &self,
         id: ConnId,
         username: &str,
+        role: Role,
         reply: Bytes,
     ) -> Result<(), ProtocolError> {
         let mut state = self.lock();
@@ -32,6 +37,9 @@ impl Hub {
             None => return Ok(()),
             Some(member) => member.identity.clone(),
         };
+        if let Some(left) = state.excluded(&Subject::Account(AccountKey::of(username))) {
+            return Err(excluded_error(ErrorCode::LoginFailed, left));
+        }
         let key = NameKey::of(username);
         match &previous {
             Identity::User(name) if AccountKey::of(name) == AccountKey::of(username) => {
@@ -74,6 +82,9 @@ impl Hub {
             state.announce_status(Some(id), old_name, classcord_protocol::server_line::OFFLINE);
         }
         state.members[&id].outbound.push(reply);
+        if let Some(member) = state.members.get_mut(&id) {
+            member.role = role;
+        }
         self.identify(&mut state, id, Identity::User(username.to_owned()));
         Ok(())
     }
@@ -98,6 +109,10 @@ impl Hub {
         };
         if let Some(name) = member.identity.name() {
             return Ok(name.to_owned());
+        }
+        let address = Subject::Address(member.peer.ip());
+        if let Some(left) = state.excluded(&address) {
+            return Err(excluded_error(ErrorCode::Excluded, left));
         }
         let requested_key = NameKey::of(requested);
         let names_an_account =
@@ -237,7 +252,11 @@ impl State {
         };
         let identity = std::mem::replace(&mut member.identity, Identity::Anonymous);
         let channels = std::mem::take(&mut member.channels);
+        let pending = std::mem::take(&mut member.pending);
+        member.current_room = None;
+        member.role = Role::User;
         self.watchers.remove(&id);
+        self.drop_requests(id, &pending);
         for key in &channels {
             self.leave_channel(key, id, default_key);
         }

@@ -24,6 +24,22 @@ impl Hub {
         };
     }
 
+    pub(super) fn dialect(&self, id: ConnId) -> Dialect {
+        self.lock()
+            .members
+            .get(&id)
+            .map_or(Dialect::Legacy, |m| m.dialect)
+    }
+
+    /// Queues lines for one connection.
+    pub(super) fn push(&self, id: ConnId, lines: Vec<Bytes>) {
+        if let Some(member) = self.lock().members.get(&id) {
+            for line in lines {
+                member.outbound.push(line);
+            }
+        }
+    }
+
     pub(super) fn set_status(&self, id: ConnId, presence: &str) -> Result<(), ProtocolError> {
         let state = self.lock();
         let name = Hub::identified_name(&state, id)?;
@@ -38,6 +54,7 @@ impl Hub {
             return;
         };
         state.watchers.remove(&id);
+        state.drop_requests(id, &member.pending);
         let announce = !state.shutting_down;
         for key in &member.channels {
             state.leave_channel(key, id, &self.default_key);

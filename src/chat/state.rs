@@ -7,9 +7,10 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use classcord_protocol::Dialect;
+use classcord_protocol::{Dialect, Role, RoomMode};
 
 use super::outbound::Outbound;
+use super::sanctions::Sanctions;
 use crate::protocol::names::{AccountKey, ChannelKey, NameKey};
 
 /// Identifies one connection for as long as it lives.
@@ -49,8 +50,14 @@ pub(super) struct Member {
     pub(super) peer: SocketAddr,
     pub(super) outbound: Outbound,
     pub(super) identity: Identity,
+    /// The account's role, read at login and changed live (guests: `User`).
+    pub(super) role: Role,
     pub(super) dialect: Dialect,
     pub(super) channels: HashSet<ChannelKey>,
+    /// A legacy client's room after `/join`: its global messages go there.
+    pub(super) current_room: Option<ChannelKey>,
+    /// Moderated rooms this connection asked to join.
+    pub(super) pending: HashSet<ChannelKey>,
 }
 
 pub(super) struct Channel {
@@ -58,8 +65,13 @@ pub(super) struct Channel {
     pub(super) members: HashMap<ConnId, Outbound>,
     /// The account that created it, for the per-account limit.
     pub(super) creator: Option<AccountKey>,
-    /// A message was sent in it: it is kept even when empty.
+    /// A message was sent in it, or a moderator made it: it is kept even when empty.
     pub(super) used: bool,
+    pub(super) mode: RoomMode,
+    /// Accounts that may join a moderated or private room without asking.
+    pub(super) allowed: HashSet<AccountKey>,
+    /// Requests to join a moderated room: the requesting connection and its name.
+    pub(super) pending: HashMap<ConnId, String>,
 }
 
 #[derive(Default)]
@@ -78,6 +90,7 @@ pub(super) struct State {
     pub(super) registering: HashSet<NameKey>,
     /// Channels removed because they emptied without ever being used, for the store to forget.
     pub(super) expired: Vec<String>,
+    pub(super) sanctions: Sanctions,
     pub(super) shutting_down: bool,
 }
 
@@ -119,8 +132,11 @@ impl Hub {
                 peer,
                 outbound,
                 identity: Identity::Anonymous,
+                role: Role::User,
                 dialect: Dialect::Legacy,
                 channels: HashSet::new(),
+                current_room: None,
+                pending: HashSet::new(),
             },
         );
         id
@@ -145,6 +161,9 @@ impl State {
                 members: HashMap::new(),
                 creator,
                 used,
+                mode: RoomMode::Open,
+                allowed: HashSet::new(),
+                pending: HashMap::new(),
             },
         );
         true

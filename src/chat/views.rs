@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use classcord_protocol::{error_line, ErrorCode, ProtocolError};
+use classcord_protocol::{ErrorCode, ProtocolError, Refusal};
 use serde::{Deserialize, Serialize};
 
 use super::outbound::CloseReason;
@@ -36,9 +36,14 @@ impl Hub {
         else {
             return false;
         };
-        member
-            .outbound
-            .push(error_line(&ProtocolError::new(ErrorCode::Kicked, reason)));
+        let line = match member
+            .dialect
+            .refusal(&ProtocolError::new(ErrorCode::Kicked, reason))
+        {
+            Refusal::Line(line) => line,
+            Refusal::Say | Refusal::Ignored(_) => self.said_by_server(reason),
+        };
+        member.outbound.push(line);
         member.outbound.close(CloseReason::Kicked);
         true
     }

@@ -105,7 +105,8 @@ impl Accounts {
         let user = name.to_owned();
         let request = match change.clone() {
             UserChange::Delete => Request::UserDelete { user },
-            UserChange::Banned(true) => Request::Ban { user },
+            UserChange::Role(role) => Request::UserRole { user, role },
+            UserChange::Banned(true) => Request::Ban { user, reason: None },
             UserChange::Banned(false) => Request::Unban { user },
             UserChange::Password(password_hash) => Request::UserPasswd {
                 user,
@@ -166,6 +167,13 @@ pub(super) fn user(args: &DatabaseArgs, action: UserAction) -> anyhow::Result<()
         UserAction::Unban { name } => {
             accounts.change(&name, UserChange::Banned(false))?;
             println!("user {name:?} unbanned");
+        }
+        UserAction::Role { name, role } => {
+            accounts.change(&name, UserChange::Role(role.into()))?;
+            println!(
+                "user {name:?} is now {}",
+                classcord_protocol::Role::from(role).as_str()
+            );
         }
         UserAction::List => unreachable!("answered above"),
     }

@@ -19,6 +19,30 @@ pub(super) fn run(socket: &Path, request: Request) -> anyhow::Result<()> {
                 println!("{} {}{guest}", user.name, user.address.ip());
             }
         }
+        Response::Said { lines } => {
+            for line in lines {
+                println!("{line}");
+            }
+        }
+        Response::Log { entries } if entries.is_empty() => println!("no moderation yet"),
+        Response::Log { entries } => {
+            for entry in entries {
+                let mut line = format!("{} {} {}", entry.at, entry.actor, entry.action);
+                if let Some(target) = &entry.target {
+                    line.push_str(&format!(" {target}"));
+                }
+                if let Some(secs) = entry.duration_secs {
+                    line.push_str(&format!(
+                        " for {}",
+                        humantime::format_duration(std::time::Duration::from_secs(secs))
+                    ));
+                }
+                if let Some(reason) = &entry.reason {
+                    line.push_str(&format!(" ({reason})"));
+                }
+                println!("{line}");
+            }
+        }
         Response::Done
         | Response::Status { .. }
         | Response::Taken { .. }

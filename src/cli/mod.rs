@@ -108,8 +108,28 @@ pub enum UserAction {
     Ban { name: String },
     /// Allow a banned account to log in again.
     Unban { name: String },
+    /// Give an account a role: moderator (a teacher), admin, or user.
+    Role { name: String, role: RoleArg },
     /// List accounts.
     List,
+}
+
+/// A role as `classcord user role` takes it.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RoleArg {
+    User,
+    Moderator,
+    Admin,
+}
+
+impl From<RoleArg> for classcord_protocol::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::User => classcord_protocol::Role::User,
+            RoleArg::Moderator => classcord_protocol::Role::Moderator,
+            RoleArg::Admin => classcord_protocol::Role::Admin,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,8 @@ pub(crate) enum AuditKind {
     Message,
     /// An administrator's command through the admin socket.
     Admin,
+    /// A moderation action (from a teacher's client or the admin socket).
+    Moderation,
 }
 
 impl AuditKind {
@@ -38,6 +40,7 @@ impl AuditKind {
             AuditKind::Guest => "guest",
             AuditKind::Message => "message",
             AuditKind::Admin => "admin",
+            AuditKind::Moderation => "moderation",
         }
     }
 }
@@ -66,6 +69,13 @@ impl AuditEvent {
     /// An administrator's command (`action` names it, e.g. `ban`).
     pub(crate) fn admin(action: &str) -> AuditEvent {
         AuditEvent::of(AuditKind::Admin).with("action", action)
+    }
+
+    /// A moderation action: who did what.
+    pub(crate) fn moderation(actor: &str, action: &str) -> AuditEvent {
+        AuditEvent::of(AuditKind::Moderation)
+            .with("actor", actor)
+            .with("action", action)
     }
 
     pub(crate) fn with(mut self, key: &str, value: impl Into<Value>) -> AuditEvent {

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::codec::FramedRead;
 
-use classcord_protocol::{Dialect, ErrorCode, Ignored, ProtocolError};
+use classcord_protocol::{Dialect, ErrorCode, ProtocolError, Refusal};
 
 use crate::chat::{CloseReason, Closer, ConnId, Outbound, QueueBytes, QueueLimits};
 use crate::context::Context;
@@ -321,9 +321,10 @@ impl Session {
     /// Answers a refusal in this connection's dialect: legacy clients get no line for the
     /// well-formed requests the original server ignored.
     fn reply_error(&self, error: &ProtocolError) {
-        match self.dialect.error_line(error) {
-            Ok(line) => self.reply(line),
-            Err(Ignored(code)) => {
+        match self.dialect.refusal(error) {
+            Refusal::Line(line) => self.reply(line),
+            Refusal::Say => self.reply(self.ctx.chat.said_by_server(&error.message)),
+            Refusal::Ignored(code) => {
                 tracing::debug!(peer = %self.peer.addr, code = code.as_str(), "legacy request ignored");
                 self.ctx.metrics.ignored(code.as_str());
             }

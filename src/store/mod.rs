@@ -3,6 +3,7 @@
 //! Messages go through [`Store::submit_message`]; the writer commits them in batches and
 //! only then hands them to the [`CommitSink`] (the hub), so nothing a client saw can be lost.
 
+mod moderation;
 pub(crate) mod schema;
 mod writer;
 
@@ -15,6 +16,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Synchronous;
 use crate::protocol::names::{AccountKey, ChannelKey, NameKey};
+pub(crate) use moderation::{
+    ModerationEntry, RoomChange, SanctionChange, SanctionKind, StoredRooms, StoredSanction, Subject,
+};
 use writer::WriteOp;
 pub(crate) use writer::{insert_user, now_ms, update_user};
 pub(crate) use writer::{
@@ -44,6 +48,7 @@ pub(crate) struct UserRecord {
     pub(crate) username: String,
     pub(crate) password_hash: String,
     pub(crate) banned: bool,
+    pub(crate) role: classcord_protocol::Role,
 }
 
 /// A channel as stored.
@@ -61,6 +66,14 @@ pub(crate) struct StoredChannel {
 pub(crate) enum CreateUser {
     Created,
     AlreadyExists,
+}
+
+/// A write of moderation's own tables.
+#[derive(Debug, Clone)]
+pub(crate) enum ModerationWrite {
+    Room(RoomChange),
+    Sanction(SanctionChange),
+    Log(ModerationEntry),
 }
 
 /// Cheap to clone; every clone talks to the same writer thread and read connection.
@@ -205,6 +218,17 @@ impl Store {
         }
     }
 
+    /// Queues a moderation write (room, sanction, log line), committed in order with the
+    /// rest; waits only while the writer's queue is full.
+    pub(crate) async fn moderate(&self, op: ModerationWrite) -> Result<(), StoreError> {
+        self.write(match op {
+            ModerationWrite::Room(change) => WriteOp::Room(change),
+            ModerationWrite::Sanction(change) => WriteOp::Sanction(change),
+            ModerationWrite::Log(entry) => WriteOp::Moderation(entry),
+        })
+        .await
+    }
+
     /// Resolves once everything queued before it is committed.
     pub(crate) async fn flush(&self) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
@@ -226,13 +250,14 @@ impl Store {
         let name_key = key.as_str().to_owned();
         Self::read_on(Arc::clone(&self.auth_reader), move |conn| {
             conn.prepare_cached(
-                "SELECT username, password_hash, banned FROM users WHERE name_key = ?1",
+                "SELECT username, password_hash, banned, role FROM users WHERE name_key = ?1",
             )?
             .query_row([name_key], |row| {
                 Ok(UserRecord {
                     username: row.get(0)?,
                     password_hash: row.get(1)?,
                     banned: row.get(2)?,
+                    role: moderation::parse_role(&row.get::<_, String>(3)?),
                 })
             })
             .optional()
@@ -284,7 +309,7 @@ impl Store {
         self.read(|conn| {
             conn.prepare(
                 "SELECT name, created_by,
-                        EXISTS (SELECT 1 FROM messages WHERE channel_key = channels.name_key)
+                        kept OR EXISTS (SELECT 1 FROM messages WHERE channel_key = channels.name_key)
                  FROM channels ORDER BY name",
             )?
             .query_map([], |row| {
@@ -297,6 +322,26 @@ impl Store {
             .collect()
         })
         .await
+    }
+
+    /// Room modes and members (at start).
+    pub(crate) async fn rooms(&self) -> Result<StoredRooms, StoreError> {
+        self.read(moderation::rooms).await
+    }
+
+    /// Sanctions in force (at start).
+    pub(crate) async fn sanctions(&self) -> Result<Vec<StoredSanction>, StoreError> {
+        let now = now_ms();
+        self.read(move |conn| moderation::sanctions(conn, now))
+            .await
+    }
+
+    /// The last entries of the moderation log, oldest first.
+    pub(crate) async fn moderation_log(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<ModerationEntry>, StoreError> {
+        self.read(move |conn| moderation::log(conn, limit)).await
     }
 
     /// Runs a query on the read connection, off the async threads.

@@ -50,6 +50,36 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE users DROP COLUMN role;",
     // 3: who created a channel (per-account channel limits).
     "ALTER TABLE channels ADD COLUMN created_by TEXT;",
+    // 4: moderation: roles, room modes and members, rooms kept even before their first
+    // message (made with `/room create`), timed sanctions, the moderation log.
+    "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user'
+         CHECK (role IN ('user', 'moderator', 'admin'));
+     ALTER TABLE channels ADD COLUMN mode TEXT NOT NULL DEFAULT 'open'
+         CHECK (mode IN ('open', 'moderated', 'private'));
+     ALTER TABLE channels ADD COLUMN kept INTEGER NOT NULL DEFAULT 0;
+     CREATE TABLE room_members (
+         channel_key TEXT NOT NULL,
+         account_key TEXT NOT NULL,
+         added_at INTEGER NOT NULL,
+         PRIMARY KEY (channel_key, account_key)
+     );
+     CREATE TABLE sanctions (
+         kind TEXT NOT NULL CHECK (kind IN ('exclusion', 'mute')),
+         subject_kind TEXT NOT NULL CHECK (subject_kind IN ('account', 'address')),
+         subject TEXT NOT NULL,
+         label TEXT NOT NULL,
+         until INTEGER,
+         PRIMARY KEY (kind, subject_kind, subject)
+     );
+     CREATE TABLE moderation (
+         id INTEGER PRIMARY KEY,
+         created_at INTEGER NOT NULL,
+         actor TEXT NOT NULL,
+         action TEXT NOT NULL,
+         target TEXT,
+         duration_secs INTEGER,
+         reason TEXT
+     );",
 ];
 
 /// The schema version this program writes.
@@ -109,7 +139,12 @@ mod tests {
             .query_row("SELECT username FROM users", [], |r| r.get(0))
             .unwrap();
         assert_eq!(name, "Prof");
-        assert!(conn.prepare("SELECT role FROM users").is_err());
+        // Version 1's role column was never used and went away in version 2; moderation's
+        // roles start everyone as a user.
+        let role: String = conn
+            .query_row("SELECT role FROM users", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(role, "user");
         assert!(conn.prepare("SELECT * FROM bans").is_err());
     }
 }

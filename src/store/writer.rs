@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{params, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use super::moderation::{ModerationEntry, RoomChange, SanctionChange};
 use super::{CreateUser, StoreError};
 use crate::log_throttle::Throttle;
 use crate::protocol::names::{AccountKey, ChannelKey};
@@ -76,6 +77,9 @@ pub(super) enum WriteOp {
     ForgetChannel {
         name: String,
     },
+    Room(RoomChange),
+    Sanction(SanctionChange),
+    Moderation(ModerationEntry),
     Flush {
         reply: oneshot::Sender<()>,
     },
@@ -87,6 +91,7 @@ pub(crate) enum UserChange {
     Delete,
     Password(String),
     Banned(bool),
+    Role(classcord_protocol::Role),
 }
 
 /// Whether an account change found its account.
@@ -192,7 +197,7 @@ fn commit_batch(
                 }
                 WriteOp::ForgetChannel { name } => {
                     tx.prepare_cached(
-                        "DELETE FROM channels WHERE name_key = ?1 AND NOT EXISTS
+                        "DELETE FROM channels WHERE name_key = ?1 AND NOT kept AND NOT EXISTS
                          (SELECT 1 FROM messages WHERE channel_key = ?1)",
                     )?
                     .execute([ChannelKey::of(&name).as_str()])?;
@@ -209,6 +214,9 @@ fn commit_batch(
                         created_by
                     ])?;
                 }
+                WriteOp::Room(change) => change.apply(&tx, now)?,
+                WriteOp::Sanction(change) => change.apply(&tx)?,
+                WriteOp::Moderation(entry) => entry.insert(&tx, now)?,
                 WriteOp::Flush { reply } => results.flushes.push(reply),
             }
         }
@@ -278,15 +286,26 @@ pub(crate) fn update_user(
     change: &UserChange,
 ) -> rusqlite::Result<usize> {
     match change {
-        UserChange::Delete => tx
-            .prepare_cached("DELETE FROM users WHERE name_key = ?1")?
-            .execute([key.as_str()]),
+        UserChange::Delete => {
+            // A later account of the same name inherits neither rooms nor sanctions.
+            tx.prepare_cached("DELETE FROM room_members WHERE account_key = ?1")?
+                .execute([key.as_str()])?;
+            tx.prepare_cached(
+                "DELETE FROM sanctions WHERE subject_kind = 'account' AND subject = ?1",
+            )?
+            .execute([key.as_str()])?;
+            tx.prepare_cached("DELETE FROM users WHERE name_key = ?1")?
+                .execute([key.as_str()])
+        }
         UserChange::Password(hash) => tx
             .prepare_cached("UPDATE users SET password_hash = ?2 WHERE name_key = ?1")?
             .execute(params![key.as_str(), hash]),
         UserChange::Banned(banned) => tx
             .prepare_cached("UPDATE users SET banned = ?2 WHERE name_key = ?1")?
             .execute(params![key.as_str(), banned]),
+        UserChange::Role(role) => tx
+            .prepare_cached("UPDATE users SET role = ?2 WHERE name_key = ?1")?
+            .execute(params![key.as_str(), role.as_str()]),
     }
 }
 

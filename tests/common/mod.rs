@@ -602,3 +602,53 @@ pub async fn stunnel_on_free_port(
     wait_for_port(port).await;
     (stunnel, port)
 }
+
+impl TestServer {
+    /// One request on the admin socket, from the test's own runtime (works on the paused
+    /// clock, where running `classcord admin` would block the only thread).
+    pub async fn admin_request(&self, request: Value) -> Value {
+        let stream = tokio::net::UnixStream::connect(self.path("admin.sock"))
+            .await
+            .expect("admin socket");
+        let mut client = Client::over(stream);
+        client.send(request).await;
+        let line = client.recv_raw().await;
+        serde_json::from_slice(&line).expect("admin answers JSON")
+    }
+
+    /// Gives an account a role through the admin socket (live, as `classcord user role`).
+    pub async fn set_role(&self, user: &str, role: &str) {
+        let answer = self
+            .admin_request(json!({"command": "user-role", "user": user, "role": role}))
+            .await;
+        assert_eq!(answer["answer"], "done", "{answer}");
+    }
+
+    /// A connected account with a role.
+    pub async fn user_with_role(&self, name: &str, role: &str) -> Client {
+        let mut client = self.client().await;
+        client.register(name, "secret").await;
+        self.set_role(name, role).await;
+        client.login(name, "secret").await;
+        client
+    }
+}
+
+impl Client {
+    /// Reads until the server says something to this client (a message from `Serveur`, as
+    /// legacy clients get it), returning its text; other lines are skipped.
+    pub async fn said(&mut self) -> String {
+        loop {
+            let line = self.recv().await;
+            if line["type"] == "message" && line["from"] == "Serveur" {
+                return line["content"].as_str().unwrap().to_owned();
+            }
+        }
+    }
+
+    /// Sends a global message as a legacy client does.
+    pub async fn say(&mut self, content: &str) {
+        self.send(json!({"type": "message", "subtype": "global", "content": content}))
+            .await;
+    }
+}

@@ -1,0 +1,303 @@
+//! What moderation and rooms ask of the chat core: sanctions (live and stored), personal
+//! notices, rooms and their members, requests to join, a legacy client's current room, and
+//! the moderation log. Who may do what is decided by the caller (`crate::moderation`).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use classcord_protocol::{ErrorCode, ProtocolError, Role, RoomMode};
+
+use super::channels::Admission;
+use super::delivery::chat_line;
+use super::moderation::OnlineTarget;
+use super::rooms::{legacy_room_line, RoomCreated};
+use super::{internal, Chat, ConnId};
+use crate::protocol::names::{channel_name_error, AccountKey, ChannelKey};
+use crate::store::{
+    ModerationEntry, ModerationWrite, RoomChange, SanctionChange, SanctionKind, StoredSanction,
+    Subject,
+};
+
+/// A stored account, as moderation needs it.
+#[derive(Debug, Clone)]
+pub(crate) struct AccountInfo {
+    pub(crate) name: String,
+    pub(crate) role: Role,
+    pub(crate) banned: bool,
+}
+
+/// A moderator's answer to a request to join.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Answer {
+    Accept,
+    Reject(Option<String>),
+}
+
+impl Chat {
+    pub(crate) fn role(&self, id: ConnId) -> Role {
+        self.hub.role(id)
+    }
+
+    pub(crate) fn online_target(&self, name: &str) -> Option<OnlineTarget> {
+        self.hub.online_target(name)
+    }
+
+    /// The stored account of that name, if any.
+    pub(crate) async fn account(&self, name: &str) -> Result<Option<AccountInfo>, ProtocolError> {
+        let record = self
+            .store
+            .find_user(&AccountKey::of(name))
+            .await
+            .map_err(internal)?;
+        Ok(record.map(|record| AccountInfo {
+            name: record.username,
+            role: record.role,
+            banned: record.banned,
+        }))
+    }
+
+    /// Puts a sanction in force now and stores it (it survives a restart).
+    pub(crate) async fn sanction(
+        &self,
+        kind: SanctionKind,
+        subject: Subject,
+        label: &str,
+        duration: Option<Duration>,
+    ) -> Result<(), ProtocolError> {
+        self.hub
+            .set_sanction(kind, subject.clone(), label, duration);
+        let until_ms = duration.map(|d| crate::store::now_ms() + d.as_millis() as i64);
+        self.store
+            .moderate(ModerationWrite::Sanction(SanctionChange::Set(
+                StoredSanction {
+                    kind,
+                    subject,
+                    label: label.to_owned(),
+                    until_ms,
+                },
+            )))
+            .await
+            .map_err(internal)
+    }
+
+    /// Lifts `kind` from the account `name` and from guests sanctioned under that name.
+    /// Returns how many sanctions were lifted.
+    pub(crate) async fn lift(
+        &self,
+        kind: SanctionKind,
+        name: &str,
+    ) -> Result<usize, ProtocolError> {
+        let lifted = self.hub.lift_sanctions(kind, name);
+        for subject in &lifted {
+            self.store
+                .moderate(ModerationWrite::Sanction(SanctionChange::Lift {
+                    kind,
+                    subject: subject.clone(),
+                }))
+                .await
+                .map_err(internal)?;
+        }
+        Ok(lifted.len())
+    }
+
+    /// A personal notice from the server.
+    pub(crate) fn tell(&self, id: ConnId, text: &str) {
+        self.hub.tell(id, text)
+    }
+
+    /// `text` as legacy clients read the server's words.
+    pub(crate) fn said_by_server(&self, text: &str) -> Bytes {
+        self.hub.said_by_server(text)
+    }
+
+    pub(crate) fn who(&self, viewer: Role) -> Vec<String> {
+        self.hub.who(viewer, self.limits.max_reply_bytes)
+    }
+
+    /// Adds a line to the moderation log (committed in order with the action's writes).
+    pub(crate) async fn log_moderation(&self, entry: ModerationEntry) -> Result<(), ProtocolError> {
+        self.store
+            .moderate(ModerationWrite::Log(entry))
+            .await
+            .map_err(internal)
+    }
+
+    pub(crate) async fn moderation_log(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<ModerationEntry>, ProtocolError> {
+        self.store.moderation_log(limit).await.map_err(internal)
+    }
+
+    /// Creates a room with a mode (or changes an existing room's mode) and stores it.
+    pub(crate) async fn create_room(
+        &self,
+        creator: Option<&str>,
+        room: &str,
+        mode: RoomMode,
+    ) -> Result<(String, RoomCreated), ProtocolError> {
+        if let Some(reason) = channel_name_error(room) {
+            return Err(ProtocolError::new(ErrorCode::InvalidChannel, reason));
+        }
+        let (name, created) = self
+            .hub
+            .create_room(room, mode, creator.map(AccountKey::of))?;
+        self.store
+            .moderate(ModerationWrite::Room(RoomChange::Create {
+                name: name.clone(),
+                mode,
+                created_by: creator.map(str::to_owned),
+            }))
+            .await
+            .map_err(internal)?;
+        Ok((name, created))
+    }
+
+    /// Closes a room: its members go back to the default one; its messages stay stored.
+    pub(crate) async fn close_room(&self, room: &str) -> Result<String, ProtocolError> {
+        let name = self.hub.close_room(room)?;
+        self.store
+            .moderate(ModerationWrite::Room(RoomChange::Close {
+                name: name.clone(),
+            }))
+            .await
+            .map_err(internal)?;
+        Ok(name)
+    }
+
+    pub(crate) fn room_members(&self, room: &str) -> Result<Vec<String>, ProtocolError> {
+        self.hub.room_members(room)
+    }
+
+    /// Makes an account a stored member of a room, and tells it when it is online.
+    pub(crate) async fn invite(&self, account: &str, room: &str) -> Result<String, ProtocolError> {
+        let key = AccountKey::of(account);
+        let room = self.hub.allow(room, &key)?;
+        self.store
+            .moderate(ModerationWrite::Room(RoomChange::AddMember {
+                room: ChannelKey::of(&room),
+                account: key,
+            }))
+            .await
+            .map_err(internal)?;
+        if let Some(target) = self.hub.online_target(account) {
+            self.hub.tell(
+                target.id,
+                &format!("You were invited to {room}: /join {room} to enter."),
+            );
+        }
+        Ok(room)
+    }
+
+    /// Answers a request to join a moderated room. An accepted account becomes a stored
+    /// member; an accepted guest may stay for this connection. The requester is told.
+    pub(crate) async fn answer_request(
+        &self,
+        name: &str,
+        room: &str,
+        answer: Answer,
+    ) -> Result<String, ProtocolError> {
+        let request = self.hub.take_request(name, room)?;
+        let room = request.room;
+        match answer {
+            Answer::Reject(reason) => {
+                let reason = reason.map(|r| format!(": {r}")).unwrap_or_default();
+                self.hub.tell(
+                    request.requester,
+                    &format!("Your request to join {room} was refused{reason}."),
+                );
+            }
+            Answer::Accept => {
+                if let Some(account) = &request.account {
+                    let key = AccountKey::of(account);
+                    self.hub.allow(&room, &key)?;
+                    self.store
+                        .moderate(ModerationWrite::Room(RoomChange::AddMember {
+                            room: ChannelKey::of(&room),
+                            account: key,
+                        }))
+                        .await
+                        .map_err(internal)?;
+                }
+                let lines = self
+                    .enter(request.requester, &room, Admission::Granted)
+                    .await?;
+                self.hub.push(request.requester, lines);
+            }
+        }
+        Ok(room)
+    }
+
+    /// `/join #room`: enters a room (or asks to). A legacy client makes it its current room
+    /// and reads its recent messages prefixed with its name; a v2 client gets the `join`
+    /// answer and the history, as for a typed `join`.
+    pub(crate) async fn enter_room(
+        &self,
+        id: ConnId,
+        room: &str,
+    ) -> Result<Vec<Bytes>, ProtocolError> {
+        if ChannelKey::of(room) == ChannelKey::of(&self.hub.settings.default_channel) {
+            return self
+                .leave_room(id)
+                .map(|text| vec![self.said_by_server(&text)]);
+        }
+        self.enter(id, room, Admission::Checked).await
+    }
+
+    async fn enter(
+        &self,
+        id: ConnId,
+        room: &str,
+        admission: Admission,
+    ) -> Result<Vec<Bytes>, ProtocolError> {
+        if self.hub.dialect(id).receives_v2_lines() {
+            return self.join_admitted(id, room, admission).await;
+        }
+        if let Some(reason) = channel_name_error(room) {
+            return Err(ProtocolError::new(ErrorCode::InvalidChannel, reason));
+        }
+        let joined = self.join_channel(id, room, admission).await?;
+        self.hub.set_current_room(id, Some(ChannelKey::of(&joined)));
+        let default = &self.hub.settings.default_channel;
+        let mut lines = vec![self.said_by_server(&format!(
+            "You are in {joined}: your messages go there. /leave to come back to {default}."
+        ))];
+        lines.extend(self.legacy_replay(&joined).await?);
+        Ok(lines)
+    }
+
+    /// The last messages of a room as a legacy client reads them, within the reply budget.
+    async fn legacy_replay(&self, room: &str) -> Result<Vec<Bytes>, ProtocolError> {
+        if self.history_replay == 0 {
+            return Ok(Vec::new());
+        }
+        let stored = self
+            .store
+            .channel_history(&ChannelKey::of(room), self.history_replay, None)
+            .await
+            .map_err(internal)?;
+        let lines: Vec<Bytes> = stored
+            .into_iter()
+            .map(|message| legacy_room_line(&chat_line(message)))
+            .collect();
+        let fits = super::fitting_tail(&lines, self.limits.max_reply_bytes, Bytes::len);
+        Ok(lines[lines.len() - fits..].to_vec())
+    }
+
+    /// `/leave`: a legacy client goes back to the default room (leaving its current one).
+    pub(crate) fn leave_room(&self, id: ConnId) -> Result<String, ProtocolError> {
+        let default = self.hub.settings.default_channel.clone();
+        match self.hub.current_room(id) {
+            None => Ok(format!("You are in {default}.")),
+            Some(room) => {
+                self.hub.set_current_room(id, None);
+                self.leave(id, &room)?;
+                Ok(format!("You left {room}: you are back in {default}."))
+            }
+        }
+    }
+
+    pub(crate) fn rooms_for(&self, id: ConnId) -> Vec<String> {
+        self.hub.rooms_for(id)
+    }
+}

@@ -1,0 +1,225 @@
+//! Moderation in the live state: roles, who a moderation action names, sanctions (checked at
+//! login, when a guest is named and when a message is sent), personal notices from the
+//! server, and the online list as `/who` shows it.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use classcord_protocol::server_line::{NoticeEvent, Subtype};
+use classcord_protocol::{ChatLine, DialectLines, ErrorCode, ProtocolError, Role, ServerLine};
+use tokio::time::Instant;
+
+use super::sanctions::Remaining;
+use super::state::{ConnId, Hub, Identity, State};
+use super::views::NameKind;
+use crate::protocol::names::{AccountKey, NameKey};
+use crate::store::{SanctionKind, Subject};
+use crate::time_format::rfc3339_ms;
+
+/// Someone online that a moderation action names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OnlineTarget {
+    pub(crate) id: ConnId,
+    pub(crate) name: String,
+    pub(crate) role: Role,
+    pub(crate) kind: NameKind,
+    pub(crate) peer: SocketAddr,
+}
+
+impl OnlineTarget {
+    /// What a sanction of this user applies to: the account, or a guest's address.
+    pub(crate) fn subject(&self) -> Subject {
+        match self.kind {
+            NameKind::Account => Subject::Account(AccountKey::of(&self.name)),
+            NameKind::Guest => Subject::Address(self.peer.ip()),
+        }
+    }
+}
+
+impl Hub {
+    /// The role of an identified connection (guests and anonymous connections: `User`).
+    pub(super) fn role(&self, id: ConnId) -> Role {
+        self.lock().members.get(&id).map_or(Role::User, |m| m.role)
+    }
+
+    /// The connection online under `name`, if any.
+    pub(super) fn online_target(&self, name: &str) -> Option<OnlineTarget> {
+        let state = self.lock();
+        let id = *state.online.get(&NameKey::of(name))?;
+        let member = state.members.get(&id)?;
+        let (name, kind) = match &member.identity {
+            Identity::User(name) => (name.clone(), NameKind::Account),
+            Identity::Guest(name) => (name.clone(), NameKind::Guest),
+            Identity::Anonymous => return None,
+        };
+        Some(OnlineTarget {
+            id,
+            name,
+            role: member.role,
+            kind,
+            peer: member.peer,
+        })
+    }
+
+    /// A role changed: the account's connection has (or loses) its rights at once.
+    pub(super) fn set_role(&self, username: &str, role: Role) {
+        let mut state = self.lock();
+        let Some(id) = state.online.get(&NameKey::of(username)).copied() else {
+            return;
+        };
+        if let Some(member) = state.members.get_mut(&id) {
+            if matches!(&member.identity, Identity::User(name)
+                if AccountKey::of(name) == AccountKey::of(username))
+            {
+                member.role = role;
+            }
+        }
+    }
+
+    pub(super) fn set_sanction(
+        &self,
+        kind: SanctionKind,
+        subject: Subject,
+        label: &str,
+        duration: Option<Duration>,
+    ) {
+        let until = duration.map(|d| Instant::now() + d);
+        self.lock().sanctions.set(kind, subject, label, until);
+    }
+
+    /// Lifts `kind` from the subjects named `name`: the account, and the addresses of guests
+    /// sanctioned under that name. Returns what was lifted.
+    pub(super) fn lift_sanctions(&self, kind: SanctionKind, name: &str) -> Vec<Subject> {
+        let mut state = self.lock();
+        let mut subjects = state.sanctions.labelled(kind, &NameKey::of(name));
+        let account = Subject::Account(AccountKey::of(name));
+        if !subjects.contains(&account) {
+            subjects.push(account);
+        }
+        subjects.retain(|subject| state.sanctions.lift(kind, subject));
+        subjects
+    }
+
+    /// A personal notice from the server to one connection.
+    pub(super) fn tell(&self, id: ConnId, text: &str) {
+        let state = self.lock();
+        self.tell_in(&state, id, text);
+    }
+
+    /// A personal notice to every online moderator and administrator.
+    pub(super) fn tell_moderators(&self, state: &State, text: &str) {
+        for (id, member) in &state.members {
+            if member.role >= Role::Moderator && member.identity.name().is_some() {
+                self.tell_in(state, *id, text);
+            }
+        }
+    }
+
+    pub(super) fn tell_in(&self, state: &State, id: ConnId, text: &str) {
+        let Some(member) = state.members.get(&id) else {
+            return;
+        };
+        let lines = DialectLines {
+            legacy: self.said_by_server(text),
+            v2: ServerLine::System {
+                event: NoticeEvent::Moderation,
+                message: text,
+            }
+            .encode(),
+        };
+        member.outbound.push(member.dialect.pick(&lines).clone());
+    }
+
+    /// `text` as a legacy client reads the server's words: a global message from the
+    /// reserved sender.
+    pub(super) fn said_by_server(&self, text: &str) -> Bytes {
+        ServerLine::Message(&ChatLine {
+            subtype: Subtype::Global,
+            from: self.settings.notice_sender.clone(),
+            to: None,
+            channel: Some(self.settings.default_channel.clone()),
+            content: text.to_owned(),
+            timestamp: rfc3339_ms(crate::store::now_ms()),
+            id: None,
+        })
+        .encode()
+    }
+
+    /// Who is online, one line each, as `/who` answers: moderators also see addresses.
+    pub(super) fn who(&self, viewer: Role, max_bytes: usize) -> Vec<String> {
+        let online = self.online();
+        let roles: Vec<Role> = {
+            let state = self.lock();
+            online
+                .iter()
+                .map(|user| {
+                    state
+                        .online
+                        .get(&NameKey::of(&user.name))
+                        .and_then(|id| state.members.get(id))
+                        .map_or(Role::User, |m| m.role)
+                })
+                .collect()
+        };
+        let mut lines = vec![format!("{} online:", online.len())];
+        let mut used = lines[0].len();
+        for (index, (user, role)) in online.iter().zip(roles).enumerate() {
+            let mut line = user.name.clone();
+            match (user.kind, role) {
+                (NameKind::Guest, _) => line.push_str(" (guest)"),
+                (NameKind::Account, Role::User) => {}
+                (NameKind::Account, role) => line.push_str(&format!(" ({})", role.as_str())),
+            }
+            if viewer >= Role::Moderator {
+                line.push_str(&format!(" {}", user.address.ip()));
+            }
+            used += line.len() + 16;
+            if used > max_bytes {
+                lines.push(format!("… and {} more", online.len() - index));
+                break;
+            }
+            lines.push(line);
+        }
+        lines
+    }
+}
+
+impl State {
+    /// How long the subject is still excluded, if it is.
+    pub(super) fn excluded(&mut self, subject: &Subject) -> Option<Remaining> {
+        self.sanctions.remaining(SanctionKind::Exclusion, subject)
+    }
+
+    /// Refuses a message from a muted sender (an account, or a guest's address).
+    pub(super) fn check_not_muted(&mut self, id: ConnId) -> Result<(), ProtocolError> {
+        let Some(member) = self.members.get(&id) else {
+            return Ok(());
+        };
+        let subject = match &member.identity {
+            Identity::User(name) => Subject::Account(AccountKey::of(name)),
+            _ => Subject::Address(member.peer.ip()),
+        };
+        match self.sanctions.remaining(SanctionKind::Mute, &subject) {
+            None => Ok(()),
+            Some(left) => Err(ProtocolError::new(
+                ErrorCode::Muted,
+                format!(
+                    "You are muted {}: your message was not sent.",
+                    left.describe()
+                ),
+            )),
+        }
+    }
+}
+
+/// The refusal for an excluded account or address.
+pub(super) fn excluded_error(code: ErrorCode, left: Remaining) -> ProtocolError {
+    ProtocolError::new(
+        code,
+        format!(
+            "You were excluded by a moderator {}: you cannot come back yet.",
+            left.describe()
+        ),
+    )
+}

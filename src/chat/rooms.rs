@@ -1,0 +1,317 @@
+//! Rooms with a mode (open, moderated, private): who may join, requests to join a moderated
+//! room and their answers, invitations, closing, and a legacy client's current room (its
+//! global messages go there, and it reads the room's messages prefixed with its name).
+
+use std::collections::HashSet;
+
+use bytes::Bytes;
+use classcord_protocol::{ChatLine, ErrorCode, ProtocolError, Role, RoomMode, ServerLine};
+
+use super::state::{ConnId, Hub, Identity, State};
+use crate::protocol::names::{AccountKey, ChannelKey};
+use crate::store::StoredRooms;
+
+/// May this connection join that room?
+enum Access {
+    Allowed,
+    /// A moderated room: the request goes to the moderators.
+    Ask,
+    Refused,
+}
+
+/// A request to join that a moderator answered.
+pub(crate) struct Request {
+    pub(crate) requester: ConnId,
+    /// The requester's account, when it has one (its membership is stored).
+    pub(crate) account: Option<String>,
+    pub(crate) room: String,
+}
+
+/// What `/room create` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RoomCreated {
+    New,
+    ModeChanged,
+}
+
+impl State {
+    fn access(&self, key: &ChannelKey, id: ConnId) -> Access {
+        let (Some(channel), Some(member)) = (self.channels.get(key), self.members.get(&id)) else {
+            return Access::Refused;
+        };
+        let member_of_room = match &member.identity {
+            Identity::User(name) => channel.allowed.contains(&AccountKey::of(name)),
+            _ => false,
+        };
+        match channel.mode {
+            RoomMode::Open => Access::Allowed,
+            _ if member.role >= Role::Moderator || member_of_room => Access::Allowed,
+            RoomMode::Moderated => Access::Ask,
+            RoomMode::Private => Access::Refused,
+        }
+    }
+
+    /// Forgets a connection's requests to join (it left, or changed identity).
+    pub(super) fn drop_requests(&mut self, id: ConnId, rooms: &HashSet<ChannelKey>) {
+        for key in rooms {
+            if let Some(channel) = self.channels.get_mut(key) {
+                channel.pending.remove(&id);
+            }
+        }
+    }
+}
+
+impl Hub {
+    /// Checks that `id` may enter an existing room; for a moderated one, records the request,
+    /// tells the moderators and refuses with `join_pending`.
+    pub(super) fn check_access(
+        &self,
+        state: &mut State,
+        id: ConnId,
+        key: &ChannelKey,
+    ) -> Result<(), ProtocolError> {
+        let room = match state.channels.get(key) {
+            Some(channel) => channel.name.clone(),
+            None => return Ok(()),
+        };
+        match state.access(key, id) {
+            Access::Allowed => Ok(()),
+            Access::Refused => Err(ProtocolError::new(
+                ErrorCode::Forbidden,
+                format!("{room} is private: a teacher must invite you."),
+            )),
+            Access::Ask => {
+                let name = Hub::identified_name(state, id)?.to_owned();
+                let first_time = state
+                    .channels
+                    .get_mut(key)
+                    .is_some_and(|channel| channel.pending.insert(id, name.clone()).is_none());
+                if let Some(member) = state.members.get_mut(&id) {
+                    member.pending.insert(key.clone());
+                }
+                if first_time {
+                    self.tell_moderators(
+                        state,
+                        &format!(
+                            "{name} asks to join {room}: /accept {name} {room} or /reject {name} {room}"
+                        ),
+                    );
+                }
+                Err(ProtocolError::new(
+                    ErrorCode::JoinPending,
+                    format!("{room} is moderated: your request was sent to the teachers."),
+                ))
+            }
+        }
+    }
+
+    /// Modes and stored members of rooms (at start).
+    pub(super) fn add_rooms(&self, rooms: StoredRooms) {
+        let mut state = self.lock();
+        for (key, mode) in rooms.modes {
+            if let Some(channel) = state.channels.get_mut(&key) {
+                channel.mode = mode;
+            }
+        }
+        for (key, account) in rooms.members {
+            if let Some(channel) = state.channels.get_mut(&key) {
+                channel.allowed.insert(account);
+            }
+        }
+    }
+
+    /// Creates a room with a mode, or changes an existing room's mode.
+    pub(super) fn create_room(
+        &self,
+        name: &str,
+        mode: RoomMode,
+        creator: Option<AccountKey>,
+    ) -> Result<(String, RoomCreated), ProtocolError> {
+        let key = ChannelKey::of(name);
+        if key == self.default_key {
+            return Err(ProtocolError::new(
+                ErrorCode::InvalidChannel,
+                format!("{} stays open to everyone.", self.settings.default_channel),
+            ));
+        }
+        let mut state = self.lock();
+        let created = if state.add_channel(key.clone(), name, creator, true) {
+            RoomCreated::New
+        } else {
+            RoomCreated::ModeChanged
+        };
+        let channel = state.channels.get_mut(&key).expect("added above");
+        channel.mode = mode;
+        channel.used = true;
+        Ok((channel.name.clone(), created))
+    }
+
+    /// Removes a room: its members are told and leave it. Returns its name.
+    pub(super) fn close_room(&self, name: &str) -> Result<String, ProtocolError> {
+        let key = ChannelKey::of(name);
+        if key == self.default_key {
+            return Err(ProtocolError::new(
+                ErrorCode::InvalidChannel,
+                format!("{} cannot be closed.", self.settings.default_channel),
+            ));
+        }
+        let mut state = self.lock();
+        let channel = state
+            .channels
+            .remove(&key)
+            .ok_or_else(|| no_such_room(name))?;
+        for id in channel.members.keys().chain(channel.pending.keys()) {
+            if let Some(member) = state.members.get_mut(id) {
+                member.channels.remove(&key);
+                member.pending.remove(&key);
+                if member.current_room.as_ref() == Some(&key) {
+                    member.current_room = None;
+                }
+            }
+            self.tell_in(
+                &state,
+                *id,
+                &format!(
+                    "{} was closed: you are back in {}.",
+                    channel.name, self.settings.default_channel
+                ),
+            );
+        }
+        Ok(channel.name)
+    }
+
+    /// The room's mode, its stored members and who is in it now.
+    pub(super) fn room_members(&self, name: &str) -> Result<Vec<String>, ProtocolError> {
+        let state = self.lock();
+        let channel = state
+            .channels
+            .get(&ChannelKey::of(name))
+            .ok_or_else(|| no_such_room(name))?;
+        let mut members: Vec<&str> = channel.allowed.iter().map(AccountKey::as_str).collect();
+        members.sort_unstable();
+        let mut online: Vec<&str> = channel
+            .members
+            .keys()
+            .filter_map(|id| state.members.get(id)?.identity.name())
+            .collect();
+        online.sort_by_key(|name| name.to_lowercase());
+        let mut pending: Vec<&str> = channel.pending.values().map(String::as_str).collect();
+        pending.sort_unstable();
+        let list = |names: &[&str]| {
+            if names.is_empty() {
+                "nobody".to_owned()
+            } else {
+                names.join(", ")
+            }
+        };
+        Ok(vec![
+            format!("{} ({})", channel.name, channel.mode.as_str()),
+            format!("members: {}", list(&members)),
+            format!("in the room now: {}", list(&online)),
+            format!("asking to join: {}", list(&pending)),
+        ])
+    }
+
+    /// Makes an account a member of a room (an invitation or an accepted request). Returns
+    /// the room's name.
+    pub(super) fn allow(&self, room: &str, account: &AccountKey) -> Result<String, ProtocolError> {
+        let mut state = self.lock();
+        let channel = state
+            .channels
+            .get_mut(&ChannelKey::of(room))
+            .ok_or_else(|| no_such_room(room))?;
+        channel.allowed.insert(account.clone());
+        Ok(channel.name.clone())
+    }
+
+    /// Takes the pending request of `name` to join `room`.
+    pub(super) fn take_request(&self, name: &str, room: &str) -> Result<Request, ProtocolError> {
+        let mut state = self.lock();
+        let key = ChannelKey::of(room);
+        let channel = state
+            .channels
+            .get_mut(&key)
+            .ok_or_else(|| no_such_room(room))?;
+        let wanted = crate::protocol::names::NameKey::of(name);
+        let requester = channel
+            .pending
+            .iter()
+            .find(|(_, asked)| crate::protocol::names::NameKey::of(asked) == wanted)
+            .map(|(id, _)| *id)
+            .ok_or_else(|| {
+                ProtocolError::new(
+                    ErrorCode::NoSuchUser,
+                    format!("{name} has not asked to join {room}."),
+                )
+            })?;
+        channel.pending.remove(&requester);
+        let room = channel.name.clone();
+        let member = state.members.get_mut(&requester);
+        let account = member.and_then(|member| {
+            member.pending.remove(&key);
+            match &member.identity {
+                Identity::User(name) => Some(name.clone()),
+                _ => None,
+            }
+        });
+        Ok(Request {
+            requester,
+            account,
+            room,
+        })
+    }
+
+    /// A legacy client's current room: where its global messages go (`None`: the default).
+    pub(super) fn set_current_room(&self, id: ConnId, room: Option<ChannelKey>) {
+        if let Some(member) = self.lock().members.get_mut(&id) {
+            member.current_room = room;
+        }
+    }
+
+    pub(super) fn current_room(&self, id: ConnId) -> Option<String> {
+        let state = self.lock();
+        let key = state.members.get(&id)?.current_room.as_ref()?;
+        state.channels.get(key).map(|c| c.name.clone())
+    }
+
+    /// The rooms this connection may join, one line each.
+    pub(super) fn rooms_for(&self, id: ConnId) -> Vec<String> {
+        let state = self.lock();
+        let mut rooms: Vec<(String, String)> = state
+            .channels
+            .iter()
+            .filter_map(|(key, channel)| {
+                let how = match state.access(key, id) {
+                    Access::Allowed => "",
+                    Access::Ask => ", ask to join",
+                    Access::Refused => return None,
+                };
+                let line = format!(
+                    "{} ({}, {} in it{how})",
+                    channel.name,
+                    channel.mode.as_str(),
+                    channel.members.len()
+                );
+                Some((channel.name.to_lowercase(), line))
+            })
+            .collect();
+        rooms.sort();
+        let mut lines = vec!["Rooms (/join #room to enter, /leave to come back):".to_owned()];
+        lines.extend(rooms.into_iter().map(|(_, line)| line));
+        lines
+    }
+}
+
+/// A message of a room other than the default one, as legacy clients read it: an ordinary
+/// global message whose text starts with the room's name.
+pub(super) fn legacy_room_line(message: &ChatLine) -> Bytes {
+    let mut line = message.clone();
+    if let Some(channel) = &message.channel {
+        line.content = format!("[{channel}] {}", message.content);
+    }
+    ServerLine::Message(&line).encode()
+}
+
+pub(super) fn no_such_room(name: &str) -> ProtocolError {
+    ProtocolError::new(ErrorCode::InvalidChannel, format!("No room named {name}."))
+}

@@ -183,8 +183,10 @@ pub struct LimitsSection {
     pub unfinished_line_timeout_secs: u64,
     /// Seconds of silence before TCP keepalive probes check that the peer is still there.
     pub tcp_keepalive_secs: u64,
-    /// Channels that may exist besides the default one, and channels one account may create
-    /// (guests create none). A channel emptied before anything was said in it goes away.
+    /// Channels that may exist besides the default one, and channels one ordinary account may
+    /// create by joining them (0: only teachers create rooms; moderators and administrators
+    /// have no per-account limit; guests create none). A channel emptied before anything was
+    /// said in it goes away, unless a teacher made it with `/room create`.
     pub max_channels: usize,
     pub max_channels_per_account: usize,
     /// Password hashes computed at the same time (argon2id uses 19 MiB each).
@@ -299,7 +301,7 @@ impl Default for LimitsSection {
             unfinished_line_timeout_secs: 30,
             tcp_keepalive_secs: 60,
             max_channels: 200,
-            max_channels_per_account: 5,
+            max_channels_per_account: 0,
             max_concurrent_hashes: 2,
         }
     }

@@ -128,3 +128,44 @@ async fn a_name_held_by_a_guest_online_cannot_become_an_account_behind_its_back(
     cli_ok(dir.path(), &args[..3], "pw\n");
     server.terminate();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_countdown_stops_the_real_server_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ServerProcess::spawn(dir.path(), &[]).await;
+    let mut student = guest(&server, "eleve").await;
+
+    cli_ok(
+        dir.path(),
+        &["admin", "shutdown", "2", "--message", "fin du TP"],
+        "",
+    );
+    assert_eq!(
+        student.said().await,
+        "Arrêt du serveur dans 2 s. / Server stopping in 2 s. fin du TP"
+    );
+    assert_eq!(
+        student.said().await,
+        "Arrêt du serveur dans 1 s. / Server stopping in 1 s. fin du TP"
+    );
+    assert_eq!(
+        student.said().await,
+        "Le serveur s'arrête. / The server is shutting down."
+    );
+    assert!(student.closed().await);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "still running");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+    let log = server.log();
+    assert!(
+        log.contains("stop requested by a shutdown countdown"),
+        "{log}"
+    );
+    assert!(log.contains("stopped"), "{log}");
+}

@@ -219,3 +219,41 @@ async fn only_teachers_create_rooms_by_default() {
         .await;
     assert_eq!(student.recv_type("join").await["status"], "ok");
 }
+
+#[tokio::test]
+async fn a_deleted_account_leaves_its_rooms_and_sanctions_behind() {
+    let mut server = TestServer::start().await;
+    let mut teacher = server.user_with_role("prof", "moderator").await;
+    teacher.say("/room create #conseil private").await;
+    teacher.said().await;
+    let mut member = server.user("delegue").await;
+    teacher.say("/invite delegue #conseil").await;
+    teacher.said().await;
+    teacher.say("/mute delegue").await;
+    teacher.said().await;
+    let deleted = server
+        .admin_request(json!({"command": "user-delete", "user": "delegue"}))
+        .await;
+    assert_eq!(deleted["answer"], "done", "{deleted}");
+    assert!(member.closed().await);
+
+    // A new account of the same name starts clean, now and after a restart.
+    let mut newcomer = server.user("delegue").await;
+    newcomer.say("/join #conseil").await;
+    assert_eq!(
+        newcomer.said().await,
+        "#conseil is private: a teacher must invite you."
+    );
+    newcomer.say("nouveau ici").await;
+    assert_eq!(teacher.recv_type("message").await["content"], "nouveau ici");
+    drop((teacher, newcomer));
+    server.stop().await;
+    server.restart(|_| {}).await;
+    let mut newcomer = server.client().await;
+    newcomer.login("delegue", "secret").await;
+    newcomer.say("/join #conseil").await;
+    assert_eq!(
+        newcomer.said().await,
+        "#conseil is private: a teacher must invite you."
+    );
+}

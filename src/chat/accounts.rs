@@ -195,6 +195,7 @@ impl Chat {
         }
         if deleted {
             self.hub.unregister_name(username);
+            self.hub.forget_account(&AccountKey::of(username));
         }
         if let Some(role) = role {
             self.hub.set_role(username, role);

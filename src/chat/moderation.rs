@@ -101,6 +101,18 @@ impl Hub {
         subjects
     }
 
+    /// A deleted account is a member of no room and under no sanction any more (a later
+    /// account of the same name starts clean; the store deletes the same rows).
+    pub(super) fn forget_account(&self, account: &AccountKey) {
+        let mut state = self.lock();
+        for channel in state.channels.values_mut() {
+            channel.allowed.remove(account);
+        }
+        let subject = Subject::Account(account.clone());
+        state.sanctions.lift(SanctionKind::Exclusion, &subject);
+        state.sanctions.lift(SanctionKind::Mute, &subject);
+    }
+
     /// A personal notice from the server to one connection.
     pub(super) fn tell(&self, id: ConnId, text: &str) {
         let state = self.lock();

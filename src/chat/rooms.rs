@@ -20,7 +20,7 @@ enum Access {
 }
 
 /// A request to join that a moderator answered.
-pub(crate) struct Request {
+pub(crate) struct JoinRequest {
     pub(crate) requester: ConnId,
     /// The requester's account, when it has one (its membership is stored).
     pub(crate) account: Option<String>,
@@ -225,7 +225,11 @@ impl Hub {
     }
 
     /// Takes the pending request of `name` to join `room`.
-    pub(super) fn take_request(&self, name: &str, room: &str) -> Result<Request, ProtocolError> {
+    pub(super) fn take_request(
+        &self,
+        name: &str,
+        room: &str,
+    ) -> Result<JoinRequest, ProtocolError> {
         let mut state = self.lock();
         let key = ChannelKey::of(room);
         let channel = state
@@ -254,7 +258,7 @@ impl Hub {
                 _ => None,
             }
         });
-        Ok(Request {
+        Ok(JoinRequest {
             requester,
             account,
             room,

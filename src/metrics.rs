@@ -18,6 +18,7 @@ pub(crate) struct Metrics {
     refused: Mutex<BTreeMap<&'static str, u64>>,
     closed: Mutex<BTreeMap<&'static str, u64>>,
     ignored: Mutex<BTreeMap<&'static str, u64>>,
+    moderation: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 /// How a login attempt ended.
@@ -48,6 +49,7 @@ impl Default for Metrics {
             refused: Mutex::default(),
             closed: Mutex::default(),
             ignored: Mutex::default(),
+            moderation: Mutex::default(),
         }
     }
 }
@@ -91,6 +93,11 @@ impl Metrics {
     /// A legacy client's request refused without an error line (the original was silent).
     pub(crate) fn ignored(&self, code: &'static str) {
         bump(&self.ignored, code);
+    }
+
+    /// A moderation action done (kick, mute, room create…).
+    pub(crate) fn moderation(&self, action: &'static str) {
+        bump(&self.moderation, action);
     }
 
     /// The Prometheus text exposition of every metric.
@@ -177,6 +184,12 @@ impl Metrics {
                 "code",
                 "Legacy clients' requests refused silently, as the original server did.",
                 &self.ignored,
+            ),
+            (
+                "classcord_moderation_actions_total",
+                "action",
+                "Moderation actions done (from teachers' clients and the admin socket).",
+                &self.moderation,
             ),
         ] {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");

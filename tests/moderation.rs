@@ -402,4 +402,9 @@ async fn the_admin_cli_moderates_and_reads_the_log() {
         .collect();
     assert_eq!(moderation.len(), 2, "{audit}");
     assert_eq!(moderation[0]["target"], "eleve");
+    let metrics = server.admin_ok(&["metrics"]);
+    assert!(
+        metrics.contains("classcord_moderation_actions_total{action=\"kick\"} 1\n"),
+        "{metrics}"
+    );
 }

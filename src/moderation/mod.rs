@@ -443,12 +443,13 @@ async fn mute(
 async fn record(
     ctx: &Context,
     actor: &Actor,
-    action: &str,
+    action: &'static str,
     target: Option<&str>,
     duration_secs: Option<u64>,
     reason: Option<&str>,
 ) -> Result<(), ProtocolError> {
     tracing::info!(actor = ?actor.name, action, target = ?target, duration_secs, "moderation");
+    ctx.metrics.moderation(action);
     let mut event = AuditEvent::moderation(&actor.name, action);
     if let Some(target) = target {
         event = event.with("target", target);

@@ -7,7 +7,6 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use classcord_protocol::server_line::NoticeEvent;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
@@ -193,13 +192,7 @@ impl Control {
                 database: self.database.clone(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
             },
-            Request::Notice { text } if text.trim().is_empty() => {
-                Response::refused("the notice is empty")
-            }
-            Request::Notice { text } => {
-                chat.notice(NoticeEvent::Admin, &text);
-                Response::Done
-            }
+            Request::Notice { text } => self.moderate(Action::Notice { text }).await,
             Request::Kick { .. }
             | Request::Ban { .. }
             | Request::Unban { .. }

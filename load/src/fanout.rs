@@ -50,6 +50,8 @@ pub struct FanoutResult {
     pub latency: Latency,
     pub server_rss_kib: Option<u64>,
     pub server_cpu_percent: Option<f64>,
+    /// Server CPU time (user + system, from /proc, 10 ms ticks) per delivered line.
+    pub server_cpu_us_per_delivery: Option<f64>,
 }
 
 struct Shared {
@@ -173,7 +175,8 @@ pub async fn run(
         }
     }
     bar.finish_and_clear();
-    let server_cpu_percent = cpu.and_then(|c| c.percent());
+    let server_cpu_percent = cpu.as_ref().and_then(CpuMeter::percent);
+    let server_cpu_used = cpu.as_ref().and_then(CpuMeter::used);
     let server_rss_kib = server_pid.and_then(report::rss_kib);
     stop_readers.cancel();
     drop(listening_writers);
@@ -202,6 +205,9 @@ pub async fn run(
         latency: Latency::from_histogram(&histogram),
         server_rss_kib,
         server_cpu_percent,
+        server_cpu_us_per_delivery: server_cpu_used
+            .filter(|_| delivered > 0)
+            .map(|used| used.as_secs_f64() * 1e6 / delivered as f64),
     })
 }
 

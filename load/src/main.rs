@@ -523,6 +523,15 @@ impl FanoutReport {
                     100.0 * self.server.deliveries_per_sec / relay.deliveries_per_sec
                 ),
             ));
+            if let (Some(server), Some(relay)) = (
+                self.server.server_cpu_us_per_delivery,
+                relay.server_cpu_us_per_delivery,
+            ) {
+                rows.push((
+                    "server CPU per delivery vs relay",
+                    format!("{server:.3} / {relay:.3} µs ({:.2}x)", server / relay),
+                ));
+            }
             rows.push((
                 "p99 latency vs relay",
                 format!("{:.2}x", self.server.latency.p99_ms / relay.latency.p99_ms),
@@ -584,6 +593,14 @@ fn print_fanout(result: &FanoutResult) {
                     result
                         .server_cpu_percent
                         .map(|c| format!("{c:.0} % of one core")),
+                ),
+            ),
+            (
+                "server CPU per delivery",
+                optional(
+                    result
+                        .server_cpu_us_per_delivery
+                        .map(|us| format!("{us:.3} µs")),
                 ),
             ),
         ],

@@ -44,8 +44,12 @@ impl CpuMeter {
 
     /// Average CPU use since start, in percent of one core (200 % = both cores busy).
     pub fn percent(&self) -> Option<f64> {
-        let used = cpu_time(self.pid)?.checked_sub(self.cpu_start)?;
-        Some(100.0 * used.as_secs_f64() / self.wall_start.elapsed().as_secs_f64())
+        Some(100.0 * self.used()?.as_secs_f64() / self.wall_start.elapsed().as_secs_f64())
+    }
+
+    /// CPU time (user + system) the process used since start.
+    pub fn used(&self) -> Option<Duration> {
+        cpu_time(self.pid)?.checked_sub(self.cpu_start)
     }
 }
 

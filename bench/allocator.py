@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Compares server builds (allocators) after a connection peak, in one run each.
+"""Compares server builds (allocators, memory trimming) after a connection peak.
+
+The mimalloc build measured in BENCHMARKS.md was made at commit ab3c42e with
+`cargo build --release --features mimalloc` (the feature was removed once the figures chose).
 
 For each binary: a fresh server on config/bench.toml (own ports and directory), a join storm
 of 5,000 legacy guests (`classcord-load idle --legacy`), the server's RSS at the peak, 5 s and

@@ -18,6 +18,7 @@ pub(crate) mod gate;
 pub(crate) mod listener;
 pub(crate) mod log_throttle;
 pub mod logging;
+pub(crate) mod memory;
 pub(crate) mod metrics;
 pub(crate) mod moderation;
 pub(crate) mod password;

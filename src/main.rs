@@ -7,10 +7,6 @@ use clap::Parser;
 use classcord::cli::{Cli, Command, ServeArgs};
 use classcord::server::RunningServer;
 
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     keep_files_private();
     let cli = Cli::parse();

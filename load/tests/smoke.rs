@@ -67,6 +67,8 @@ async fn bench_server() -> TestServer {
         *path = dir.path().join("certs").join(file);
     }
     config.admin.socket = dir.path().join("admin.sock");
+    // The load generator's accounts create their channels (by default only teachers do).
+    config.limits.max_channels_per_account = 5;
     let server = RunningServer::start(config).await.expect("server starts");
     TestServer { server, dir }
 }
@@ -129,6 +131,22 @@ async fn idle_tls_logins_and_handshakes_run() {
     ));
     assert!(handshakes["handshakes"].as_u64().unwrap() > 0);
     assert_eq!(handshakes["failures"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_soak_loses_no_connection_and_no_round() {
+    let server = bench_server().await;
+    let addr = server.addr();
+    let pid = std::process::id();
+    let soak = load(&format!(
+        "soak --addr {addr} --server-pid {pid} --readers 5 --chatters 2 --chat-rate 10 \
+         --churners 2 --churn-rate 4 --duration 3 --warmup 0 --sample-every 1"
+    ));
+    assert_eq!(soak["lost_connections"], 0, "{soak}");
+    assert_eq!(soak["churn_failures"], 0, "{soak}");
+    assert!(soak["churn_rounds"].as_u64().unwrap() > 0, "{soak}");
+    assert!(soak["history_answers"].as_u64().unwrap() > 0, "{soak}");
+    assert!(!soak["samples"].as_array().unwrap().is_empty(), "{soak}");
 }
 
 #[test]

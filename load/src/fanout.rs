@@ -17,7 +17,7 @@ use crate::conn::{global_message, Conn, ConnReader, ConnWriter, Identify, Target
 use crate::report::{self, CpuMeter, Latency};
 
 /// Connections opened at the same time while setting up.
-const CONNECT_CONCURRENCY: usize = 256;
+pub const CONNECT_CONCURRENCY: usize = 256;
 /// How long deliveries may stall before the run stops waiting for stragglers.
 const DRAIN_IDLE: Duration = Duration::from_secs(3);
 const CONTENT_MARKER: &[u8] = b"\"content\":\"";

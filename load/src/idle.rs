@@ -1,14 +1,18 @@
-//! The idle scenario: N connections identify and stay silent; the server's memory per
+//! The idle scenario: N connections identify (as fast as possible, or paced) and stay silent
+//! while reading everything they are sent, as real clients do; the server's memory per
 //! connection is measured, then one broadcast proves every connection is still alive.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use serde::Serialize;
 use tokio::io::AsyncBufReadExt;
+use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::conn::{chat_content, global_message, Conn, ConnWriter, Identify, Target};
-use crate::fanout::connect_all;
+use crate::conn::{chat_content, global_message, Conn, Identify, Target};
+use crate::fanout::CONNECT_CONCURRENCY;
 use crate::report;
 
 const ALIVE_MARKER: &str = "alive-check-7f3a";
@@ -34,24 +38,29 @@ const PER_PROCESS: usize = 15_000;
 pub async fn run(
     target: &Target,
     connections: usize,
-    identify: Identify,
+    options: IdleOptions,
     server_pid: Option<u32>,
     label: &str,
     worker_args: &[String],
 ) -> anyhow::Result<IdleResult> {
     let rss_before = server_pid.and_then(report::rss_kib);
     let started = Instant::now();
-    let mut local = Vec::new();
+    let mut local = None;
     let mut workers = Vec::new();
     if connections <= PER_PROCESS {
-        local = connect_all(target, 0, connections, identify, "idle").await?;
+        local = Some(hold(target, 0, connections, options).await?);
     } else {
+        let shares = connections.div_ceil(PER_PROCESS);
+        let share_options = IdleOptions {
+            rate: options.rate.map(|rate| rate / shares as f64),
+            ..options
+        };
         for first in (0..connections).step_by(PER_PROCESS) {
             let count = PER_PROCESS.min(connections - first);
-            workers.push(Worker::spawn(first, count, identify, worker_args)?);
+            workers.push(Worker::spawn(first, count, share_options, worker_args)?);
         }
     }
-    let mut connected = local.len();
+    let mut connected = local.as_ref().map_or(0, |held| held.connected);
     for worker in &mut workers {
         connected += worker.wait_ready().await?;
     }
@@ -61,18 +70,19 @@ pub async fn run(
     let rss_after = server_pid.and_then(report::rss_kib);
 
     let mut checker = Conn::new(target.connect(connections).await?);
-    checker.greet(identify, "idle-checker").await?;
-    let (waiting, writers) = wait_for_marker(local);
+    checker.greet(options.identify, "idle-checker").await?;
     let broadcast = Instant::now();
     checker
         .send_all(&[global_message(ALIVE_MARKER.to_owned())])
         .await?;
-    let mut alive = count_alive(waiting).await?;
+    let mut alive = match local {
+        Some(held) => count_alive(held.waiting).await?,
+        None => 0,
+    };
     for worker in &mut workers {
         alive += worker.wait_alive().await?;
     }
     let broadcast_seconds = broadcast.elapsed().as_secs_f64();
-    drop(writers);
     let per_connection = match (rss_before, rss_after) {
         (Some(before), Some(after)) if connected > 0 => {
             Some(after.saturating_sub(before) as f64 / connected as f64)
@@ -92,30 +102,100 @@ pub async fn run(
     })
 }
 
-/// One task per connection waiting for the broadcast; the write halves keep them open.
-fn wait_for_marker(conns: Vec<Conn>) -> (JoinSet<bool>, Vec<ConnWriter>) {
+/// How the idle connections arrive.
+#[derive(Debug, Clone, Copy)]
+pub struct IdleOptions {
+    pub identify: Identify,
+    /// New connections per second (this process's share); `None`: as fast as possible.
+    pub rate: Option<f64>,
+}
+
+/// Connections held by one process, each reading everything the server sends from the moment
+/// it is identified (as real clients do), until the broadcast arrives or the wait runs out.
+struct Held {
+    connected: usize,
+    waiting: JoinSet<bool>,
+}
+
+/// Opens, identifies and holds `count` connections numbered from `first`, paced at
+/// `options.rate`; returns once every one of them is identified.
+async fn hold(
+    target: &Target,
+    first: usize,
+    count: usize,
+    options: IdleOptions,
+) -> anyhow::Result<Held> {
+    let bar = indicatif::ProgressBar::new(count as u64).with_message("connecting");
+    let permits = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<anyhow::Result<()>>();
+    let mut pace = options
+        .rate
+        .map(|rate| tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(0.001))));
     let mut waiting = JoinSet::new();
-    let mut writers = Vec::with_capacity(conns.len());
-    for conn in conns {
-        let Conn { mut reader, writer } = conn;
-        writers.push(writer);
+    for index in first..first + count {
+        if let Some(pace) = pace.as_mut() {
+            pace.tick().await;
+        }
+        let permit = Arc::clone(&permits).acquire_owned().await?;
+        let target = target.clone();
+        let ready = ready_tx.clone();
         waiting.spawn(async move {
-            let mut line = Vec::new();
-            let deadline = tokio::time::Instant::now() + ALIVE_WAIT;
-            loop {
-                line.clear();
-                match tokio::time::timeout_at(deadline, reader.read_until(b'\n', &mut line)).await {
-                    Ok(Ok(n)) if n > 0 => {
-                        if chat_content(&line).as_deref() == Some(ALIVE_MARKER) {
-                            return true;
-                        }
-                    }
-                    _ => return false,
+            let greeted = async {
+                let mut conn = Conn::new(target.connect(index).await?);
+                conn.greet(options.identify, &format!("idle{index}"))
+                    .await
+                    .with_context(|| format!("client {index}"))?;
+                anyhow::Ok(conn)
+            }
+            .await;
+            drop(permit);
+            match greeted {
+                Ok(conn) => {
+                    let _ = ready.send(Ok(()));
+                    read_until_marker(conn).await
+                }
+                Err(error) => {
+                    let _ = ready.send(Err(error));
+                    false
                 }
             }
         });
     }
-    (waiting, writers)
+    drop(ready_tx);
+    let mut connected = 0;
+    // Each task says once whether it is identified, then keeps reading.
+    for _ in 0..count {
+        match ready_rx.recv().await {
+            Some(outcome) => outcome?,
+            None => anyhow::bail!("a connection task ended without saying whether it connected"),
+        }
+        connected += 1;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(Held { connected, waiting })
+}
+
+/// Reads every line until the broadcast's marker (true) or until the wait runs out after the
+/// connection was identified (false: it was cut, or lines were lost).
+async fn read_until_marker(conn: Conn) -> bool {
+    let Conn {
+        mut reader,
+        writer: _keep_open,
+    } = conn;
+    let mut line = Vec::new();
+    let deadline = tokio::time::Instant::now() + ALIVE_WAIT;
+    loop {
+        line.clear();
+        match tokio::time::timeout_at(deadline, reader.read_until(b'\n', &mut line)).await {
+            Ok(Ok(n)) if n > 0 => {
+                if chat_content(&line).as_deref() == Some(ALIVE_MARKER) {
+                    return true;
+                }
+            }
+            _ => return false,
+        }
+    }
 }
 
 async fn count_alive(mut waiting: JoinSet<bool>) -> anyhow::Result<usize> {
@@ -132,14 +212,12 @@ pub async fn worker(
     target: &Target,
     first: usize,
     count: usize,
-    identify: Identify,
+    options: IdleOptions,
 ) -> anyhow::Result<()> {
-    let conns = connect_all(target, first, count, identify, "idle").await?;
-    println!("ready {}", conns.len());
-    let (waiting, writers) = wait_for_marker(conns);
-    let alive = count_alive(waiting).await?;
+    let held = hold(target, first, count, options).await?;
+    println!("ready {}", held.connected);
+    let alive = count_alive(held.waiting).await?;
     println!("alive {alive}");
-    drop(writers);
     Ok(())
 }
 
@@ -153,7 +231,7 @@ impl Worker {
     fn spawn(
         first: usize,
         count: usize,
-        identify: Identify,
+        options: IdleOptions,
         args: &[String],
     ) -> anyhow::Result<Worker> {
         let mut command = tokio::process::Command::new(std::env::current_exe()?);
@@ -163,7 +241,10 @@ impl Worker {
             .args(["--first", &first.to_string(), "--count", &count.to_string()])
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true);
-        match identify {
+        if let Some(rate) = options.rate {
+            command.args(["--rate", &rate.to_string()]);
+        }
+        match options.identify {
             Identify::RelayBanner => {
                 command.arg("--relay-banner");
             }

@@ -148,6 +148,10 @@ enum Command {
         /// everyone already in) instead of as quiet v2 guests: a join storm.
         #[arg(long)]
         legacy: bool,
+        /// New connections per second (all processes together); without it, as fast as
+        /// possible.
+        #[arg(long)]
+        rate: Option<f64>,
     },
     /// Internal: one process of a large `idle` run.
     #[command(hide = true)]
@@ -162,6 +166,8 @@ enum Command {
         relay_banner: bool,
         #[arg(long)]
         legacy: bool,
+        #[arg(long)]
+        rate: Option<f64>,
     },
     /// Run the reference relay (a line relay with no protocol, for comparison).
     Relay {
@@ -276,19 +282,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             count,
             relay_banner,
             legacy,
+            rate,
         } => {
             let identify = match (relay_banner, legacy) {
                 (true, _) => Identify::RelayBanner,
                 (false, true) => Identify::LegacyGuest,
                 (false, false) => Identify::Guest,
             };
-            idle::worker(&target.target()?, first, count, identify).await
+            let options = idle::IdleOptions { identify, rate };
+            idle::worker(&target.target()?, first, count, options).await
         }
         Command::Idle {
             target,
             connections,
             relay,
             legacy,
+            rate,
         } => {
             let identify = if legacy {
                 Identify::LegacyGuest
@@ -303,7 +312,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     idle::run(
                         &relay_target,
                         connections,
-                        Identify::RelayBanner,
+                        idle::IdleOptions {
+                            identify: Identify::RelayBanner,
+                            rate,
+                        },
                         Some(process.pid()),
                         "relay",
                         &worker_args,
@@ -316,7 +328,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let server = idle::run(
                 &target.target()?,
                 connections,
-                identify,
+                idle::IdleOptions { identify, rate },
                 target.server_pid,
                 "classcord",
                 &target.worker_args(),

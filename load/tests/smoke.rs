@@ -118,6 +118,15 @@ async fn idle_tls_logins_and_handshakes_run() {
     let storm_idle = load(&format!("idle --addr {plain} --connections 40 --legacy"));
     assert_eq!(storm_idle["server"]["connected"], 40);
     assert_eq!(storm_idle["server"]["alive"], 40);
+    // The same, paced (connections per second), every client reading from the start.
+    let paced = load(&format!(
+        "idle --addr {plain} --connections 20 --legacy --rate 200"
+    ));
+    assert_eq!(paced["server"]["alive"], 20);
+    assert!(
+        paced["server"]["setup_seconds"].as_f64().unwrap() >= 0.09,
+        "{paced}"
+    );
 
     let storm = load(&format!(
         "logins --addr {plain} --clients 4 --senders 1 --rate 20 --duration 1 --storm 2"

@@ -97,6 +97,12 @@ struct FanoutArgs {
     /// Identify clients with fresh accounts (register + login) instead of as guests.
     #[arg(long)]
     login: bool,
+    /// With --ca and --relay: the certificate the TLS relay serves (e.g. certs/server.crt).
+    #[arg(long, requires = "relay_key")]
+    relay_cert: Option<PathBuf>,
+    /// With --ca and --relay: the relay's private key (e.g. certs/server.key).
+    #[arg(long, requires = "relay_cert")]
+    relay_key: Option<PathBuf>,
 }
 
 impl FanoutArgs {
@@ -173,6 +179,12 @@ enum Command {
     Relay {
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: SocketAddr,
+        /// Serve TLS with this certificate chain (PEM)...
+        #[arg(long, requires = "key")]
+        cert: Option<PathBuf>,
+        /// ...and this private key (PEM).
+        #[arg(long, requires = "cert")]
+        key: Option<PathBuf>,
     },
     /// A fan-out without, then with, a storm of logins (right and wrong passwords).
     Logins {
@@ -241,7 +253,12 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     idle::raise_fd_limit();
     match cli.command {
-        Command::Relay { listen } => relay::serve(listen).await,
+        Command::Relay { listen, cert, key } => {
+            let tls = cert
+                .zip(key)
+                .map(|(cert, key)| relay::RelayTls { cert, key });
+            relay::serve(listen, tls).await
+        }
         Command::Fanout {
             args,
             relay,
@@ -305,7 +322,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Identify::Guest
             };
             let relay_result = if relay {
-                let process = relay::RelayProcess::spawn()?;
+                let process = relay::RelayProcess::spawn(None)?;
                 let relay_target = Target::new(process.addr, None, "localhost")?;
                 let worker_args = ["--addr".to_owned(), process.addr.to_string()];
                 Some(
@@ -488,9 +505,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The same fan-out against the reference relay: over TLS (same CA and server name) when the
+/// server is measured over TLS.
 async fn fanout_against_relay(args: &FanoutArgs) -> anyhow::Result<FanoutResult> {
-    let process = relay::RelayProcess::spawn()?;
-    let target = Target::new(process.addr, None, "localhost")?;
+    let tls = match (&args.target.ca, &args.relay_cert, &args.relay_key) {
+        (None, _, _) => None,
+        (Some(_), Some(cert), Some(key)) => Some(relay::RelayTls {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        (Some(_), _, _) => anyhow::bail!(
+            "over TLS, --relay needs --relay-cert and --relay-key (the server's certificate and key)"
+        ),
+    };
+    let process = relay::RelayProcess::spawn(tls.as_ref())?;
+    let target = Target::new(
+        process.addr,
+        args.target.ca.clone(),
+        &args.target.server_name,
+    )?;
     fanout::run(
         &target,
         &args.options(Identify::RelayBanner),

@@ -1,14 +1,17 @@
 //! The reference relay: reads lines and writes the same bytes to every other connection, with
-//! no JSON, no storage and no checks (one banner line on accept is all it says itself). It measures what this machine allows, so every server
-//! figure can be given as a ratio to it.
+//! no JSON, no storage and no checks (one banner line on accept is all it says itself), over
+//! plain TCP or TLS. It measures what this machine allows, so every server figure can be
+//! given as a ratio to it.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use anyhow::Context;
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
 /// Lines queued per connection, as in the server.
@@ -16,8 +19,33 @@ const QUEUE: usize = 1024;
 
 type Peers = Arc<Mutex<HashMap<u64, mpsc::Sender<Bytes>>>>;
 
+/// The certificate and key a TLS relay serves (the server's own files do).
+#[derive(Debug, Clone)]
+pub struct RelayTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+fn acceptor(tls: &RelayTls) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(&tls.cert)
+        .with_context(|| format!("cannot read {}", tls.cert.display()))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let key = PrivateKeyDer::from_pem_file(&tls.key)
+        .with_context(|| format!("cannot read {}", tls.key.display()))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_no_client_auth()
+    .with_single_cert(chain, key)?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
 /// Serves until the process is killed; prints `listening on ADDR` once bound.
-pub async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
+pub async fn serve(listen: SocketAddr, tls: Option<RelayTls>) -> anyhow::Result<()> {
+    let acceptor = tls.as_ref().map(acceptor).transpose()?;
     let socket = match listen {
         SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
         SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
@@ -39,39 +67,57 @@ pub async fn serve(listen: SocketAddr) -> anyhow::Result<()> {
         };
         let _ = stream.set_nodelay(true);
         let id = next_id.fetch_add(1, Ordering::Relaxed);
-        let (read, mut write) = stream.into_split();
-        let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
-        // A banner tells the load generator the connection was accepted.
-        let _ = tx.try_send(Bytes::from_static(b"{\"type\":\"relay\"}\n"));
-        peers.lock().unwrap().insert(id, tx);
-        tokio::spawn(async move {
-            let mut buffer = BytesMut::new();
-            while let Some(first) = rx.recv().await {
-                buffer.extend_from_slice(&first);
-                while let Ok(next) = rx.try_recv() {
-                    buffer.extend_from_slice(&next);
-                }
-                if write.write_all(&buffer).await.is_err() {
-                    break;
-                }
-                buffer.clear();
-            }
-        });
         let peers = Arc::clone(&peers);
-        tokio::spawn(async move {
-            let mut reader = BufReader::with_capacity(1024, read);
-            let mut line = Vec::new();
-            while matches!(reader.read_until(b'\n', &mut line).await, Ok(n) if n > 0) {
-                let bytes = Bytes::from(std::mem::take(&mut line));
-                for (peer, queue) in peers.lock().unwrap().iter() {
-                    if *peer != id {
-                        let _ = queue.try_send(bytes.clone());
+        match &acceptor {
+            None => relay_connection(stream, id, peers),
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        relay_connection(stream, id, peers);
                     }
+                });
+            }
+        }
+    }
+}
+
+/// One connection: a task writes what the others send it, another relays what it sends.
+fn relay_connection<S>(stream: S, id: u64, peers: Peers)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (read, mut write) = tokio::io::split(stream);
+    let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
+    // A banner tells the load generator the connection was accepted.
+    let _ = tx.try_send(Bytes::from_static(b"{\"type\":\"relay\"}\n"));
+    peers.lock().unwrap().insert(id, tx);
+    tokio::spawn(async move {
+        let mut buffer = BytesMut::new();
+        while let Some(first) = rx.recv().await {
+            buffer.extend_from_slice(&first);
+            while let Ok(next) = rx.try_recv() {
+                buffer.extend_from_slice(&next);
+            }
+            if write.write_all(&buffer).await.is_err() {
+                break;
+            }
+            buffer.clear();
+        }
+    });
+    tokio::spawn(async move {
+        let mut reader = BufReader::with_capacity(1024, read);
+        let mut line = Vec::new();
+        while matches!(reader.read_until(b'\n', &mut line).await, Ok(n) if n > 0) {
+            let bytes = Bytes::from(std::mem::take(&mut line));
+            for (peer, queue) in peers.lock().unwrap().iter() {
+                if *peer != id {
+                    let _ = queue.try_send(bytes.clone());
                 }
             }
-            peers.lock().unwrap().remove(&id);
-        });
-    }
+        }
+        peers.lock().unwrap().remove(&id);
+    });
 }
 
 /// A relay started as a child process of this program, killed on drop.
@@ -81,12 +127,18 @@ pub struct RelayProcess {
 }
 
 impl RelayProcess {
-    pub fn spawn() -> anyhow::Result<RelayProcess> {
+    pub fn spawn(tls: Option<&RelayTls>) -> anyhow::Result<RelayProcess> {
         use std::io::BufRead;
-        let mut child = std::process::Command::new(std::env::current_exe()?)
-            .args(["relay", "--listen", "127.0.0.1:0"])
-            .stdout(std::process::Stdio::piped())
-            .spawn()?;
+        let mut command = std::process::Command::new(std::env::current_exe()?);
+        command.args(["relay", "--listen", "127.0.0.1:0"]);
+        if let Some(tls) = tls {
+            command
+                .arg("--cert")
+                .arg(&tls.cert)
+                .arg("--key")
+                .arg(&tls.key);
+        }
+        let mut child = command.stdout(std::process::Stdio::piped()).spawn()?;
         let mut line = String::new();
         std::io::BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line)?;
         let addr = line

@@ -114,6 +114,22 @@ async fn idle_tls_logins_and_handshakes_run() {
     let idle_tls = load(&format!("idle --addr {tls} --ca {ca} --connections 10"));
     assert_eq!(idle_tls["server"]["alive"], 10);
 
+    // Fan-out over TLS, against a TLS relay serving the server's own certificate.
+    let (cert, key) = (
+        server.path("certs/server.crt"),
+        server.path("certs/server.key"),
+    );
+    let tls_fanout = load(&format!(
+        "fanout --addr {tls} --ca {ca} --clients 6 --senders 2 --duration 1 --relay \
+         --relay-cert {} --relay-key {}",
+        cert.display(),
+        key.display()
+    ));
+    for side in ["server", "relay"] {
+        assert_eq!(tls_fanout[side]["lost"], 0, "{side}: {tls_fanout}");
+        assert!(tls_fanout[side]["delivered"].as_u64().unwrap() > 0);
+    }
+
     // A join storm of legacy guests, each announced to everyone already in.
     let storm_idle = load(&format!("idle --addr {plain} --connections 40 --legacy"));
     assert_eq!(storm_idle["server"]["connected"], 40);

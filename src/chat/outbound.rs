@@ -159,9 +159,12 @@ impl QueueBytes {
         self.queued.fetch_sub(len, Ordering::AcqRel);
     }
 
-    /// The writer handed bytes to the socket.
+    /// The writer handed bytes to the socket. Progress only matters once the queue went
+    /// over its soft budget, so the clock is read only then.
     pub(crate) fn progressed(&self) {
-        self.progress_ms.store(self.now_ms(), Ordering::Relaxed);
+        if self.over_since_ms.load(Ordering::Relaxed) != 0 {
+            self.progress_ms.store(self.now_ms(), Ordering::Relaxed);
+        }
     }
 }
 

@@ -21,7 +21,9 @@ pub(crate) async fn run<W: AsyncWrite + Unpin>(
     let mut buffer = BytesMut::new();
     while let Some(first) = queue.recv().await {
         queued_bytes.release(first.len());
-        if first.len() >= COALESCE_BYTES {
+        if first.len() >= COALESCE_BYTES || queue.is_empty() {
+            // Alone in the queue (the common case when a client keeps up), or large: written
+            // as it is, without a copy.
             writer.write_all(&first).await?;
         } else {
             buffer.extend_from_slice(&first);

@@ -234,6 +234,19 @@ async fn v2_clients_use_typed_requests_and_get_typed_answers() {
     assert_eq!(student.recv_type("error").await["code"], "forbidden");
     student.say("toujours muet ?").await;
     assert_eq!(student.recv_type("error").await["code"], "muted");
+
+    // Raw numbers no command line could give are refused, and the server goes on.
+    teacher
+        .send(json!({"type":"command","action":"mute","user":"eleve",
+                     "duration_secs":u64::MAX}))
+        .await;
+    let refused = teacher.recv_type("error").await;
+    assert_eq!(refused["code"], "invalid_command", "{refused}");
+    teacher
+        .send(json!({"type":"command","action":"kick","user":"eleve","duration_secs":0}))
+        .await;
+    assert_eq!(teacher.recv_type("error").await["code"], "invalid_command");
+    teacher.sync().await;
 }
 
 #[tokio::test]

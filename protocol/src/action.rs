@@ -487,6 +487,36 @@ impl Action {
         }
     }
 
+    /// Refuses what no command line could have asked for (typed requests carry raw numbers):
+    /// durations of zero or past [`MAX_SANCTION`], countdowns past [`MAX_COUNTDOWN`].
+    pub fn check_bounds(&self) -> Result<(), String> {
+        match self {
+            Action::Kick {
+                duration_secs: Some(secs),
+                ..
+            }
+            | Action::Mute {
+                duration_secs: Some(secs),
+                ..
+            } => {
+                if *secs == 0 {
+                    Err("the duration must be longer than zero".to_owned())
+                } else if *secs > MAX_SANCTION.as_secs() {
+                    Err(format!(
+                        "the longest duration is {}",
+                        humantime::format_duration(MAX_SANCTION)
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            Action::Shutdown { seconds, .. } if *seconds > MAX_COUNTDOWN.as_secs() => {
+                Err("the longest countdown is one day".to_owned())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The lowest role that may run this action.
     pub fn required_role(&self) -> Role {
         CommandInfo::of(self.word()).map_or(Role::Admin, |info| info.role)
@@ -599,6 +629,22 @@ mod tests {
             serde_json::from_str(r##"{"action":"room_create","room":"#maths","mode":"private"}"##)
                 .unwrap();
         assert_eq!(room, action("/room create #maths private"));
+    }
+
+    #[test]
+    fn typed_durations_are_bounded() {
+        let huge: Action = serde_json::from_str(
+            r#"{"action":"mute","user":"bob","duration_secs":18446744073709551615}"#,
+        )
+        .unwrap();
+        assert!(huge.check_bounds().is_err());
+        let zero: Action =
+            serde_json::from_str(r#"{"action":"kick","user":"bob","duration_secs":0}"#).unwrap();
+        assert!(zero.check_bounds().is_err());
+        let long: Action =
+            serde_json::from_str(r#"{"action":"shutdown","seconds":90000}"#).unwrap();
+        assert!(long.check_bounds().is_err());
+        assert!(action("/kick bob 366d").check_bounds().is_ok());
     }
 
     #[test]

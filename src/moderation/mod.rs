@@ -86,6 +86,12 @@ pub(crate) async fn execute(
     if let Some(info) = CommandInfo::of(action.word()) {
         check_role(actor, info)?;
     }
+    action.check_bounds().map_err(|problem| {
+        ProtocolError::new(
+            ErrorCode::InvalidCommand,
+            format!("/{}: {problem}.", action.word()),
+        )
+    })?;
     let chat = &ctx.chat;
     match action {
         Action::Help => Ok(Outcome::Text(help(actor.role))),

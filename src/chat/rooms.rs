@@ -11,6 +11,9 @@ use super::state::{ConnId, Hub, Identity, State};
 use crate::protocol::names::{AccountKey, ChannelKey};
 use crate::store::StoredRooms;
 
+/// Names listed per line of `/room members` (the rest are counted).
+const MEMBERS_LISTED: usize = 100;
+
 /// May this connection join that room?
 enum Access {
     Allowed,
@@ -197,12 +200,14 @@ impl Hub {
         online.sort_by_key(|name| name.to_lowercase());
         let mut pending: Vec<&str> = channel.pending.values().map(String::as_str).collect();
         pending.sort_unstable();
-        let list = |names: &[&str]| {
-            if names.is_empty() {
-                "nobody".to_owned()
-            } else {
-                names.join(", ")
-            }
+        let list = |names: &[&str]| match names.len() {
+            0 => "nobody".to_owned(),
+            n if n > MEMBERS_LISTED => format!(
+                "{} and {} more",
+                names[..MEMBERS_LISTED].join(", "),
+                n - MEMBERS_LISTED
+            ),
+            _ => names.join(", "),
         };
         Ok(vec![
             format!("{} ({})", channel.name, channel.mode.as_str()),

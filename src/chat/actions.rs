@@ -171,6 +171,18 @@ impl Chat {
 
     /// Makes an account a stored member of a room, and tells it when it is online.
     pub(crate) async fn invite(&self, account: &str, room: &str) -> Result<String, ProtocolError> {
+        let room = self.add_member(room, account).await?;
+        if let Some(target) = self.hub.online_target(account) {
+            self.hub.tell(
+                target.id,
+                &format!("You were invited to {room}: /join {room} to enter."),
+            );
+        }
+        Ok(room)
+    }
+
+    /// Makes an account a member of a room, live and stored. Returns the room's name.
+    async fn add_member(&self, room: &str, account: &str) -> Result<String, ProtocolError> {
         let key = AccountKey::of(account);
         let room = self.hub.allow(room, &key)?;
         self.store
@@ -180,12 +192,6 @@ impl Chat {
             }))
             .await
             .map_err(internal)?;
-        if let Some(target) = self.hub.online_target(account) {
-            self.hub.tell(
-                target.id,
-                &format!("You were invited to {room}: /join {room} to enter."),
-            );
-        }
         Ok(room)
     }
 
@@ -209,15 +215,7 @@ impl Chat {
             }
             Answer::Accept => {
                 if let Some(account) = &request.account {
-                    let key = AccountKey::of(account);
-                    self.hub.allow(&room, &key)?;
-                    self.store
-                        .moderate(ModerationWrite::Room(RoomChange::AddMember {
-                            room: ChannelKey::of(&room),
-                            account: key,
-                        }))
-                        .await
-                        .map_err(internal)?;
+                    self.add_member(&room, account).await?;
                 }
                 let lines = self
                     .enter(request.requester, &room, Admission::Granted)

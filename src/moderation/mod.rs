@@ -11,7 +11,7 @@ use bytes::Bytes;
 use classcord_protocol::server_line::NoticeEvent;
 use classcord_protocol::{Action, CommandInfo, ErrorCode, ProtocolError, Role, COMMANDS};
 
-use crate::chat::{Answer, ConnId, NameKind, RoomCreated};
+use crate::chat::{AccountError, Answer, ConnId, NameKind, RoomCreated};
 use crate::context::Context;
 use crate::logging::AuditEvent;
 use crate::protocol::names::NameKey;
@@ -178,10 +178,7 @@ pub(crate) async fn execute(
             let room = chat
                 .answer_request(&user, &room, Answer::Reject(reason.clone()))
                 .await?;
-            let detail = format!(
-                "{room}{}",
-                reason.map(|r| format!(": {r}")).unwrap_or_default()
-            );
+            let detail = format!("{room}{}", because(reason.as_deref()));
             record(ctx, actor, "reject", Some(&user), None, Some(&detail)).await?;
             text(format!("{user} was told no for {room}."))
         }
@@ -277,6 +274,21 @@ async fn find_target(ctx: &Context, actor: &Actor, name: &str) -> Result<Target,
     Ok(target)
 }
 
+/// ": reason", or nothing.
+fn because(reason: Option<&str>) -> String {
+    reason.map(|r| format!(": {r}")).unwrap_or_default()
+}
+
+/// An account change refused by the chat core, as the actor reads it.
+fn account_error(error: AccountError) -> ProtocolError {
+    let code = match &error {
+        AccountError::NoSuchUser(_) => ErrorCode::NoSuchUser,
+        AccountError::Storage(_) => ErrorCode::StorageError,
+        _ => ErrorCode::InvalidCommand,
+    };
+    ProtocolError::new(code, error.to_string())
+}
+
 fn nobody(name: &str, what: &str) -> ProtocolError {
     ProtocolError::new(ErrorCode::NoSuchUser, format!("{name} {what}."))
 }
@@ -310,10 +322,7 @@ async fn kick(
     }
     let how_long = for_how_long(duration);
     if target.online.is_some() {
-        let because = reason
-            .as_deref()
-            .map(|r| format!(": {r}"))
-            .unwrap_or_default();
+        let because = because(reason.as_deref());
         ctx.chat.kick(
             &target.name,
             &format!("You were disconnected by a teacher{how_long}{because}."),
@@ -347,7 +356,7 @@ async fn ban(
             ctx.chat
                 .change_account(&target.name, UserChange::Banned(true))
                 .await
-                .map_err(|error| ProtocolError::new(ErrorCode::StorageError, error.to_string()))?;
+                .map_err(account_error)?;
         }
         NameKind::Guest => {
             ctx.chat
@@ -358,10 +367,7 @@ async fn ban(
                     None,
                 )
                 .await?;
-            let because = reason
-                .as_deref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default();
+            let because = because(reason.as_deref());
             ctx.chat.kick(
                 &target.name,
                 &format!("You were banned by a teacher{because}."),
@@ -400,7 +406,7 @@ async fn unban(ctx: &Context, actor: &Actor, name: &str) -> Result<Outcome, Prot
             ctx.chat
                 .change_account(&account.name, UserChange::Banned(false))
                 .await
-                .map_err(|error| ProtocolError::new(ErrorCode::StorageError, error.to_string()))?;
+                .map_err(account_error)?;
             lifted += 1;
         }
     }

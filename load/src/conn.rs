@@ -109,6 +109,9 @@ pub enum Identify {
     LegacyGuest,
     /// The reference relay: wait for its banner (proof it accepted the connection).
     RelayBanner,
+    /// The reference relay, measured as a legacy join storm: after the banner, one line that
+    /// the relay sends to everyone already connected (as a legacy guest's announcement is).
+    RelayAnnounce,
 }
 
 pub type ConnReader = BufReader<tokio::io::ReadHalf<BoxStream>>;
@@ -135,10 +138,16 @@ impl Conn {
             Identify::Guest => self.identify_quietly(name).await,
             Identify::Account => self.register_and_login(name).await,
             Identify::LegacyGuest => self.announce_as_legacy_guest(name).await,
-            Identify::RelayBanner => {
+            Identify::RelayBanner | Identify::RelayAnnounce => {
                 let mut line = Vec::new();
                 if self.reader.read_until(b'\n', &mut line).await? == 0 {
                     bail!("relay closed the connection");
+                }
+                if identify == Identify::RelayAnnounce {
+                    self.send_all(&[Command::Status {
+                        state: format!("{name} online"),
+                    }])
+                    .await?;
                 }
                 Ok(())
             }

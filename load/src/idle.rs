@@ -248,6 +248,9 @@ impl Worker {
             Identify::RelayBanner => {
                 command.arg("--relay-banner");
             }
+            Identify::RelayAnnounce => {
+                command.args(["--relay-banner", "--legacy"]);
+            }
             Identify::LegacyGuest => {
                 command.arg("--legacy");
             }

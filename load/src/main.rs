@@ -302,7 +302,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             rate,
         } => {
             let identify = match (relay_banner, legacy) {
-                (true, _) => Identify::RelayBanner,
+                (true, false) => Identify::RelayBanner,
+                (true, true) => Identify::RelayAnnounce,
                 (false, true) => Identify::LegacyGuest,
                 (false, false) => Identify::Guest,
             };
@@ -330,7 +331,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         &relay_target,
                         connections,
                         idle::IdleOptions {
-                            identify: Identify::RelayBanner,
+                            identify: if legacy {
+                                Identify::RelayAnnounce
+                            } else {
+                                Identify::RelayBanner
+                            },
                             rate,
                         },
                         Some(process.pid()),

@@ -134,11 +134,13 @@ async fn idle_tls_logins_and_handshakes_run() {
     let storm_idle = load(&format!("idle --addr {plain} --connections 40 --legacy"));
     assert_eq!(storm_idle["server"]["connected"], 40);
     assert_eq!(storm_idle["server"]["alive"], 40);
-    // The same, paced (connections per second), every client reading from the start.
+    // The same, paced (connections per second), every client reading from the start, and
+    // the relay measured the same way (each newcomer's line sent to everyone already in).
     let paced = load(&format!(
-        "idle --addr {plain} --connections 20 --legacy --rate 200"
+        "idle --addr {plain} --connections 20 --legacy --rate 200 --relay"
     ));
     assert_eq!(paced["server"]["alive"], 20);
+    assert_eq!(paced["relay"]["alive"], 20);
     assert!(
         paced["server"]["setup_seconds"].as_f64().unwrap() >= 0.09,
         "{paced}"

@@ -2,6 +2,7 @@
 # Runs every scenario of BENCHMARKS.md three times, each against a freshly started server
 # (config/bench.toml), and prints the medians. Results (JSON) go to bench/results/.
 # Usage: bash bench/run.sh [rounds]
+#        ONLY="fanout50 fanout50tls" bash bench/run.sh 3   (only these scenarios)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
@@ -32,6 +33,9 @@ stop_server() {
 
 run() { # name, then classcord-load arguments
     local name=$1; shift
+    if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then
+        return
+    fi
     for round in $(seq "$rounds"); do
         start_server
         echo "== $name (round $round)" >&2
@@ -48,5 +52,11 @@ run idle       idle --connections 19900 --relay
 run idletls    idle --connections 5000 --addr 127.0.0.1:12346 --ca certs/ca.crt
 run logins     logins --clients 200 --senders 10 --rate 50 --duration 10 --storm 16
 run handshakes handshakes --addr 127.0.0.1:12346 --ca certs/ca.crt --duration 5 --concurrency 8
+# Issue 12: over TLS against a TLS relay; legacy identification (each newcomer announced to
+# everyone already in), paced at 1,000/s and unpaced (a join storm), every client reading.
+run fanout50tls fanout --clients 50 --senders 5 --duration 10 --payload 64 --addr 127.0.0.1:12346 \
+    --ca certs/ca.crt --relay --relay-cert certs/server.crt --relay-key certs/server.key
+run idlelegacy idle --connections 5000 --legacy --rate 1000 --relay
+run storm      idle --connections 5000 --legacy --relay
 
 python3 bench/summary.py "$out" "$rounds"

@@ -11,11 +11,15 @@ def load(name):
     return [json.loads((out / f"{name}.{r}.json").read_text()) for r in range(1, rounds + 1)]
 
 
+def present(name):
+    return (out / f"{name}.{rounds}.json").exists()
+
+
 def med(values):
     return statistics.median(values)
 
 
-for name in ["fanout50", "fanout200", "fanout1000"]:
+for name in [n for n in ["fanout50", "fanout200", "fanout1000", "fanout50tls"] if present(n)]:
     runs = load(name)
     server = [r["server"] for r in runs]
     relay = [r["relay"] for r in runs]
@@ -30,10 +34,15 @@ for name in ["fanout50", "fanout200", "fanout1000"]:
           f"p99 {med([r['latency']['p99_ms'] for r in relay]):.2f} ms, lost {max(r['lost'] for r in relay)}; "
           f"ratio deliveries {100 * ratio:.1f} %, p99 {p99_ratio:.2f}x; "
           f"server CPU {med([s['server_cpu_percent'] for s in server]):.0f} %")
+    if server[0].get("server_cpu_us_per_delivery") and relay[0].get("server_cpu_us_per_delivery"):
+        per = [s["server_cpu_us_per_delivery"] for s in server]
+        rel = [r["server_cpu_us_per_delivery"] for r in relay]
+        print(f"  CPU per delivery: server {med(per):.3f} us, relay {med(rel):.3f} us, "
+              f"ratio {med([a / b for a, b in zip(per, rel)]):.2f}x")
     if runs[0].get("persisted") is not None:
         print(f"  persisted == sent in every run: {all(r['persisted'] == r['server']['sent'] for r in runs)}")
 
-for name in ["idle", "idletls"]:
+for name in [n for n in ["idle", "idletls", "idlelegacy", "storm"] if present(n)]:
     runs = load(name)
     server = [r["server"] for r in runs]
     line = (f"{name}: {server[0]['connections']} connections, alive {min(s['alive'] for s in server)}, "
@@ -42,8 +51,13 @@ for name in ["idle", "idletls"]:
         relay = [r["relay"] for r in runs]
         line += (f"; relay alive {min(r['alive'] for r in relay)}, "
                  f"{med([r['server_rss_per_connection_kib'] for r in relay]):.2f} KiB/connection")
+    line += (f"; setup {med([s['setup_seconds'] for s in server]):.1f} s, broadcast reached all in "
+             f"{med([s['broadcast_seconds'] for s in server]):.2f} s, server RSS after "
+             f"{med([s['server_rss_after_kib'] for s in server]) / 1024:.0f} MB")
     print(line)
 
+if not present("logins"):
+    sys.exit(0)
 runs = load("logins")
 print(f"logins: p99 without {med([r['without_storm']['latency']['p99_ms'] for r in runs]):.2f} ms, "
       f"with {med([r['with_storm']['latency']['p99_ms'] for r in runs]):.2f} ms, "

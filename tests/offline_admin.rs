@@ -260,3 +260,23 @@ fn the_password_policy_applies_to_accounts_made_with_the_cli() {
     );
     assert!(error.contains("at least 8"), "{error}");
 }
+
+#[test]
+fn roles_are_given_in_the_database_file_when_no_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    ok(dir, &["user", "add", "prof"], "secret\n");
+    let said = ok(dir, &["user", "role", "prof", "moderator"], "");
+    assert_eq!(said.trim(), "user \"prof\" is now moderator");
+    let db = rusqlite::Connection::open(dir.join("data/classcord.db")).unwrap();
+    let role: String = db
+        .query_row("SELECT role FROM users WHERE username = 'prof'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(role, "moderator");
+    assert!(fails(dir, &["user", "role", "prof", "teacher"], "").contains("invalid value"));
+    assert!(fails(dir, &["user", "role", "nobody", "admin"], "").contains("no user named"));
+    let audit = std::fs::read_to_string(dir.join("logs/audit.log")).unwrap();
+    assert!(audit.contains("\"action\":\"user-role\""), "{audit}");
+}

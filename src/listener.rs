@@ -89,7 +89,9 @@ async fn admit<T: Transport>(
             Ok(permit) => permit,
             Err(refusal) => return refusal.record(&ctx, peer, listener, None),
         };
-        let client = proxied_client(&mut tcp, peer, deadline).await;
+        // Boxed, as the handshake below: their state lives only while they run, not in
+        // every connection's task for its whole life.
+        let client = Box::pin(proxied_client(&mut tcp, peer, deadline)).await;
         drop(relay_permit);
         match client {
             Ok(addr) => addr,
@@ -111,7 +113,7 @@ async fn admit<T: Transport>(
     };
     let _ = tcp.set_nodelay(true);
     set_keepalive(&tcp, ctx.config.tcp_keepalive());
-    let stream = match tokio::time::timeout_at(deadline, transport.establish(tcp)).await {
+    let stream = match tokio::time::timeout_at(deadline, Box::pin(transport.establish(tcp))).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => {
             return Refusal::HandshakeFailed.record(&ctx, addr, listener, Some(error.to_string()))

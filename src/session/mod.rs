@@ -233,7 +233,10 @@ impl Session {
                     match classcord_protocol::parse_line(&line) {
                         Ok(command) => {
                             self.last_request = Instant::now();
-                            if let Err(error) = self.dispatch(command).await {
+                            // Boxed: a command's state (a login waiting for its hash, a
+                            // history read) lives while it runs, not in the state of every
+                            // idle connection.
+                            if let Err(error) = Box::pin(self.dispatch(command)).await {
                                 self.reply_error(&error);
                             }
                         }

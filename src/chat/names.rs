@@ -4,9 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use classcord_protocol::{error_line, ErrorCode, ProtocolError, ServerLine};
-
-use classcord_protocol::Role;
+use classcord_protocol::{error_line, ErrorCode, ProtocolError, Role, ServerLine};
 
 use super::moderation::excluded_error;
 use super::outbound::CloseReason;

@@ -1,6 +1,7 @@
 //! One task per connection: reads frames, turns them into commands, and answers through the
 //! connection's bounded outbound queue, which a second task writes to the socket.
 
+mod act;
 mod commands;
 pub(crate) mod frame;
 mod writer;

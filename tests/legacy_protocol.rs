@@ -338,3 +338,51 @@ async fn legacy_style_usernames_are_accepted_and_bad_ones_refused() {
     assert_eq!(client.recv().await["code"], "invalid_password");
     client.login(guest_account, "guest").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bursts_from_two_senders_reach_everyone_in_order_and_never_echo() {
+    let server = TestServer::start().await;
+    let mut first = server.user("premier").await;
+    let mut second = server.user("second").await;
+    let mut reader = server.user("lecteur").await;
+    first.sync().await;
+    second.sync().await;
+    reader.sync().await;
+    // Both write as fast as they can: the store commits them in shared batches.
+    let burst = |who: &str| -> Vec<u8> {
+        (0..50)
+            .flat_map(|n| {
+                let mut line = serde_json::to_vec(&json!({
+                    "type":"message","subtype":"global","content": format!("{who} {n}")
+                }))
+                .unwrap();
+                line.push(b'\n');
+                line
+            })
+            .collect()
+    };
+    let (a, b) = (burst("premier"), burst("second"));
+    tokio::join!(first.send_raw(&a), second.send_raw(&b));
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen.push(
+            reader.recv_type("message").await["content"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    for who in ["premier", "second"] {
+        let theirs: Vec<&String> = seen.iter().filter(|c| c.starts_with(who)).collect();
+        let expected: Vec<String> = (0..50).map(|n| format!("{who} {n}")).collect();
+        assert_eq!(theirs, expected.iter().collect::<Vec<_>>(), "{who}'s order");
+    }
+    // Each sender gets exactly the other's 50 messages, none of its own.
+    for (client, other) in [(&mut first, "second"), (&mut second, "premier")] {
+        for n in 0..50 {
+            let line = client.recv_type("message").await;
+            assert_eq!(line["content"], format!("{other} {n}"));
+        }
+        client.expect_nothing_pending().await;
+    }
+}

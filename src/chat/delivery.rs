@@ -1,6 +1,9 @@
 //! Delivery: checking where a message may go, fanning committed messages out (serialised
 //! once, the same bytes to every recipient's bounded queue), and server notices.
 
+use std::collections::HashSet;
+
+use bytes::{Bytes, BytesMut};
 use classcord_protocol::server_line::{NoticeEvent, Subtype};
 use classcord_protocol::{
     error_line, ChatLine, DialectLines, ErrorCode, ProtocolError, ServerLine, Target,
@@ -162,6 +165,43 @@ impl State {
     }
 }
 
+impl State {
+    /// Delivers consecutive messages of the default room (encoded, with their senders) and
+    /// empties `run`: every member gets them in one buffer, without its own messages.
+    fn deliver_run(&self, default_key: &ChannelKey, run: &mut Vec<(ConnId, Bytes)>) {
+        let Some(channel) = self.channels.get(default_key) else {
+            run.clear();
+            return;
+        };
+        let senders: HashSet<ConnId> = run.iter().map(|(sender, _)| *sender).collect();
+        let joined = |skip: Option<ConnId>| {
+            let mut buffer = BytesMut::with_capacity(run.iter().map(|(_, line)| line.len()).sum());
+            for (sender, line) in run.iter() {
+                if Some(*sender) != skip {
+                    buffer.extend_from_slice(line);
+                }
+            }
+            buffer.freeze()
+        };
+        let shared = match run.as_slice() {
+            [] => return,
+            [(_, line)] => line.clone(),
+            _ => joined(None),
+        };
+        for (id, outbound) in &channel.members {
+            if !senders.contains(id) {
+                outbound.push(shared.clone());
+            } else if senders.len() > 1 || run.len() > 1 {
+                let own_excluded = joined(Some(*id));
+                if !own_excluded.is_empty() {
+                    outbound.push(own_excluded);
+                }
+            }
+        }
+        run.clear();
+    }
+}
+
 /// A stored message as clients see it.
 pub(super) fn chat_line(message: StoredMessage) -> ChatLine {
     ChatLine {
@@ -180,11 +220,26 @@ pub(super) fn chat_line(message: StoredMessage) -> ChatLine {
 }
 
 impl CommitSink for Hub {
+    /// Fans a committed batch out in commit order. Consecutive messages of the default room
+    /// (most of a busy classroom's traffic) reach each member as one buffer holding all of
+    /// them, so a batch of K messages costs each member one queue operation, not K.
     fn committed(&self, messages: Vec<(ConnId, StoredMessage)>) {
         let state = self.lock();
+        let mut run = Vec::new();
         for (sender_conn, message) in messages {
-            state.deliver(sender_conn, message, &self.default_key);
+            let in_default_room = message.recipient.is_none()
+                && message.channel.as_deref() == Some(self.settings.default_channel.as_str());
+            if in_default_room {
+                run.push((
+                    sender_conn,
+                    ServerLine::Message(&chat_line(message)).encode(),
+                ));
+            } else {
+                state.deliver_run(&self.default_key, &mut run);
+                state.deliver(sender_conn, message, &self.default_key);
+            }
         }
+        state.deliver_run(&self.default_key, &mut run);
     }
 
     fn failed(&self, sender_conns: Vec<ConnId>, error: &StoreError) {

@@ -24,7 +24,7 @@ start_server() {
 }
 
 server_pid=""
-trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null' EXIT
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; true' EXIT
 
 stop_server() {
     kill -TERM "$server_pid"

@@ -16,8 +16,12 @@ use tokio::net::TcpStream;
 const MAX_HEADER: usize = 1024;
 const V1_PREFIX: &[u8] = b"PROXY ";
 const V2_SIGNATURE: &[u8] = b"\r\n\r\n\0\r\nQUIT\n";
-/// Pause between two looks at a header that has only partly arrived.
+/// First pause between two looks at a header that has only partly arrived; it doubles at
+/// each look, up to [`PARTIAL_RETRY_MAX`], so a connection that stops mid-header costs a few
+/// dozen looks before its deadline, not hundreds per second (a real proxy sends the header
+/// whole, in its first packet).
 const PARTIAL_RETRY: Duration = Duration::from_millis(5);
+const PARTIAL_RETRY_MAX: Duration = Duration::from_millis(500);
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ProxyHeaderError {
@@ -102,6 +106,7 @@ pub(crate) async fn read_header(
     deadline: tokio::time::Instant,
 ) -> Result<ProxyOutcome, ProxyHeaderError> {
     let mut buffer = [0u8; MAX_HEADER];
+    let mut pause = PARTIAL_RETRY;
     loop {
         let peeked = match tokio::time::timeout_at(deadline, tcp.peek(&mut buffer)).await {
             Err(_) => return Ok(ProxyOutcome::NoHeader),
@@ -121,7 +126,8 @@ pub(crate) async fn read_header(
                 if tokio::time::Instant::now() >= deadline {
                     return Err(ProxyHeaderError::Incomplete);
                 }
-                tokio::time::sleep(PARTIAL_RETRY).await;
+                tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + pause)).await;
+                pause = (pause * 2).min(PARTIAL_RETRY_MAX);
             }
         }
     }

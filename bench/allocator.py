@@ -21,21 +21,9 @@ import sys
 import tempfile
 import time
 
+from procstat import free_port, rss_kib
+
 LOAD = os.path.join("target", "release", "classcord-load")
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def load(*args):

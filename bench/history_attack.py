@@ -14,6 +14,8 @@ import sys
 import threading
 import time
 
+from procstat import cpu_seconds, rss_kib
+
 
 def connect(port):
     sock = socket.create_connection(("127.0.0.1", port))
@@ -30,20 +32,6 @@ def read_until(lines, kind):
         line = json.loads(lines.readline())
         if line.get("type") == kind:
             return line
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100
 
 
 def main():
@@ -128,4 +116,5 @@ def main():
     }, indent=2))
 
 
-main()
+if __name__ == "__main__":
+    main()

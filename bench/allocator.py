@@ -15,6 +15,7 @@ usage: python3 bench/allocator.py LABEL=BINARY [LABEL=BINARY ...]
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -69,6 +70,8 @@ def measure(label, binary):
     result["rss_after_fanout_kib"] = rss_kib(server.pid)
     server.terminate()
     server.wait()
+    log.close()
+    shutil.rmtree(work, ignore_errors=True)
     return result
 
 

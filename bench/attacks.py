@@ -16,6 +16,7 @@ usage: python3 bench/attacks.py target/release/classcord
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -53,6 +54,8 @@ class Server:
     def stop(self):
         self.process.terminate()
         self.process.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Client:

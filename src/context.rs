@@ -35,7 +35,7 @@ impl Context {
     pub(crate) fn render_metrics(&self) -> String {
         self.metrics.render(&Gauges {
             connections_open: self.gate.open_connections(),
-            users_online: self.chat.online().len(),
+            users_online: self.chat.online_count(),
             messages_stored: self.chat.messages_stored(),
             certificate_not_after: self.tls.as_ref().and_then(|tls| tls.not_after()),
         })

@@ -396,6 +396,16 @@ async fn the_admin_cli_moderates_and_reads_the_log() {
     assert_eq!(said.trim(), "#maths created (moderated).");
     let refused = server.admin(&["mute", "eleve", "--duration", "soon"]);
     assert!(!refused.status.success());
+    for (args, expected) in [
+        (&["run", "bonjour"][..], "is not a command"),
+        (&["run", "/kick"][..], "usage: /kick NAME"),
+        (&["shutdown", "soon"][..], "is not a duration"),
+    ] {
+        let refused = server.admin(args);
+        assert!(!refused.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
     let log = server.admin_ok(&["log"]);
     let lines: Vec<&str> = log.lines().collect();
     assert_eq!(lines.len(), 2, "{log}");

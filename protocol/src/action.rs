@@ -8,9 +8,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// What an account may do. Ordered: a higher role may do everything a lower one may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    #[default]
     User,
     /// A teacher.
     Moderator,
@@ -144,6 +147,7 @@ pub enum Action {
 pub const MAX_SANCTION: Duration = Duration::from_secs(366 * 24 * 3600);
 /// Longest shutdown countdown.
 pub const MAX_COUNTDOWN: Duration = Duration::from_secs(24 * 3600);
+const LONGEST_COUNTDOWN: &str = "the longest countdown is one day";
 
 /// One slash command: its word, how to use it, what it does, and who may use it.
 pub struct CommandInfo {
@@ -342,6 +346,19 @@ pub fn parse_duration(text: &str, max: Duration) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// A shutdown countdown in seconds: a number of seconds (0 stops at once) or a duration such
+/// as `2m`, at most [`MAX_COUNTDOWN`].
+pub fn parse_countdown(text: &str) -> Result<u64, String> {
+    let seconds = match text.parse::<u64>() {
+        Ok(seconds) => seconds,
+        Err(_) => parse_duration(text, MAX_COUNTDOWN)?.as_secs(),
+    };
+    if seconds > MAX_COUNTDOWN.as_secs() {
+        return Err(LONGEST_COUNTDOWN.to_owned());
+    }
+    Ok(seconds)
+}
+
 /// Whether a word is meant as a duration (starts with a digit).
 fn looks_like_duration(word: &str) -> bool {
     word.starts_with(|c: char| c.is_ascii_digit())
@@ -444,15 +461,8 @@ fn parse_args(word: &'static str, args: &str) -> Result<Action, String> {
             if first == "cancel" && rest.is_empty() {
                 Action::ShutdownCancel
             } else {
-                let seconds = match first.parse::<u64>() {
-                    Ok(seconds) => Duration::from_secs(seconds),
-                    Err(_) => parse_duration(required(first, "SECONDS")?, MAX_COUNTDOWN)?,
-                };
-                if seconds > MAX_COUNTDOWN {
-                    return Err("the longest countdown is one day".to_owned());
-                }
                 Action::Shutdown {
-                    seconds: seconds.as_secs(),
+                    seconds: parse_countdown(required(first, "SECONDS")?)?,
                     message: optional_text(rest),
                 }
             }
@@ -511,7 +521,7 @@ impl Action {
                 }
             }
             Action::Shutdown { seconds, .. } if *seconds > MAX_COUNTDOWN.as_secs() => {
-                Err("the longest countdown is one day".to_owned())
+                Err(LONGEST_COUNTDOWN.to_owned())
             }
             _ => Ok(()),
         }

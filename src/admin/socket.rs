@@ -7,6 +7,8 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use classcord_protocol::action::{parse_countdown, parse_duration, MAX_SANCTION};
+use classcord_protocol::{parse_slash, Action, CommandInfo, Slash};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
@@ -17,8 +19,6 @@ use crate::context::Context;
 use crate::logging::AuditEvent;
 use crate::moderation::{self, Actor};
 use crate::store::UserChange;
-use classcord_protocol::action::{parse_duration, MAX_COUNTDOWN, MAX_SANCTION};
-use classcord_protocol::{parse_slash, Action, CommandInfo, Slash};
 
 /// What the admin socket needs from the running server.
 pub(crate) struct Control {
@@ -122,20 +122,11 @@ fn moderation_action(request: Request) -> Result<Action, String> {
             duration_secs: duration(how_long)?,
         },
         Request::Unmute { user } => Action::Unmute { user },
-        Request::Shutdown { when, message } if when == "cancel" => {
-            let _ = message;
-            Action::ShutdownCancel
-        }
-        Request::Shutdown { when, message } => {
-            let seconds = match when.parse::<u64>() {
-                Ok(seconds) => seconds,
-                Err(_) => parse_duration(&when, MAX_COUNTDOWN)?.as_secs(),
-            };
-            if seconds > MAX_COUNTDOWN.as_secs() {
-                return Err("the longest countdown is one day".to_owned());
-            }
-            Action::Shutdown { seconds, message }
-        }
+        Request::Shutdown { when, .. } if when == "cancel" => Action::ShutdownCancel,
+        Request::Shutdown { when, message } => Action::Shutdown {
+            seconds: parse_countdown(&when)?,
+            message,
+        },
         Request::Run { slash } => match parse_slash(slash.trim()) {
             Slash::Action(action) => action,
             Slash::Usage { word, problem } => {

@@ -226,6 +226,11 @@ impl Chat {
         Ok(room)
     }
 
+    /// Whether `room` names the default room (everyone is in it: `/join` there is `/leave`).
+    pub(crate) fn is_default_room(&self, room: &str) -> bool {
+        ChannelKey::of(room) == self.hub.default_key
+    }
+
     /// `/join #room`: enters a room (or asks to). A legacy client makes it its current room
     /// and reads its recent messages prefixed with its name; a v2 client gets the `join`
     /// answer and the history, as for a typed `join`.
@@ -234,11 +239,6 @@ impl Chat {
         id: ConnId,
         room: &str,
     ) -> Result<Vec<Bytes>, ProtocolError> {
-        if ChannelKey::of(room) == ChannelKey::of(&self.hub.settings.default_channel) {
-            return self
-                .leave_room(id)
-                .map(|text| vec![self.said_by_server(&text)]);
-        }
         self.enter(id, room, Admission::Checked).await
     }
 
@@ -250,9 +250,6 @@ impl Chat {
     ) -> Result<Vec<Bytes>, ProtocolError> {
         if self.hub.dialect(id).receives_v2_lines() {
             return self.join_admitted(id, room, admission).await;
-        }
-        if let Some(reason) = channel_name_error(room) {
-            return Err(ProtocolError::new(ErrorCode::InvalidChannel, reason));
         }
         let joined = self.join_channel(id, room, admission).await?;
         self.hub.set_current_room(id, Some(ChannelKey::of(&joined)));
@@ -274,12 +271,12 @@ impl Chat {
             .channel_history(&ChannelKey::of(room), self.history_replay, None)
             .await
             .map_err(internal)?;
-        let lines: Vec<Bytes> = stored
+        let mut lines: Vec<Bytes> = stored
             .into_iter()
             .map(|message| legacy_room_line(&chat_line(message)))
             .collect();
         let fits = super::fitting_tail(&lines, self.limits.max_reply_bytes, Bytes::len);
-        Ok(lines[lines.len() - fits..].to_vec())
+        Ok(lines.split_off(lines.len() - fits))
     }
 
     /// `/leave`: a legacy client goes back to the default room (leaving its current one).
@@ -288,7 +285,7 @@ impl Chat {
         match self.hub.current_room(id) {
             None => Ok(format!("You are in {default}.")),
             Some(room) => {
-                self.hub.set_current_room(id, None);
+                // Leaving the room also makes the default one current again.
                 self.leave(id, &room)?;
                 Ok(format!("You left {room}: you are back in {default}."))
             }

@@ -169,32 +169,41 @@ impl State {
     /// Delivers consecutive messages of the default room (encoded, with their senders) and
     /// empties `run`: every member gets them in one buffer, without its own messages.
     fn deliver_run(&self, default_key: &ChannelKey, run: &mut Vec<(ConnId, Bytes)>) {
-        let Some(channel) = self.channels.get(default_key) else {
-            run.clear();
-            return;
-        };
-        let senders: HashSet<ConnId> = run.iter().map(|(sender, _)| *sender).collect();
-        let joined = |skip: Option<ConnId>| {
-            let mut buffer = BytesMut::with_capacity(run.iter().map(|(_, line)| line.len()).sum());
-            for (sender, line) in run.iter() {
-                if Some(*sender) != skip {
-                    buffer.extend_from_slice(line);
+        let members = self
+            .channels
+            .get(default_key)
+            .map(|channel| &channel.members);
+        match (members, run.as_slice()) {
+            (None, _) | (_, []) => {}
+            (Some(members), [(sender, line)]) => {
+                for (id, outbound) in members {
+                    if id != sender {
+                        outbound.push(line.clone());
+                    }
                 }
             }
-            buffer.freeze()
-        };
-        let shared = match run.as_slice() {
-            [] => return,
-            [(_, line)] => line.clone(),
-            _ => joined(None),
-        };
-        for (id, outbound) in &channel.members {
-            if !senders.contains(id) {
-                outbound.push(shared.clone());
-            } else if senders.len() > 1 || run.len() > 1 {
-                let own_excluded = joined(Some(*id));
-                if !own_excluded.is_empty() {
-                    outbound.push(own_excluded);
+            (Some(members), lines) => {
+                let joined = |skip: Option<ConnId>| {
+                    let mut buffer =
+                        BytesMut::with_capacity(lines.iter().map(|(_, line)| line.len()).sum());
+                    for (sender, line) in lines {
+                        if Some(*sender) != skip {
+                            buffer.extend_from_slice(line);
+                        }
+                    }
+                    buffer.freeze()
+                };
+                let senders: HashSet<ConnId> = lines.iter().map(|(sender, _)| *sender).collect();
+                let shared = joined(None);
+                for (id, outbound) in members {
+                    let for_member = if senders.contains(id) {
+                        joined(Some(*id))
+                    } else {
+                        shared.clone()
+                    };
+                    if !for_member.is_empty() {
+                        outbound.push(for_member);
+                    }
                 }
             }
         }

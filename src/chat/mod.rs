@@ -277,9 +277,6 @@ impl Chat {
         channel: &str,
         admission: Admission,
     ) -> Result<Vec<Bytes>, ProtocolError> {
-        if let Some(reason) = channel_name_error(channel) {
-            return Err(ProtocolError::new(ErrorCode::InvalidChannel, reason));
-        }
         let channel = self.join_channel(id, channel, admission).await?;
         let mut lines = vec![ServerLine::Join {
             status: Outcome::Ok,
@@ -295,14 +292,17 @@ impl Chat {
         Ok(lines)
     }
 
-    /// Adds the connection to the channel, storing the channel when this created it.
-    /// Returns the channel's canonical name.
+    /// Adds the connection to the channel (a valid name), storing the channel when this
+    /// created it. Returns the channel's canonical name.
     async fn join_channel(
         &self,
         id: ConnId,
         channel: &str,
         admission: Admission,
     ) -> Result<String, ProtocolError> {
+        if let Some(reason) = channel_name_error(channel) {
+            return Err(ProtocolError::new(ErrorCode::InvalidChannel, reason));
+        }
         let JoinOutcome {
             channel,
             created_by,
@@ -413,6 +413,10 @@ impl Chat {
 
     pub(crate) fn online(&self) -> Vec<OnlineUser> {
         self.hub.online()
+    }
+
+    pub(crate) fn online_count(&self) -> usize {
+        self.hub.online_count()
     }
 
     /// From now on, departures are not announced.

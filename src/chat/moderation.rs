@@ -161,24 +161,11 @@ impl Hub {
     /// Who is online, one line each, as `/who` answers: moderators also see addresses.
     pub(super) fn who(&self, viewer: Role, max_bytes: usize) -> Vec<String> {
         let online = self.online();
-        let roles: Vec<Role> = {
-            let state = self.lock();
-            online
-                .iter()
-                .map(|user| {
-                    state
-                        .online
-                        .get(&NameKey::of(&user.name))
-                        .and_then(|id| state.members.get(id))
-                        .map_or(Role::User, |m| m.role)
-                })
-                .collect()
-        };
         let mut lines = vec![format!("{} online:", online.len())];
         let mut used = lines[0].len();
-        for (index, (user, role)) in online.iter().zip(roles).enumerate() {
+        for (index, user) in online.iter().enumerate() {
             let mut line = user.name.clone();
-            match (user.kind, role) {
+            match (user.kind, user.role) {
                 (NameKind::Guest, _) => line.push_str(" (guest)"),
                 (NameKind::Account, Role::User) => {}
                 (NameKind::Account, role) => line.push_str(&format!(" ({})", role.as_str())),

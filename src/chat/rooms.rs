@@ -8,7 +8,7 @@ use bytes::Bytes;
 use classcord_protocol::{ChatLine, ErrorCode, ProtocolError, Role, RoomMode, ServerLine};
 
 use super::state::{ConnId, Hub, Identity, State};
-use crate::protocol::names::{AccountKey, ChannelKey};
+use crate::protocol::names::{AccountKey, ChannelKey, NameKey};
 use crate::store::StoredRooms;
 
 /// Names listed per line of `/room members` (the rest are counted).
@@ -241,11 +241,11 @@ impl Hub {
             .channels
             .get_mut(&key)
             .ok_or_else(|| no_such_room(room))?;
-        let wanted = crate::protocol::names::NameKey::of(name);
+        let wanted = NameKey::of(name);
         let requester = channel
             .pending
             .iter()
-            .find(|(_, asked)| crate::protocol::names::NameKey::of(asked) == wanted)
+            .find(|(_, asked)| NameKey::of(asked) == wanted)
             .map(|(id, _)| *id)
             .ok_or_else(|| {
                 ProtocolError::new(

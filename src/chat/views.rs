@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use classcord_protocol::{ErrorCode, ProtocolError, Refusal};
+use classcord_protocol::{ErrorCode, ProtocolError, Refusal, Role};
 use serde::{Deserialize, Serialize};
 
 use super::outbound::CloseReason;
@@ -23,6 +23,9 @@ pub(crate) struct OnlineUser {
     pub(crate) name: String,
     pub(crate) address: SocketAddr,
     pub(crate) kind: NameKind,
+    /// Guests are users (absent from servers older than moderation).
+    #[serde(default)]
+    pub(crate) role: Role,
 }
 
 impl Hub {
@@ -64,11 +67,17 @@ impl Hub {
                     name: member.identity.name()?.to_owned(),
                     address: member.peer,
                     kind,
+                    role: member.role,
                 })
             })
             .collect();
         list.sort_by_key(|user| user.name.to_lowercase());
         list
+    }
+
+    /// How many connections are identified.
+    pub(super) fn online_count(&self) -> usize {
+        self.lock().online.len()
     }
 
     pub(super) fn users_line(&self, max_bytes: usize) -> bytes::Bytes {

@@ -14,7 +14,7 @@ use classcord_protocol::{Action, CommandInfo, ErrorCode, ProtocolError, Role, CO
 use crate::chat::{AccountError, Answer, ConnId, NameKind, RoomCreated};
 use crate::context::Context;
 use crate::logging::AuditEvent;
-use crate::protocol::names::NameKey;
+use crate::protocol::names::{AccountKey, NameKey};
 use crate::store::{ModerationEntry, SanctionKind, Subject, UserChange};
 
 /// Who runs an action.
@@ -27,7 +27,7 @@ pub(crate) struct Actor {
 }
 
 /// Name of the admin socket in the moderation log.
-pub(crate) const CONSOLE: &str = "console";
+const CONSOLE: &str = "console";
 
 impl Actor {
     /// The admin socket: an administrator with no connection.
@@ -97,6 +97,9 @@ pub(crate) async fn execute(
         Action::Help => Ok(Outcome::Text(help(actor.role))),
         Action::Who => Ok(Outcome::Text(chat.who(actor.role))),
         Action::Rooms => Ok(Outcome::Text(chat.rooms_for(actor.connection()?))),
+        Action::Join { room } if chat.is_default_room(&room) => {
+            text(chat.leave_room(actor.connection()?)?)
+        }
         Action::Join { room } => Ok(Outcome::Lines(
             chat.enter_room(actor.connection()?, &room).await?,
         )),
@@ -246,7 +249,7 @@ async fn find_target(ctx: &Context, actor: &Actor, name: &str) -> Result<Target,
         },
         None => match ctx.chat.account(name).await? {
             Some(account) => Target {
-                subject: Subject::Account(crate::protocol::names::AccountKey::of(&account.name)),
+                subject: Subject::Account(AccountKey::of(&account.name)),
                 name: account.name,
                 role: account.role,
                 online: None,
@@ -261,17 +264,22 @@ async fn find_target(ctx: &Context, actor: &Actor, name: &str) -> Result<Target,
             "You cannot do that to yourself.",
         ));
     }
-    if actor.role < Role::Admin && target.role >= Role::Moderator {
+    check_rank(actor, &target.name, target.role)?;
+    Ok(target)
+}
+
+/// A moderator acts on users only; an administrator on anyone.
+fn check_rank(actor: &Actor, target: &str, role: Role) -> Result<(), ProtocolError> {
+    if actor.role < Role::Admin && role >= Role::Moderator {
         return Err(ProtocolError::new(
             ErrorCode::Forbidden,
             format!(
-                "{} is a {}: only an administrator may do that.",
-                target.name,
-                target.role.as_str()
+                "{target} is a {}: only an administrator may do that.",
+                role.as_str()
             ),
         ));
     }
-    Ok(target)
+    Ok(())
 }
 
 /// ": reason", or nothing.
@@ -392,16 +400,7 @@ async fn ban(
 async fn unban(ctx: &Context, actor: &Actor, name: &str) -> Result<Outcome, ProtocolError> {
     let mut lifted = ctx.chat.lift(SanctionKind::Exclusion, name).await?;
     if let Some(account) = ctx.chat.account(name).await? {
-        if account.role >= Role::Moderator && actor.role < Role::Admin {
-            return Err(ProtocolError::new(
-                ErrorCode::Forbidden,
-                format!(
-                    "{} is a {}: only an administrator may do that.",
-                    account.name,
-                    account.role.as_str()
-                ),
-            ));
-        }
+        check_rank(actor, &account.name, account.role)?;
         if account.banned {
             ctx.chat
                 .change_account(&account.name, UserChange::Banned(false))

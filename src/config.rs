@@ -54,6 +54,15 @@ pub struct Config {
     pub gate: GateSection,
     pub logging: LoggingSection,
     pub admin: AdminSection,
+    pub metrics: MetricsSection,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSection {
+    /// HTTP endpoints serving /metrics, /healthz and /readyz. Empty (the default) disables
+    /// them; the gate's allowlist applies.
+    pub listen: Vec<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -99,11 +108,13 @@ pub struct ListenSection {
 }
 
 /// A kind of listener: in the configuration, logs, the audit file, metrics, fail2ban lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ListenerKind {
     Plain,
     Tls,
+    /// The monitoring HTTP listener (`[metrics] listen`).
+    Metrics,
 }
 
 impl ListenerKind {
@@ -111,6 +122,7 @@ impl ListenerKind {
         match self {
             ListenerKind::Plain => "plain",
             ListenerKind::Tls => "tls",
+            ListenerKind::Metrics => "metrics",
         }
     }
 }
@@ -408,6 +420,9 @@ impl Config {
             return invalid(
                 "listen.proxy_protocol is set but gate.trusted_proxies is empty: list the relay's address",
             );
+        }
+        if self.listen.proxy_protocol.contains(&ListenerKind::Metrics) {
+            return invalid("listen.proxy_protocol: the metrics listener reads no PROXY header");
         }
         if self.limits.max_line_bytes < 256 {
             return invalid("limits.max_line_bytes must be at least 256");

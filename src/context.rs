@@ -9,7 +9,7 @@ use crate::chat::Chat;
 use crate::config::Config;
 use crate::gate::Gate;
 use crate::logging::{Audit, AuthFailure};
-use crate::metrics::{Gauges, Metrics};
+use crate::metrics::{Format, Gauges, LogName, Metrics};
 use crate::transport::Tls;
 
 pub(crate) struct Context {
@@ -20,7 +20,7 @@ pub(crate) struct Context {
     pub(crate) tls: Option<Arc<Tls>>,
     pub(crate) audit: Audit,
     pub(crate) auth_failures: AuthFailure,
-    pub(crate) metrics: Metrics,
+    pub(crate) metrics: Arc<Metrics>,
     /// Cancelled when the server stops.
     pub(crate) shutdown: CancellationToken,
     /// Cancelled when something inside the server (a `/shutdown` countdown) asks for the
@@ -31,13 +31,20 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    /// Every metric, in the Prometheus text format.
-    pub(crate) fn render_metrics(&self) -> String {
-        self.metrics.render(&Gauges {
-            connections_open: self.gate.open_connections(),
-            users_online: self.chat.online_count(),
-            messages_stored: self.chat.messages_stored(),
-            certificate_not_after: self.tls.as_ref().and_then(|tls| tls.not_after()),
-        })
+    /// Every metric, in `format`.
+    pub(crate) fn render_metrics(&self, format: Format) -> String {
+        self.metrics.render(
+            &Gauges {
+                connections_open: self.gate.open_connections(),
+                users_online: self.chat.online_count(),
+                messages_stored: self.chat.messages_stored(),
+                certificate_not_after: self.tls.as_ref().and_then(|tls| tls.not_after()),
+                dropped_lines: [
+                    (LogName::Audit, self.audit.dropped_lines()),
+                    (LogName::Auth, self.auth_failures.dropped_lines()),
+                ],
+            },
+            format,
+        )
     }
 }

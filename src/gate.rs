@@ -18,7 +18,7 @@ use ipnet::IpNet;
 use crate::config::GateSection;
 
 /// Why a connection was turned away before its session (the `reason` of logs and metrics).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Refusal {
     NotAllowed,
     ConnectionRate,
@@ -74,7 +74,7 @@ impl Refusal {
             event = event.with("error", error);
         }
         ctx.audit.record(event);
-        ctx.metrics.refused(reason);
+        ctx.metrics.refused(listener, self);
     }
 }
 

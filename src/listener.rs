@@ -120,7 +120,7 @@ async fn admit<T: Transport>(
         }
         Err(_) => return Refusal::HandshakeTimeout.record(&ctx, addr, listener, None),
     };
-    ctx.metrics.accepted(listener.as_str());
+    ctx.metrics.accepted(listener);
     session::serve(stream, Peer { addr, listener }, ctx, permit).await;
 }
 

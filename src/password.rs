@@ -11,6 +11,7 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
+use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::{oneshot, Semaphore};
 
 #[derive(Debug, thiserror::Error)]
@@ -33,10 +34,15 @@ pub(crate) struct Passwords {
     jobs: mpsc::Sender<Job>,
     /// Verified against when the user does not exist, so both cases cost the same.
     decoy_hash: Arc<String>,
+    /// Time each hash or check took on its thread.
+    hash_seconds: Histogram,
 }
 
 impl Passwords {
-    pub(crate) async fn new(threads: usize) -> Result<Passwords, PasswordError> {
+    pub(crate) async fn new(
+        threads: usize,
+        hash_seconds: Histogram,
+    ) -> Result<Passwords, PasswordError> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for index in 0..threads.max(1) {
@@ -50,6 +56,7 @@ impl Passwords {
             permits: Arc::new(Semaphore::new(threads.max(1))),
             jobs,
             decoy_hash: Arc::default(),
+            hash_seconds,
         };
         passwords.decoy_hash = Arc::new(
             passwords
@@ -94,9 +101,13 @@ impl Passwords {
             .await
             .map_err(|_| PasswordError::Stopped)?;
         let (done, result) = oneshot::channel();
+        let hash_seconds = self.hash_seconds.clone();
         self.jobs
             .send(Box::new(move || {
-                let _ = done.send(work());
+                let started = std::time::Instant::now();
+                let outcome = work();
+                hash_seconds.observe(started.elapsed().as_secs_f64());
+                let _ = done.send(outcome);
             }))
             .map_err(|_| PasswordError::Stopped)?;
         result.await.map_err(|_| PasswordError::Stopped)
@@ -154,7 +165,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_and_verify() {
-        let passwords = Passwords::new(2).await.unwrap();
+        let passwords = Passwords::new(2, Histogram::new([0.1])).await.unwrap();
         let hash = passwords.hash("secret".into()).await.unwrap();
         assert!(
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),

@@ -19,6 +19,7 @@ use crate::context::Context;
 use crate::gate::Gate;
 use crate::listener::accept_loop;
 use crate::logging::{Audit, AuthFailure, LineFile};
+use crate::metrics::Metrics;
 use crate::password::Passwords;
 use crate::store::StoreWriterThread;
 use crate::transport::{CertificatePaths, Plain, Tls, TlsError, Transport};
@@ -63,6 +64,7 @@ pub struct RunningServer {
     ctx: Arc<Context>,
     plain_addrs: Vec<SocketAddr>,
     tls_addrs: Vec<SocketAddr>,
+    metrics_addrs: Vec<SocketAddr>,
     tls: Option<Arc<Tls>>,
     stop_accepting: CancellationToken,
     tracker: TaskTracker,
@@ -77,8 +79,13 @@ impl RunningServer {
 
     async fn open(config: Config) -> Result<RunningServer, StartError> {
         let config = Arc::new(config);
-        let passwords = Passwords::new(config.limits.max_concurrent_hashes).await?;
-        let (chat, store_thread) = Chat::open(&config, passwords).await?;
+        let metrics = Arc::new(Metrics::default());
+        let passwords = Passwords::new(
+            config.limits.max_concurrent_hashes,
+            metrics.password_hash.clone(),
+        )
+        .await?;
+        let (chat, store_thread) = Chat::open(&config, passwords, &metrics).await?;
         tracing::info!(database = %config.storage.database.display(), "database ready");
 
         // Everything that can fail (certificates, sockets) comes before any task is spawned,
@@ -101,7 +108,7 @@ impl RunningServer {
             tls: tls.clone(),
             audit: Audit::new(open_log(&config.logging.audit_file)?),
             auth_failures: AuthFailure::new(open_log(&config.logging.auth_file)?),
-            metrics: crate::metrics::Metrics::default(),
+            metrics,
             shutdown: CancellationToken::new(),
             stop_requested: CancellationToken::new(),
             countdown: std::sync::Mutex::new(None),
@@ -112,6 +119,7 @@ impl RunningServer {
             Some(_) => bind_all(&config.listen.tls)?,
             None => Vec::new(),
         };
+        let metrics_listeners = bind_all(&config.metrics.listen)?;
         let admin_socket = &config.admin.socket;
         let admin_listener = if admin_socket.as_os_str().is_empty() {
             None
@@ -143,6 +151,16 @@ impl RunningServer {
                 spawn_listener(listener, Arc::clone(tls), &ctx, &tracker, &stop_accepting);
             }
         }
+        let metrics_addrs = metrics_listeners.iter().map(|(_, addr)| *addr).collect();
+        for (listener, addr) in metrics_listeners {
+            tracing::info!(listener = "metrics", %addr, "monitoring on http://{addr}/metrics");
+            tracker.spawn(crate::metrics::http::serve(
+                listener,
+                Arc::clone(&ctx),
+                tracker.clone(),
+                stop_accepting.clone(),
+            ));
+        }
         if let Some(listener) = admin_listener {
             let database = &config.storage.database;
             let control = Arc::new(crate::admin::socket::Control {
@@ -169,6 +187,7 @@ impl RunningServer {
             ctx,
             plain_addrs,
             tls_addrs,
+            metrics_addrs,
             tls,
             stop_accepting,
             tracker,
@@ -219,7 +238,12 @@ impl RunningServer {
 
     /// Every metric, in the Prometheus text format.
     pub fn render_metrics(&self) -> String {
-        self.ctx.render_metrics()
+        self.ctx.render_metrics(crate::metrics::Format::Prometheus)
+    }
+
+    /// Addresses the monitoring HTTP listeners are bound to.
+    pub fn metrics_addrs(&self) -> &[SocketAddr] {
+        &self.metrics_addrs
     }
 
     /// Resolves when the server asks to be stopped (a `/shutdown` countdown ended); the

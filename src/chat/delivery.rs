@@ -233,6 +233,7 @@ impl CommitSink for Hub {
     /// (most of a busy classroom's traffic) reach each member as one buffer holding all of
     /// them, so a batch of K messages costs each member one queue operation, not K.
     fn committed(&self, messages: Vec<(ConnId, StoredMessage)>) {
+        let started = std::time::Instant::now();
         let state = self.lock();
         let mut run = Vec::new();
         for (sender_conn, message) in messages {
@@ -249,6 +250,8 @@ impl CommitSink for Hub {
             }
         }
         state.deliver_run(&self.default_key, &mut run);
+        drop(state);
+        self.fanout_seconds.observe(started.elapsed().as_secs_f64());
     }
 
     fn failed(&self, sender_conns: Vec<ConnId>, error: &StoreError) {

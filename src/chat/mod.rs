@@ -18,6 +18,7 @@ mod sanctions;
 mod state;
 mod views;
 
+use crate::metrics::Metrics;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -104,20 +105,28 @@ impl Chat {
     pub(crate) async fn open(
         config: &Config,
         passwords: Passwords,
+        metrics: &Metrics,
     ) -> Result<(Chat, StoreWriterThread), StoreError> {
-        let hub = Arc::new(Hub::new(Settings {
-            notice_sender: config.server.notice_sender.clone(),
-            default_channel: config.server.default_channel.clone(),
-            max_channels: config.limits.max_channels,
-            max_channels_per_account: config.limits.max_channels_per_account,
-        }));
+        let hub = Arc::new(Hub::new(
+            Settings {
+                notice_sender: config.server.notice_sender.clone(),
+                default_channel: config.server.default_channel.clone(),
+                max_channels: config.limits.max_channels,
+                max_channels_per_account: config.limits.max_channels_per_account,
+            },
+            metrics.fanout.clone(),
+        ));
         let options = StoreOptions {
             path: config.storage.database.clone(),
             synchronous: config.storage.synchronous,
             max_batch: config.storage.max_batch,
             queue: config.storage.write_queue,
         };
-        let (store, writer) = Store::open(&options, Arc::clone(&hub) as _)?;
+        let (store, writer) = Store::open(
+            &options,
+            Arc::clone(&hub) as _,
+            metrics.commit_latency.clone(),
+        )?;
         hub.register_names(store.registered_names().await?);
         // Channels in which nothing was ever said do not outlive a restart.
         let default_key = ChannelKey::of(&config.server.default_channel);
@@ -195,6 +204,11 @@ impl Chat {
         self.hub.claim_guest(id, &requested, probe_allowed)
     }
 
+    /// Succeeds once the database has taken a write transaction (the readiness probe).
+    pub(crate) async fn probe_store(&self) -> Result<(), StoreError> {
+        self.store.probe().await
+    }
+
     /// Checks a message and queues it for commit; it is fanned out once committed.
     pub(crate) async fn send(
         &self,
@@ -217,6 +231,7 @@ impl Chat {
         };
         self.store
             .submit_message(NewMessage {
+                received: std::time::Instant::now(),
                 sender_conn: id,
                 sender: route.sender,
                 sender_kind: route.sender_kind,

@@ -2,6 +2,7 @@
 //! members, presence watchers, the registered-name registry) behind one lock that is never
 //! held across an await. Each concern adds its `impl State` block in its own file.
 
+use prometheus_client::metrics::histogram::Histogram;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -101,10 +102,12 @@ pub(crate) struct Hub {
     pub(super) reserved_key: NameKey,
     next_id: AtomicU64,
     state: Mutex<State>,
+    /// Time to hand each committed batch to its recipients' queues.
+    pub(super) fanout_seconds: Histogram,
 }
 
 impl Hub {
-    pub(super) fn new(settings: Settings) -> Hub {
+    pub(super) fn new(settings: Settings, fanout_seconds: Histogram) -> Hub {
         let mut state = State::default();
         let default_key = ChannelKey::of(&settings.default_channel);
         state.add_channel(default_key.clone(), &settings.default_channel, None, true);
@@ -114,6 +117,7 @@ impl Hub {
             next_id: AtomicU64::new(1),
             state: Mutex::new(state),
             settings,
+            fanout_seconds,
         }
     }
 

@@ -75,6 +75,11 @@ impl AuthFailure {
         }
     }
 
+    /// Lines that never reached the file (0 when there is none).
+    pub(crate) fn dropped_lines(&self) -> u64 {
+        self.file.as_ref().map_or(0, LineFile::dropped)
+    }
+
     /// Opens the file again by name (after logrotate renamed it).
     pub(crate) fn reopen(&self) -> std::io::Result<()> {
         match &self.file {

@@ -39,12 +39,14 @@ impl LineFile {
             path.file_name().unwrap_or_default().to_string_lossy()
         );
         let reopen_path = path.to_owned();
+        let dropped = Arc::new(AtomicU64::new(0));
+        let unwritten = Arc::clone(&dropped);
         std::thread::Builder::new()
             .name(name)
-            .spawn(move || write_loop(file, &reopen_path, receiver))?;
+            .spawn(move || write_loop(file, &reopen_path, receiver, &unwritten))?;
         Ok(LineFile {
             queue,
-            dropped: Arc::new(AtomicU64::new(0)),
+            dropped,
             path: Arc::new(path.to_owned()),
         })
     }
@@ -82,13 +84,18 @@ impl LineFile {
             let _ = wait.recv();
         }
     }
+
+    /// Lines that never reached the file (queue full, or the write failed).
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
 }
 
 fn open_append(path: &Path) -> io::Result<File> {
     OpenOptions::new().create(true).append(true).open(path)
 }
 
-fn write_loop(file: File, path: &Path, receiver: Receiver<Message>) {
+fn write_loop(file: File, path: &Path, receiver: Receiver<Message>, dropped: &AtomicU64) {
     let mut out = io::BufWriter::new(file);
     let mut failures = Throttle::default();
     while let Ok(first) = receiver.recv() {
@@ -97,6 +104,7 @@ fn write_loop(file: File, path: &Path, receiver: Receiver<Message>) {
             match message {
                 Message::Line(line) => {
                     if let Err(error) = out.write_all(&line) {
+                        dropped.fetch_add(1, Ordering::Relaxed);
                         if let Some(unreported) = failures.report(std::time::Instant::now()) {
                             eprintln!(
                                 "classcord: cannot write log file {} ({unreported} more failures since the last report): {error}",

@@ -8,7 +8,7 @@ use classcord_protocol::{
 };
 
 use crate::logging::{AuditEvent, AuditKind, AuthFailureReason};
-use crate::metrics::LoginResult;
+use crate::metrics::{LoginResult, RateLimit};
 
 use super::Session;
 
@@ -95,6 +95,7 @@ impl Session {
     /// Requests that read the database spend this connection's read budget.
     fn charge_read(&self) -> Result<(), ProtocolError> {
         self.reads.check().map_err(|_| {
+            self.ctx.metrics.rate_limited(RateLimit::Reads);
             ProtocolError::new(
                 ErrorCode::RateLimited,
                 "Too many history requests: slow down.",
@@ -106,6 +107,7 @@ impl Session {
         if self.ctx.gate.allow_auth(self.peer.addr.ip()) {
             return Ok(());
         }
+        self.ctx.metrics.rate_limited(RateLimit::Logins);
         self.ctx.auth_failures.record(
             self.peer.addr,
             self.peer.listener,
@@ -128,6 +130,7 @@ impl Session {
             .gate
             .pending_login(self.peer.addr.ip())
             .ok_or_else(|| {
+                self.ctx.metrics.rate_limited(RateLimit::PendingLogins);
                 ProtocolError::new(
                     ErrorCode::RateLimited,
                     "Too many logins at once from this address: try again in a moment.",
@@ -195,11 +198,14 @@ impl Session {
             return self.ctx.chat.claim_guest(self.id, None, || true);
         }
         let requested = from.clone().unwrap_or_default();
-        let (gate, ip) = (&self.ctx.gate, self.peer.addr.ip());
-        let name = self
-            .ctx
-            .chat
-            .claim_guest(self.id, from, || gate.allow_auth(ip))?;
+        let (gate, ip, metrics) = (&self.ctx.gate, self.peer.addr.ip(), &self.ctx.metrics);
+        let name = self.ctx.chat.claim_guest(self.id, from, || {
+            let allowed = gate.allow_auth(ip);
+            if !allowed {
+                metrics.rate_limited(RateLimit::NameProbes);
+            }
+            allowed
+        })?;
         self.identified = true;
         self.ctx.audit.record(
             self.audit(AuditKind::Guest)

@@ -24,6 +24,7 @@ use crate::context::Context;
 use crate::gate::ConnectionPermit;
 use crate::gate::{LineBudget, ReadBudget};
 use crate::logging::{AuditEvent, AuditKind, AuthFailureReason};
+use crate::metrics::RateLimit;
 use crate::transport::ListenerKind;
 use frame::{Frame, LineCodec};
 
@@ -294,6 +295,7 @@ impl Session {
             self.flood_strikes = 0;
         }
         self.flood_strikes += 1;
+        self.ctx.metrics.rate_limited(RateLimit::Messages);
         if self.flood_strikes == 1 {
             tracing::info!(
                 peer = %self.peer.addr, listener = self.peer.listener.as_str(),

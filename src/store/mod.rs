@@ -7,6 +7,7 @@ mod moderation;
 pub(crate) mod schema;
 mod writer;
 
+use prometheus_client::metrics::histogram::Histogram;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -113,6 +114,7 @@ impl Store {
     pub(crate) fn open(
         options: &StoreOptions,
         sink: Arc<dyn CommitSink>,
+        commit_latency: Histogram,
     ) -> Result<(Store, StoreWriterThread), StoreError> {
         if let Some(dir) = options.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
@@ -132,7 +134,14 @@ impl Store {
         let counter = Arc::clone(&stored);
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || writer::run(write_conn, rx, sink, max_batch, &counter))
+            .spawn(move || {
+                let pipeline = writer::Pipeline {
+                    sink,
+                    stored: counter,
+                    commit_latency,
+                };
+                writer::run(write_conn, rx, &pipeline, max_batch)
+            })
             .map_err(|e| StoreError::Task(e.to_string()))?;
         Ok((
             Store {
@@ -148,6 +157,17 @@ impl Store {
     /// Messages committed since the server started.
     pub(crate) fn messages_stored(&self) -> u64 {
         self.stored.load(Ordering::Relaxed)
+    }
+
+    /// Succeeds once a write transaction on the database has committed: the writer thread
+    /// runs and the file takes writes (the readiness probe).
+    pub(crate) async fn probe(&self) -> Result<(), StoreError> {
+        let (reply, done) = oneshot::channel();
+        self.writer
+            .send(WriteOp::Probe { reply })
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        done.await.map_err(|_| StoreError::WriterStopped)?
     }
 
     /// Queues a message for commit; waits only while the writer's queue is full.

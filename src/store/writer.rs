@@ -4,8 +4,9 @@
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use prometheus_client::metrics::histogram::Histogram;
 use rusqlite::{params, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
@@ -17,6 +18,8 @@ use crate::protocol::names::{AccountKey, ChannelKey};
 /// A message accepted from a client, not yet committed.
 #[derive(Debug, Clone)]
 pub(crate) struct NewMessage {
+    /// When the server read it (for the commit latency).
+    pub(crate) received: Instant,
     /// Connection that sent it (for error reports and to skip the echo).
     pub(crate) sender_conn: u64,
     pub(crate) sender: String,
@@ -83,6 +86,19 @@ pub(super) enum WriteOp {
     Flush {
         reply: oneshot::Sender<()>,
     },
+    /// Takes the database's write lock inside the batch's transaction (changing nothing):
+    /// answered once that transaction committed, or with the error that stopped it.
+    Probe {
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+}
+
+/// Where the writer's results go.
+pub(super) struct Pipeline {
+    pub(super) sink: Arc<dyn CommitSink>,
+    /// Messages committed since start.
+    pub(super) stored: Arc<AtomicU64>,
+    pub(super) commit_latency: Histogram,
 }
 
 /// A change to an existing account.
@@ -115,9 +131,8 @@ pub(super) fn stored_message_from_row(row: &Row<'_>) -> rusqlite::Result<StoredM
 pub(super) fn run(
     mut conn: Connection,
     mut queue: mpsc::Receiver<WriteOp>,
-    sink: Arc<dyn CommitSink>,
+    pipeline: &Pipeline,
     max_batch: usize,
-    stored: &AtomicU64,
 ) {
     let mut batch = Vec::with_capacity(max_batch);
     let mut failures = Throttle::default();
@@ -129,7 +144,7 @@ pub(super) fn run(
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, &mut batch, sink.as_ref(), stored, &mut failures);
+        commit_batch(&mut conn, &mut batch, pipeline, &mut failures);
     }
     if let Err(error) = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE") {
         tracing::warn!(%error, "final WAL checkpoint failed");
@@ -144,13 +159,15 @@ struct BatchResults {
     users: Vec<(oneshot::Sender<Result<CreateUser, StoreError>>, CreateUser)>,
     updates: Vec<(oneshot::Sender<Result<UserUpdate, StoreError>>, UserUpdate)>,
     flushes: Vec<oneshot::Sender<()>>,
+    probes: Vec<oneshot::Sender<Result<(), StoreError>>>,
+    /// When each committed message arrived.
+    received: Vec<Instant>,
 }
 
 fn commit_batch(
     conn: &mut Connection,
     batch: &mut Vec<WriteOp>,
-    sink: &dyn CommitSink,
-    stored: &AtomicU64,
+    pipeline: &Pipeline,
     failures: &mut Throttle,
 ) {
     let now = now_ms();
@@ -171,6 +188,7 @@ fn commit_batch(
             match op {
                 WriteOp::Message(message) => {
                     let conn_id = message.sender_conn;
+                    results.received.push(message.received);
                     let stored = insert_message(&tx, message, now)?;
                     results.messages.push((conn_id, stored));
                 }
@@ -218,6 +236,14 @@ fn commit_batch(
                 WriteOp::Sanction(change) => change.apply(&tx)?,
                 WriteOp::Moderation(entry) => entry.insert(&tx, now)?,
                 WriteOp::Flush { reply } => results.flushes.push(reply),
+                WriteOp::Probe { reply } => {
+                    // Told of the outcome whatever it is, this statement's failure included.
+                    results.probes.push(reply);
+                    // Any write statement takes the RESERVED lock, even one that matches
+                    // no row: a read-only or locked file fails here.
+                    tx.prepare_cached("DELETE FROM messages WHERE id < 0")?
+                        .execute([])?;
+                }
             }
         }
         tx.commit()?;
@@ -226,8 +252,19 @@ fn commit_batch(
     match outcome {
         Ok(()) => {
             if !results.messages.is_empty() {
-                stored.fetch_add(results.messages.len() as u64, Ordering::Relaxed);
-                sink.committed(results.messages);
+                let committed = Instant::now();
+                for received in results.received {
+                    pipeline
+                        .commit_latency
+                        .observe(committed.duration_since(received).as_secs_f64());
+                }
+                pipeline
+                    .stored
+                    .fetch_add(results.messages.len() as u64, Ordering::Relaxed);
+                pipeline.sink.committed(results.messages);
+            }
+            for reply in results.probes {
+                let _ = reply.send(Ok(()));
             }
             for (reply, outcome) in results.users {
                 let _ = reply.send(Ok(outcome));
@@ -240,7 +277,10 @@ fn commit_batch(
             if let Some(unreported) = failures.report(std::time::Instant::now()) {
                 tracing::error!(%error, unreported, "store batch not committed (messages refused with storage_error)");
             }
-            sink.failed(sender_conns, &error);
+            pipeline.sink.failed(sender_conns, &error);
+            for reply in results.probes {
+                let _ = reply.send(Err(StoreError::Task(error.to_string())));
+            }
             for (reply, _) in results.users {
                 let _ = reply.send(Err(StoreError::Task(error.to_string())));
             }

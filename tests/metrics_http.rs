@@ -1,0 +1,214 @@
+//! The monitoring listener over real HTTP (curl): a scrape after real traffic passes the real
+//! `promtool check metrics`, OpenMetrics when asked for it, health and readiness (the
+//! database locked by another process makes the server unready), and the allowlist.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::process::{Command, Output, Stdio};
+
+use common::TestServer;
+use serde_json::json;
+
+async fn with_metrics(edit: impl FnOnce(&mut classcord::config::Config)) -> TestServer {
+    TestServer::start_with(|config| {
+        config.metrics.listen = vec!["127.0.0.1:0".parse().unwrap()];
+        config.listen.tls = vec!["127.0.0.1:0".parse().unwrap()];
+        edit(config);
+    })
+    .await
+}
+
+fn metrics_addr(server: &TestServer) -> SocketAddr {
+    server.running().metrics_addrs()[0]
+}
+
+/// `curl` on the path, off the async threads; `extra` are more curl arguments.
+async fn curl(addr: SocketAddr, path: &str, extra: &[&str]) -> Output {
+    let url = format!("http://{addr}{path}");
+    let mut command = Command::new("curl");
+    command
+        .args(["--silent", "--show-error", "--max-time", "10", "--include"])
+        .args(extra)
+        .arg(url);
+    tokio::task::spawn_blocking(move || command.output().expect("curl is installed"))
+        .await
+        .unwrap()
+}
+
+/// Status code, headers (lower-cased) and body of an `--include` answer.
+fn split(output: &Output) -> (u16, String, String) {
+    let text = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
+    let (head, body) = text
+        .split_once("\n\n")
+        .unwrap_or_else(|| panic!("no HTTP answer: {output:?}"));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap();
+    (status, head.to_lowercase(), body.to_owned())
+}
+
+/// Runs `promtool check metrics` on `text`; its complaints on failure.
+pub fn promtool_check_metrics(text: &str) -> Result<(), String> {
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool is installed (apt-get install prometheus)");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+/// Some of everything: an account, a message, a failed login, a refused line.
+async fn traffic(server: &TestServer) {
+    let mut alice = server.user("alice").await;
+    let mut bob = server.user("bob").await;
+    alice
+        .send(json!({"type": "message", "subtype": "global", "content": "bonjour"}))
+        .await;
+    bob.recv_type("message").await;
+    let mut intruder = server.client().await;
+    intruder
+        .send(json!({"type": "login", "username": "alice", "password": "wrong"}))
+        .await;
+    intruder.recv().await;
+    intruder.send_raw(b"{not json\n").await;
+    intruder.recv().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scrape_after_real_traffic_passes_promtool_and_shows_every_family() {
+    let server = with_metrics(|_| {}).await;
+    traffic(&server).await;
+    let (status, head, body) = split(&curl(metrics_addr(&server), "/metrics", &[]).await);
+    assert_eq!(status, 200);
+    assert!(
+        head.contains("content-type: text/plain; version=0.0.4"),
+        "{head}"
+    );
+    promtool_check_metrics(&body).unwrap_or_else(|e| panic!("{e}\n{body}"));
+    for sample in [
+        "classcord_logins_total{result=\"ok\"} 2\n",
+        "classcord_logins_total{result=\"failed\"} 1\n",
+        "classcord_messages_stored_total 1\n",
+        "classcord_commit_latency_seconds_count 1\n",
+        "classcord_connections_accepted_total{listener=\"plain\"} 3\n",
+        "classcord_bad_input_total 1\n",
+    ] {
+        assert!(body.contains(sample), "{sample} missing:\n{body}");
+    }
+    for family in [
+        "# TYPE classcord_build_info gauge",
+        "# TYPE classcord_certificate_expiry_timestamp_seconds gauge",
+        "# TYPE classcord_fanout_seconds histogram",
+        "# TYPE classcord_password_hash_seconds histogram",
+        "# TYPE classcord_log_lines_dropped_total counter",
+        "# TYPE process_resident_memory_bytes gauge",
+        "# TYPE process_open_fds gauge",
+        "# TYPE process_start_time_seconds gauge",
+    ] {
+        assert!(body.contains(family), "{family} missing:\n{body}");
+    }
+    // The admin command prints the same registry, in the same format.
+    let admin = server.admin_ok(&["metrics"]);
+    promtool_check_metrics(&admin).unwrap_or_else(|e| panic!("{e}\n{admin}"));
+    assert!(admin.contains("classcord_logins_total{result=\"failed\"} 1\n"));
+}
+
+#[tokio::test]
+async fn open_metrics_is_served_when_the_scraper_prefers_it() {
+    let server = with_metrics(|_| {}).await;
+    let prometheus_accept = "Accept: application/openmetrics-text;version=1.0.0,\
+        application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    let (status, head, body) =
+        split(&curl(metrics_addr(&server), "/metrics", &["-H", prometheus_accept]).await);
+    assert_eq!(status, 200);
+    assert!(
+        head.contains("content-type: application/openmetrics-text; version=1.0.0"),
+        "{head}"
+    );
+    assert!(body.ends_with("# EOF\n"), "{body}");
+    assert!(body.contains("# TYPE classcord_registrations counter\n"));
+}
+
+#[tokio::test]
+async fn health_and_readiness_follow_the_database() {
+    let server = with_metrics(|_| {}).await;
+    let addr = metrics_addr(&server);
+    assert_eq!(split(&curl(addr, "/healthz", &[]).await).0, 200);
+    let (status, _, body) = split(&curl(addr, "/readyz", &[]).await);
+    assert_eq!((status, body.as_str()), (200, "ready\n"));
+    assert_eq!(split(&curl(addr, "/nothing", &[]).await).0, 404);
+
+    // Another process holds the database's write lock: the server is alive but not ready.
+    let database = server.path("data/classcord.db");
+    let mut locker = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys\n\
+             db = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+             db.execute('BEGIN EXCLUSIVE')\n\
+             print('locked', flush=True)\n\
+             sys.stdin.read()\n",
+        ])
+        .arg(&database)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut locked = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(locker.stdout.as_mut().unwrap()),
+        &mut locked,
+    )
+    .unwrap();
+    assert_eq!(locked, "locked\n");
+    let (status, _, body) = split(&curl(addr, "/readyz", &[]).await);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.starts_with("database not writable"), "{body}");
+    assert_eq!(split(&curl(addr, "/healthz", &[]).await).0, 200);
+
+    drop(locker.stdin.take());
+    locker.wait().unwrap();
+    // The probe queued behind the lock commits once it is released.
+    let (status, _, body) = split(&curl(addr, "/readyz", &[]).await);
+    assert_eq!((status, body.as_str()), (200, "ready\n"));
+}
+
+#[tokio::test]
+async fn addresses_outside_the_allowlist_are_refused_and_counted() {
+    let server = with_metrics(|config| {
+        config.gate.allow = vec!["127.0.0.2/32".parse().unwrap()];
+    })
+    .await;
+    let addr = metrics_addr(&server);
+    let refused = curl(addr, "/metrics", &[]).await;
+    assert!(!refused.status.success(), "{refused:?}");
+    let (status, _, body) = split(&curl(addr, "/metrics", &["--interface", "127.0.0.2"]).await);
+    assert_eq!(status, 200);
+    assert!(
+        body.contains(
+            "classcord_connections_refused_total{listener=\"metrics\",reason=\"not_allowed\"} 1\n"
+        ),
+        "{body}"
+    );
+}

@@ -30,6 +30,16 @@ pub(crate) enum Refusal {
 }
 
 impl Refusal {
+    pub(crate) const ALL: [Refusal; 7] = [
+        Refusal::NotAllowed,
+        Refusal::ConnectionRate,
+        Refusal::TooManyFromAddress,
+        Refusal::ServerFull,
+        Refusal::BadProxyHeader,
+        Refusal::HandshakeFailed,
+        Refusal::HandshakeTimeout,
+    ];
+
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Refusal::NotAllowed => "not_allowed",

@@ -139,8 +139,14 @@ async fn open_metrics_is_served_when_the_scraper_prefers_it() {
     let server = with_metrics(|_| {}).await;
     let prometheus_accept = "Accept: application/openmetrics-text;version=1.0.0,\
         application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
-    let (status, head, body) =
-        split(&curl(metrics_addr(&server), "/metrics", &["-H", prometheus_accept]).await);
+    let (status, head, body) = split(
+        &curl(
+            metrics_addr(&server),
+            "/metrics",
+            &["-H", prometheus_accept],
+        )
+        .await,
+    );
     assert_eq!(status, 200);
     assert!(
         head.contains("content-type: application/openmetrics-text; version=1.0.0"),
@@ -211,4 +217,67 @@ async fn addresses_outside_the_allowlist_are_refused_and_counted() {
         ),
         "{body}"
     );
+}
+
+/// Every `classcord_*` and `process_*` name in `text`.
+fn metric_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for prefix in ["classcord_", "process_"] {
+        let mut rest = text;
+        while let Some(start) = rest.find(prefix) {
+            let tail = &rest[start..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len());
+            let preceded_by_name = rest[..start]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !preceded_by_name {
+                names.push(tail[..end].to_owned());
+            }
+            rest = &tail[end..];
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[tokio::test]
+async fn every_metric_the_dashboard_and_the_alerts_use_is_in_a_real_scrape() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{root}/deploy/grafana/classcord.json")).unwrap(),
+    )
+    .unwrap();
+    let mut queries = String::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            queries.push_str(target["expr"].as_str().unwrap());
+            queries.push('\n');
+        }
+    }
+    let rules = std::fs::read_to_string(format!("{root}/deploy/prometheus/alerts.yml")).unwrap();
+    for line in rules
+        .lines()
+        .filter(|l| l.trim_start().starts_with("expr:"))
+    {
+        queries.push_str(line);
+        queries.push('\n');
+    }
+    let used = metric_names(&queries);
+    assert!(used.len() >= 10, "{used:?}");
+
+    let server = with_metrics(|_| {}).await;
+    let (_, _, scrape) = split(&curl(metrics_addr(&server), "/metrics", &[]).await);
+    let missing: Vec<&String> = used
+        .iter()
+        .filter(|name| {
+            !scrape.lines().any(|line| {
+                line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} "))
+            })
+        })
+        .collect();
+    assert!(missing.is_empty(), "not in a scrape: {missing:?}\n{scrape}");
 }

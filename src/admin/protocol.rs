@@ -17,9 +17,8 @@ pub(crate) const MAX_REQUEST_BYTES: u64 = 8 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Subcommand)]
 #[serde(tag = "command", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Request {
-    /// Which database the server uses (so that a command knows it is talking about the
-    /// same file) and its version.
-    #[command(skip)]
+    /// Check that the server answers: prints its version and database, exits non-zero when
+    /// it does not answer (container and monitoring health checks).
     Status,
     /// Send a notice to every connected user (legacy clients see a message from "Serveur").
     Notice { text: String },

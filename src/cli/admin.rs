@@ -43,10 +43,13 @@ pub(super) fn run(socket: &Path, request: Request) -> anyhow::Result<()> {
                 println!("{line}");
             }
         }
-        Response::Done
-        | Response::Status { .. }
-        | Response::Taken { .. }
-        | Response::Refused { .. } => println!("ok"),
+        Response::Status { database, version } => {
+            println!(
+                "running: classcord {version}, database {}",
+                database.display()
+            )
+        }
+        Response::Done | Response::Taken { .. } | Response::Refused { .. } => println!("ok"),
     }
     Ok(())
 }

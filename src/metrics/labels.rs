@@ -30,6 +30,17 @@ pub(crate) enum RateLimit {
     NameProbes,
 }
 
+impl RateLimit {
+    pub(crate) const ALL: [RateLimit; 6] = [
+        RateLimit::Connections,
+        RateLimit::Messages,
+        RateLimit::Logins,
+        RateLimit::PendingLogins,
+        RateLimit::Reads,
+        RateLimit::NameProbes,
+    ];
+}
+
 /// A log file of the server's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum LogName {

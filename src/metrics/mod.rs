@@ -24,6 +24,7 @@ use labels::{
 };
 pub(crate) use labels::{LogName, LoginResult, RateLimit};
 
+use crate::chat::CloseReason;
 use crate::config::ListenerKind;
 use crate::gate::Refusal;
 
@@ -35,6 +36,7 @@ pub(crate) struct Metrics {
     registrations: Counter,
     bad_input: Counter,
     accepted: Family<ListenerLabels, Counter>,
+    sessions: Family<ListenerLabels, Gauge>,
     refused: Family<RefusalLabels, Counter>,
     closed: Family<CloseLabels, Counter>,
     ignored: Family<CodeLabels, Counter>,
@@ -46,6 +48,15 @@ pub(crate) struct Metrics {
     pub(crate) fanout: Histogram,
     /// One argon2 hash or check, on a hashing thread.
     pub(crate) password_hash: Histogram,
+}
+
+/// One session in `classcord_sessions_open`, until dropped.
+pub(crate) struct OpenSession(Gauge);
+
+impl Drop for OpenSession {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 /// Values read elsewhere when a scrape comes.
@@ -70,6 +81,7 @@ impl Default for Metrics {
             registrations: Counter::default(),
             bad_input: Counter::default(),
             accepted: Family::default(),
+            sessions: Family::default(),
             refused: Family::default(),
             closed: Family::default(),
             ignored: Family::default(),
@@ -93,74 +105,80 @@ impl Default for Metrics {
         // Names without the `_total` of counters: the encoder adds it.
         metrics.registry.register(
             "classcord_build_info",
-            "The running version and the commit it was built from (always 1).",
+            "The running version and the commit it was built from (always 1)",
             build,
         );
         metrics.registry.register(
             "classcord_logins",
-            "Login attempts by result.",
+            "Login attempts by result",
             metrics.logins.clone(),
         );
         metrics.registry.register(
             "classcord_registrations",
-            "Accounts created.",
+            "Accounts created",
             metrics.registrations.clone(),
         );
         metrics.registry.register(
             "classcord_bad_input",
-            "Lines refused as malformed.",
+            "Lines refused as malformed",
             metrics.bad_input.clone(),
         );
         metrics.registry.register(
             "classcord_connections_accepted",
-            "Connections accepted by the gate, by listener.",
+            "Connections accepted by the gate, by listener",
             metrics.accepted.clone(),
         );
         metrics.registry.register(
+            "classcord_sessions_open",
+            "Connections past the gate and their handshake, by listener",
+            metrics.sessions.clone(),
+        );
+        metrics.registry.register(
             "classcord_connections_refused",
-            "Connections refused before their session, by listener and reason.",
+            "Connections refused before their session, by listener and reason",
             metrics.refused.clone(),
         );
         metrics.registry.register(
             "classcord_connections_closed",
-            "Connections ended, by reason (slow_consumer: it did not read what it was sent).",
+            "Connections ended, by reason (slow_consumer: it did not read what it was sent)",
             metrics.closed.clone(),
         );
         metrics.registry.register(
             "classcord_legacy_requests_ignored",
-            "Legacy clients' requests refused silently, as the original server did.",
+            "Legacy clients' requests refused silently, as the original server did",
             metrics.ignored.clone(),
         );
         metrics.registry.register(
             "classcord_moderation_actions",
-            "Moderation actions done (from teachers' clients and the admin socket).",
+            "Moderation actions done (from teachers' clients and the admin socket)",
             metrics.moderation.clone(),
         );
         metrics.registry.register(
             "classcord_rate_limited",
-            "Requests and connections refused by a rate limit, by kind.",
+            "Requests and connections refused by a rate limit, by kind",
             metrics.rate_limited.clone(),
         );
         metrics.registry.register(
             "classcord_commit_latency_seconds",
-            "Time from a message's arrival to the commit of the transaction holding it.",
+            "Time from a message's arrival to the commit of the transaction holding it",
             metrics.commit_latency.clone(),
         );
         metrics.registry.register(
             "classcord_fanout_seconds",
-            "Time to hand one committed batch of messages to every recipient's queue.",
+            "Time to hand one committed batch of messages to every recipient's queue",
             metrics.fanout.clone(),
         );
         metrics.registry.register(
             "classcord_password_hash_seconds",
-            "Time of one argon2 password hash or check.",
+            "Time of one argon2 password hash or check",
             metrics.password_hash.clone(),
         );
         metrics.registry.register(
             "process_start_time_seconds",
-            "Unix time the process started.",
+            "Unix time the process started",
             ConstGauge::new(unix_seconds(metrics.started)),
         );
+        metrics.start_at_zero();
         metrics
     }
 }
@@ -172,6 +190,29 @@ fn unix_seconds(time: SystemTime) -> f64 {
 }
 
 impl Metrics {
+    /// Creates the series every alert and dashboard reads, at 0: a rate over a series
+    /// that appears with its first event would miss that event.
+    fn start_at_zero(&self) {
+        for result in [LoginResult::Ok, LoginResult::Failed] {
+            let _ = self.logins.get_or_create(&LoginLabels { result });
+        }
+        for listener in [ListenerKind::Plain, ListenerKind::Tls] {
+            let _ = self.accepted.get_or_create(&ListenerLabels { listener });
+            let _ = self.sessions.get_or_create(&ListenerLabels { listener });
+            for reason in Refusal::ALL {
+                let _ = self
+                    .refused
+                    .get_or_create(&RefusalLabels { listener, reason });
+            }
+        }
+        for kind in RateLimit::ALL {
+            let _ = self.rate_limited.get_or_create(&RateLimitLabels { kind });
+        }
+        let _ = self.closed.get_or_create(&CloseLabels {
+            reason: CloseReason::SlowConsumer.as_str(),
+        });
+    }
+
     pub(crate) fn login(&self, result: LoginResult) {
         self.logins.get_or_create(&LoginLabels { result }).inc();
     }
@@ -188,6 +229,16 @@ impl Metrics {
         self.accepted
             .get_or_create(&ListenerLabels { listener })
             .inc();
+    }
+
+    /// Counts one session open on `listener` until the guard is dropped.
+    pub(crate) fn session_open(&self, listener: ListenerKind) -> OpenSession {
+        let gauge = self
+            .sessions
+            .get_or_create(&ListenerLabels { listener })
+            .clone();
+        gauge.inc();
+        OpenSession(gauge)
     }
 
     pub(crate) fn refused(&self, listener: ListenerKind, reason: Refusal) {
@@ -238,23 +289,23 @@ fn read_now(gauges: &Gauges) -> Registry {
     let mut registry = Registry::default();
     registry.register(
         "classcord_connections_open",
-        "Connections currently open.",
+        "Connections currently open",
         ConstGauge::new(gauges.connections_open as i64),
     );
     registry.register(
         "classcord_users_online",
-        "Identified connections (users and guests).",
+        "Identified connections (users and guests)",
         ConstGauge::new(gauges.users_online as i64),
     );
     registry.register(
         "classcord_messages_stored",
-        "Messages committed to the database since start.",
+        "Messages committed to the database since start",
         ConstCounter::new(gauges.messages_stored),
     );
     if let Some(not_after) = gauges.certificate_not_after {
         registry.register(
             "classcord_certificate_expiry_timestamp_seconds",
-            "Unix time after which the TLS certificate in service expires.",
+            "Unix time after which the TLS certificate in service expires",
             ConstGauge::new(not_after),
         );
     }
@@ -265,7 +316,7 @@ fn read_now(gauges: &Gauges) -> Registry {
     registry.register(
         "classcord_log_lines_dropped",
         "Lines the audit and authentication logs dropped because the disk was too slow \
-         (fail2ban never saw the authentication ones).",
+         (fail2ban never saw the authentication ones)",
         dropped,
     );
     process::register(&mut registry);

@@ -11,32 +11,32 @@ pub(super) fn register(registry: &mut Registry) {
     if let Some((virtual_bytes, resident_bytes)) = memory() {
         registry.register(
             "process_resident_memory_bytes",
-            "Resident memory size in bytes.",
+            "Resident memory size in bytes",
             ConstGauge::new(resident_bytes),
         );
         registry.register(
             "process_virtual_memory_bytes",
-            "Virtual memory size in bytes.",
+            "Virtual memory size in bytes",
             ConstGauge::new(virtual_bytes),
         );
     }
     if let Some(open) = open_fds() {
         registry.register(
             "process_open_fds",
-            "Open file descriptors (connections, database, logs).",
+            "Open file descriptors (connections, database, logs)",
             ConstGauge::new(open),
         );
     }
     if let Ok((soft, _)) = rlimit::Resource::NOFILE.get() {
         registry.register(
             "process_max_fds",
-            "Most file descriptors the process may open.",
+            "Most file descriptors the process may open",
             ConstGauge::new(i64::try_from(soft).unwrap_or(i64::MAX)),
         );
     }
     registry.register(
         "process_cpu_seconds",
-        "User and system CPU time spent, in seconds.",
+        "User and system CPU time spent, in seconds",
         ConstCounter::new(cpu_seconds()),
     );
 }

@@ -82,6 +82,7 @@ where
     let outbound = Outbound::new(queue, Arc::clone(&queued_bytes), Arc::clone(&closer));
     let mut writer_task = tokio::spawn(writer::run(write_half, queue_out, queued_bytes));
     let id = ctx.chat.attach(peer.addr, outbound.clone());
+    let _counted = ctx.metrics.session_open(peer.listener);
     ctx.audit.record(AuditEvent::new(
         AuditKind::Connect,
         peer.addr,

@@ -300,3 +300,38 @@ async fn a_live_fail2ban_server_bans_the_guessing_address_and_nobody_else() {
     );
     fail2ban_client(&conf, &socket, &["stop"]);
 }
+
+#[test]
+fn the_docker_override_bans_in_docker_user_and_reads_the_volume() {
+    let dir = tempfile::tempdir().unwrap();
+    let docker = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/security/fail2ban/docker/classcord.local"
+    ))
+    .unwrap();
+    let conf = fail2ban_conf(dir.path(), &docker);
+    let dump = Command::new("fail2ban-client")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-d")
+        .output()
+        .unwrap();
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    let action = dump
+        .lines()
+        .find(|l| l.contains("'classcord'") && l.contains("actionban"))
+        .unwrap_or_else(|| panic!("no ban action for the classcord jail in:\n{dump}"));
+    assert!(
+        action.contains("-I DOCKER-USER -p $proto -m multiport --dports 12345,12346"),
+        "{action}"
+    );
+    assert!(!action.contains("nft"), "{action}");
+    // fail2ban leaves a missing log file out of its dump: the path is checked as written,
+    // against the volume compose.yaml declares in the project it names.
+    assert!(docker
+        .contains("\nlogpath = /var/lib/docker/volumes/classcord_classcord-logs/_data/auth.log\n"));
+    let compose =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/compose.yaml")).unwrap();
+    assert!(compose.contains("\nname: classcord\n"));
+    assert!(compose.contains("classcord-logs:/var/lib/classcord/logs\n"));
+}

@@ -117,7 +117,9 @@ async fn stalled_handshakes_time_out_without_delaying_normal_clients() {
     // Served while every stalled handshake is still pending: none has timed out yet.
     let metrics = server.running().render_metrics();
     assert!(
-        !metrics.contains("reason=\"handshake_timeout\""),
+        metrics.contains(
+            "classcord_connections_refused_total{listener=\"tls\",reason=\"handshake_timeout\"} 0\n"
+        ),
         "the normal client waited for the stalled handshakes to expire"
     );
     // Every stalled connection is closed by the server after the timeout.

@@ -281,3 +281,34 @@ async fn every_metric_the_dashboard_and_the_alerts_use_is_in_a_real_scrape() {
         .collect();
     assert!(missing.is_empty(), "not in a scrape: {missing:?}\n{scrape}");
 }
+
+#[tokio::test]
+async fn connections_past_the_cap_are_refused_and_the_listener_recovers() {
+    let server = with_metrics(|_| {}).await;
+    let addr = metrics_addr(&server);
+    // Sixteen clients that connect and say nothing hold every place.
+    let mut silent = Vec::new();
+    for _ in 0..16 {
+        silent.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    let refused =
+        "classcord_connections_refused_total{listener=\"metrics\",reason=\"server_full\"} 1\n";
+    let deadline = tokio::time::Instant::now() + common::WAIT;
+    loop {
+        let _ = curl(addr, "/healthz", &["--max-time", "2"]).await;
+        if server.running().render_metrics().contains(refused) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never refused");
+    }
+    drop(silent);
+    let deadline = tokio::time::Instant::now() + common::WAIT;
+    while split_status(&curl(addr, "/healthz", &[]).await) != Some(200) {
+        assert!(tokio::time::Instant::now() < deadline, "never served again");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+fn split_status(output: &Output) -> Option<u16> {
+    output.status.success().then(|| split(output).0)
+}

@@ -55,6 +55,26 @@ pub struct Config {
     pub logging: LoggingSection,
     pub admin: AdminSection,
     pub metrics: MetricsSection,
+    pub web: WebSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSection {
+    /// Origins (`https://ent.lycee.fr`) whose pages may open a WebSocket besides the web
+    /// client this server serves itself. Any other browser page is refused.
+    pub allowed_origins: Vec<String>,
+    /// Seconds between pings to a browser; one silent for two intervals is disconnected.
+    pub ping_interval_secs: u64,
+}
+
+impl Default for WebSection {
+    fn default() -> Self {
+        WebSection {
+            allowed_origins: Vec::new(),
+            ping_interval_secs: 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -102,6 +122,11 @@ pub struct ListenSection {
     pub plain: Vec<SocketAddr>,
     /// TLS endpoints. Empty list disables TLS.
     pub tls: Vec<SocketAddr>,
+    /// WebSocket endpoints for browsers (plain HTTP), also serving the web client at `/`.
+    /// Empty list disables them.
+    pub web: Vec<SocketAddr>,
+    /// WebSocket endpoints over HTTPS, with the certificate of `[tls]`. Empty disables them.
+    pub web_tls: Vec<SocketAddr>,
     /// Listeners on which a PROXY protocol header from a `gate.trusted_proxies` address gives
     /// the client's real address (a relay such as stunnel or haproxy in front). None by default.
     pub proxy_protocol: Vec<ListenerKind>,
@@ -109,10 +134,14 @@ pub struct ListenSection {
 
 /// A kind of listener: in the configuration, logs, the audit file, metrics, fail2ban lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum ListenerKind {
     Plain,
     Tls,
+    /// WebSocket over plain HTTP (`[listen] web`).
+    Web,
+    /// WebSocket over HTTPS (`[listen] web_tls`).
+    WebTls,
     /// The monitoring HTTP listener (`[metrics] listen`).
     Metrics,
 }
@@ -122,6 +151,8 @@ impl ListenerKind {
         match self {
             ListenerKind::Plain => "plain",
             ListenerKind::Tls => "tls",
+            ListenerKind::Web => "web",
+            ListenerKind::WebTls => "web_tls",
             ListenerKind::Metrics => "metrics",
         }
     }
@@ -262,6 +293,8 @@ impl Default for ListenSection {
         ListenSection {
             plain: vec!["0.0.0.0:12345".parse().expect("valid literal")],
             tls: vec!["0.0.0.0:12346".parse().expect("valid literal")],
+            web: Vec::new(),
+            web_tls: Vec::new(),
             proxy_protocol: Vec::new(),
         }
     }
@@ -413,8 +446,15 @@ impl Config {
     /// Checks values that the types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |what: &str| Err(ConfigError::Invalid(what.to_owned()));
-        if self.listen.plain.is_empty() && self.listen.tls.is_empty() {
-            return invalid("no listener: [listen] plain and tls are both empty");
+        if self.listen.plain.is_empty()
+            && self.listen.tls.is_empty()
+            && self.listen.web.is_empty()
+            && self.listen.web_tls.is_empty()
+        {
+            return invalid("no listener: [listen] plain, tls, web and web_tls are all empty");
+        }
+        if self.web.ping_interval_secs == 0 {
+            return invalid("web.ping_interval_secs must be at least 1");
         }
         if !self.listen.proxy_protocol.is_empty() && self.gate.trusted_proxies.is_empty() {
             return invalid(

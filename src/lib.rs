@@ -29,3 +29,4 @@ pub(crate) mod session;
 pub(crate) mod store;
 pub(crate) mod time_format;
 pub(crate) mod transport;
+pub(crate) mod web_client;

@@ -16,7 +16,7 @@ use crate::context::Context;
 use crate::gate::{normalise, Refusal};
 use crate::proxy_header::{read_header, ProxyHeaderError, ProxyOutcome};
 use crate::session::{self, Peer};
-use crate::transport::Transport;
+use crate::transport::{Established, Transport};
 
 const MIN_BACKOFF: Duration = Duration::from_millis(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
@@ -114,7 +114,8 @@ async fn admit<T: Transport>(
     let _ = tcp.set_nodelay(true);
     set_keepalive(&tcp, ctx.config.tcp_keepalive());
     let stream = match tokio::time::timeout_at(deadline, Box::pin(transport.establish(tcp))).await {
-        Ok(Ok(stream)) => stream,
+        Ok(Ok(Established::Session(stream))) => stream,
+        Ok(Ok(Established::Answered)) => return,
         Ok(Err(error)) => {
             return Refusal::HandshakeFailed.record(&ctx, addr, listener, Some(error.to_string()))
         }

@@ -22,7 +22,9 @@ use crate::logging::{Audit, AuthFailure, LineFile};
 use crate::metrics::Metrics;
 use crate::password::Passwords;
 use crate::store::StoreWriterThread;
-use crate::transport::{CertificatePaths, Plain, Tls, TlsError, Transport};
+use crate::transport::{
+    CertificatePaths, ListenerKind, Plain, Tls, TlsError, Transport, Web, WebSettings,
+};
 
 /// Why a server could not start (or reload its certificate).
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +66,7 @@ pub struct RunningServer {
     ctx: Arc<Context>,
     plain_addrs: Vec<SocketAddr>,
     tls_addrs: Vec<SocketAddr>,
+    web_addrs: Vec<SocketAddr>,
     metrics_addrs: Vec<SocketAddr>,
     tls: Option<Arc<Tls>>,
     stop_accepting: CancellationToken,
@@ -90,7 +93,7 @@ impl RunningServer {
 
         // Everything that can fail (certificates, sockets) comes before any task is spawned,
         // so a server that fails to start leaves nothing running.
-        let tls = if config.listen.tls.is_empty() {
+        let tls = if config.listen.tls.is_empty() && config.listen.web_tls.is_empty() {
             None
         } else {
             ensure_certificate(&config)?;
@@ -99,7 +102,7 @@ impl RunningServer {
                     cert: config.tls.cert.clone(),
                     key: config.tls.key.clone(),
                 },
-                config.listen.tls.clone(),
+                [config.listen.tls.clone(), config.listen.web_tls.clone()].concat(),
             )?))
         };
         let ctx = Arc::new(Context {
@@ -115,10 +118,9 @@ impl RunningServer {
             config: Arc::clone(&config),
         });
         let plain_listeners = bind_all(&config.listen.plain)?;
-        let tls_listeners = match tls {
-            Some(_) => bind_all(&config.listen.tls)?,
-            None => Vec::new(),
-        };
+        let tls_listeners = bind_all(&config.listen.tls)?;
+        let web_listeners = bind_all(&config.listen.web)?;
+        let web_tls_listeners = bind_all(&config.listen.web_tls)?;
         let metrics_listeners = bind_all(&config.metrics.listen)?;
         let admin_socket = &config.admin.socket;
         let admin_listener = if admin_socket.as_os_str().is_empty() {
@@ -146,9 +148,42 @@ impl RunningServer {
             );
         }
         let tls_addrs = tls_listeners.iter().map(|(_, addr)| *addr).collect();
+        let web_addrs = web_listeners
+            .iter()
+            .chain(&web_tls_listeners)
+            .map(|(_, addr)| *addr)
+            .collect();
+        let web_settings = WebSettings {
+            allowed_origins: config.web.allowed_origins.clone(),
+            max_frame_bytes: config.limits.max_line_bytes,
+            ping_interval: Duration::from_secs(config.web.ping_interval_secs),
+            max_reply_bytes: config.limits.max_reply_bytes,
+        };
+        let web = Arc::new(Web::new(
+            Arc::clone(&plain),
+            ListenerKind::Web,
+            web_settings.clone(),
+        ));
+        for (listener, _) in web_listeners {
+            spawn_listener(listener, Arc::clone(&web), &ctx, &tracker, &stop_accepting);
+        }
         if let Some(tls) = &tls {
             for (listener, _) in tls_listeners {
                 spawn_listener(listener, Arc::clone(tls), &ctx, &tracker, &stop_accepting);
+            }
+            let web_tls = Arc::new(Web::new(
+                Arc::clone(tls),
+                ListenerKind::WebTls,
+                web_settings,
+            ));
+            for (listener, _) in web_tls_listeners {
+                spawn_listener(
+                    listener,
+                    Arc::clone(&web_tls),
+                    &ctx,
+                    &tracker,
+                    &stop_accepting,
+                );
             }
         }
         let metrics_addrs = metrics_listeners.iter().map(|(_, addr)| *addr).collect();
@@ -187,6 +222,7 @@ impl RunningServer {
             ctx,
             plain_addrs,
             tls_addrs,
+            web_addrs,
             metrics_addrs,
             tls,
             stop_accepting,
@@ -239,6 +275,11 @@ impl RunningServer {
     /// Every metric, in the Prometheus text format.
     pub fn render_metrics(&self) -> String {
         self.ctx.render_metrics(crate::metrics::Format::Prometheus)
+    }
+
+    /// Addresses the WebSocket listeners are bound to: `[listen] web` first, then `web_tls`.
+    pub fn web_addrs(&self) -> &[SocketAddr] {
+        &self.web_addrs
     }
 
     /// Addresses the monitoring HTTP listeners are bound to.

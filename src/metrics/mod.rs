@@ -196,7 +196,12 @@ impl Metrics {
         for result in [LoginResult::Ok, LoginResult::Failed] {
             let _ = self.logins.get_or_create(&LoginLabels { result });
         }
-        for listener in [ListenerKind::Plain, ListenerKind::Tls] {
+        for listener in [
+            ListenerKind::Plain,
+            ListenerKind::Tls,
+            ListenerKind::Web,
+            ListenerKind::WebTls,
+        ] {
             let _ = self.accepted.get_or_create(&ListenerLabels { listener });
             let _ = self.sessions.get_or_create(&ListenerLabels { listener });
             for reason in Refusal::ALL {

@@ -4,7 +4,7 @@ use std::io;
 
 use tokio::net::TcpStream;
 
-use super::{ListenerKind, Transport};
+use super::{Established, ListenerKind, Transport};
 
 pub(crate) struct Plain;
 
@@ -15,7 +15,7 @@ impl Transport for Plain {
         ListenerKind::Plain
     }
 
-    async fn establish(&self, tcp: TcpStream) -> io::Result<TcpStream> {
-        Ok(tcp)
+    async fn establish(&self, tcp: TcpStream) -> io::Result<Established<TcpStream>> {
+        Ok(Established::Session(tcp))
     }
 }

@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
-use super::{ListenerKind, Transport};
+use super::{Established, ListenerKind, Transport};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum TlsError {
@@ -144,7 +144,7 @@ impl Transport for Tls {
         ListenerKind::Tls
     }
 
-    async fn establish(&self, tcp: TcpStream) -> io::Result<Self::Stream> {
-        self.acceptor().accept(tcp).await
+    async fn establish(&self, tcp: TcpStream) -> io::Result<Established<Self::Stream>> {
+        self.acceptor().accept(tcp).await.map(Established::Session)
     }
 }

@@ -1,0 +1,315 @@
+//! WebSocket over HTTP/1.1, on plain TCP or TLS: the browsers' transport. The connection's
+//! first request is answered by hyper and axum: `GET /ws` with an allowed `Origin` upgrades
+//! to a WebSocket and becomes a session; the web client's files are served and the
+//! connection ends. Over the WebSocket, each text frame is one line of the protocol and each
+//! line the session writes leaves as one text frame; a pump task between the WebSocket and
+//! the session's byte pipe does that, pings the browser, and closes with a reason on binary
+//! or oversize frames and on silence.
+
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures_util::{SinkExt, StreamExt};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncWriteExt, DuplexStream};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_util::codec::{FramedRead, LinesCodec};
+
+use super::{Established, ListenerKind, Transport};
+
+/// What the web listeners need from the configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct WebSettings {
+    /// Origins allowed besides the page's own (`scheme://host[:port]`, compared without case).
+    pub(crate) allowed_origins: Vec<String>,
+    /// Largest text frame: the longest line a session accepts.
+    pub(crate) max_frame_bytes: usize,
+    /// A ping every interval; a browser silent for two is gone.
+    pub(crate) ping_interval: Duration,
+    /// Longest line the server writes (a history page), for the pump's line reader.
+    pub(crate) max_reply_bytes: usize,
+}
+
+/// Bytes in flight between the pump and the session, each way.
+const PIPE_BYTES: usize = 64 * 1024;
+const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a closing WebSocket waits for the browser's close frame.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// A WebSocket listener over another transport (`Plain` or `Tls`).
+pub(crate) struct Web<T> {
+    inner: Arc<T>,
+    kind: ListenerKind,
+    settings: Arc<WebSettings>,
+}
+
+impl<T: Transport> Web<T> {
+    pub(crate) fn new(inner: Arc<T>, kind: ListenerKind, settings: WebSettings) -> Web<T> {
+        Web {
+            inner,
+            kind,
+            settings: Arc::new(settings),
+        }
+    }
+}
+
+/// Why a request did not become a session although it asked for one.
+#[derive(Debug, thiserror::Error)]
+enum UpgradeRefused {
+    #[error(
+        "WebSocket from origin {0:?} refused (allowed: this page's own and [web] allowed_origins)"
+    )]
+    Origin(String),
+}
+
+/// One connection's request handling state.
+struct Exchange {
+    settings: Arc<WebSettings>,
+    upgraded: Mutex<Option<oneshot::Sender<WebSocket>>>,
+    refused: Mutex<Option<UpgradeRefused>>,
+}
+
+impl<T: Transport> Transport for Web<T> {
+    type Stream = DuplexStream;
+
+    fn kind(&self) -> ListenerKind {
+        self.kind
+    }
+
+    async fn establish(&self, tcp: TcpStream) -> io::Result<Established<DuplexStream>> {
+        let Established::Session(stream) = self.inner.establish(tcp).await? else {
+            return Ok(Established::Answered);
+        };
+        let (upgraded, socket) = oneshot::channel();
+        let exchange = Arc::new(Exchange {
+            settings: Arc::clone(&self.settings),
+            upgraded: Mutex::new(Some(upgraded)),
+            refused: Mutex::new(None),
+        });
+        let router = Router::new()
+            .route("/ws", get(upgrade))
+            .merge(crate::web_client::routes())
+            .with_state(Arc::clone(&exchange));
+        // The page's files, then the connection ends after HEADER_TIMEOUT idle (within
+        // the handshake deadline); or the upgrade, which ends HTTP on this connection.
+        hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(router))
+            .with_upgrades()
+            .await
+            .map_err(io::Error::other)?;
+        if let Some(refused) = exchange
+            .refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            return Err(io::Error::new(io::ErrorKind::PermissionDenied, refused));
+        }
+        drop(exchange);
+        let Ok(socket) = socket.await else {
+            return Ok(Established::Answered);
+        };
+        let (session_side, pump_side) = tokio::io::duplex(PIPE_BYTES);
+        tokio::spawn(pump(socket, pump_side, Arc::clone(&self.settings)));
+        Ok(Established::Session(session_side))
+    }
+}
+
+async fn upgrade(
+    State(exchange): State<Arc<Exchange>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("").to_owned();
+        if !origin_allowed(&origin, &headers, &exchange.settings.allowed_origins) {
+            *exchange.refused.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(UpgradeRefused::Origin(origin));
+            return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
+        }
+    }
+    let Some(upgraded) = exchange
+        .upgraded
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+    else {
+        return StatusCode::CONFLICT.into_response();
+    };
+    let limit = exchange.settings.max_frame_bytes;
+    ws.max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| async move {
+            let _ = upgraded.send(socket);
+        })
+}
+
+/// A browser sends its page's origin: the page this listener served (same host and port as
+/// the request's `Host`), or one listed in `[web] allowed_origins`. Anything else is another
+/// site trying to use the visitor's network position (cross-site WebSocket hijacking).
+fn origin_allowed(origin: &str, headers: &HeaderMap, allowed: &[String]) -> bool {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .unwrap_or("");
+    let own = origin.split_once("://").is_some_and(|(scheme, rest)| {
+        matches!(scheme, "http" | "https") && !host.is_empty() && rest.eq_ignore_ascii_case(host)
+    });
+    own || allowed
+        .iter()
+        .any(|allowed| allowed.trim_end_matches('/').eq_ignore_ascii_case(origin))
+}
+
+/// Why the pump closes the WebSocket (the close frame's code and reason).
+#[derive(Debug, Clone, Copy)]
+enum Closing {
+    /// The session ended (logout, kick, shutdown): its last lines were sent first.
+    SessionEnded,
+    Binary,
+    TooBig,
+    Silent,
+    Protocol,
+}
+
+impl Closing {
+    fn frame(self, settings: &WebSettings) -> CloseFrame {
+        let (code, reason) = match self {
+            Closing::SessionEnded => (1000, "closed".to_owned()),
+            Closing::Binary => (
+                1003,
+                "text frames only: one JSON object per frame".to_owned(),
+            ),
+            Closing::TooBig => (
+                1009,
+                format!(
+                    "frame too large: at most {} bytes",
+                    settings.max_frame_bytes
+                ),
+            ),
+            Closing::Silent => (1001, "no answer to ping".to_owned()),
+            Closing::Protocol => (1002, "WebSocket protocol error".to_owned()),
+        };
+        CloseFrame {
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Moves frames in and lines out until either side ends, then closes with a reason.
+async fn pump(socket: WebSocket, pipe: DuplexStream, settings: Arc<WebSettings>) {
+    let (mut to_browser, mut from_browser) = socket.split();
+    let (from_session, mut to_session) = tokio::io::split(pipe);
+    let mut lines = FramedRead::new(
+        from_session,
+        LinesCodec::new_with_max_length(settings.max_reply_bytes.max(PIPE_BYTES) * 2),
+    );
+    let mut ping = tokio::time::interval(settings.ping_interval);
+    ping.tick().await;
+    let mut silent_intervals = 0u32;
+    let closing = loop {
+        tokio::select! {
+            frame = from_browser.next() => {
+                silent_intervals = 0;
+                match frame {
+                    Some(Ok(Message::Text(text))) => {
+                        let mut line = text.as_str().replace(['\n', '\r'], " ").into_bytes();
+                        line.push(b'\n');
+                        if to_session.write_all(&line).await.is_err() {
+                            break Closing::SessionEnded;
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => break Closing::Binary,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | None => return,
+                    Some(Err(error)) => {
+                        let too_big = matches!(
+                            std::error::Error::source(&error)
+                                .and_then(|e| e.downcast_ref::<tungstenite::Error>()),
+                            Some(tungstenite::Error::Capacity(_))
+                        );
+                        break if too_big { Closing::TooBig } else { Closing::Protocol };
+                    }
+                }
+            }
+            line = lines.next() => match line {
+                Some(Ok(line)) => {
+                    if to_browser.send(Message::text(line)).await.is_err() {
+                        return;
+                    }
+                }
+                _ => break Closing::SessionEnded,
+            },
+            _ = ping.tick() => {
+                silent_intervals += 1;
+                if silent_intervals > 2 {
+                    break Closing::Silent;
+                }
+                if to_browser.send(Message::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    };
+    // The session reads the end of its input; the browser learns why.
+    let _ = to_session.shutdown().await;
+    drop(to_session);
+    if to_browser
+        .send(Message::Close(Some(closing.frame(&settings))))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    // The closing handshake: the browser's own close frame (or anything it still had in
+    // flight, such as a pong) is read, for a moment, before the connection goes.
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        while let Some(Ok(frame)) = from_browser.next().await {
+            if matches!(frame, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn only_the_pages_own_origin_and_listed_ones_are_allowed() {
+        let listed = vec!["https://ent.lycee.fr".to_owned()];
+        let headers = host("192.168.1.5:8080");
+        assert!(origin_allowed("http://192.168.1.5:8080", &headers, &[]));
+        assert!(origin_allowed("https://192.168.1.5:8080", &headers, &[]));
+        assert!(origin_allowed("https://ENT.lycee.fr", &headers, &listed));
+        for origin in [
+            "http://evil.example",
+            "http://192.168.1.5:8081",
+            "http://192.168.1.5:8080.evil.example",
+            "null",
+            "",
+        ] {
+            assert!(!origin_allowed(origin, &headers, &listed), "{origin}");
+        }
+        assert!(!origin_allowed("http://anything", &HeaderMap::new(), &[]));
+    }
+}

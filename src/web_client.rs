@@ -1,0 +1,53 @@
+//! The browser client (`web/`), embedded in the binary and served by the web listeners at
+//! `/`: no other web server, nothing fetched from elsewhere (schools block CDNs).
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+
+const INDEX: &str = include_str!("../web/index.html");
+const SCRIPT: &str = include_str!("../web/app.js");
+const STYLE: &str = include_str!("../web/style.css");
+
+/// The page may load only its own files and talk only to its own server.
+const SECURITY_HEADERS: [(header::HeaderName, &str); 4] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    ),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::CACHE_CONTROL, "no-cache"),
+];
+
+fn file(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    let [csp, nosniff, referrer, cache] = SECURITY_HEADERS;
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            csp,
+            nosniff,
+            referrer,
+            cache,
+        ],
+        body,
+    )
+}
+
+/// `/`, `/app.js` and `/style.css`.
+pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route(
+            "/",
+            get(|| async { file("text/html; charset=utf-8", INDEX) }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { file("text/javascript; charset=utf-8", SCRIPT) }),
+        )
+        .route(
+            "/style.css",
+            get(|| async { file("text/css; charset=utf-8", STYLE) }),
+        )
+}

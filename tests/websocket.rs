@@ -1,0 +1,327 @@
+//! The WebSocket transport over real WebSocket connections (tokio-tungstenite as the
+//! browser): the v2 protocol in both directions with a legacy TCP client in the same room,
+//! one frame per line, bad frames closed with a reason, silent browsers dropped, the Origin
+//! check, the allowlist, TLS, and the web client's page.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::{connect_from, tls_connect, Client, TestServer, WAIT};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+async fn with_web(edit: impl FnOnce(&mut classcord::config::Config)) -> TestServer {
+    TestServer::start_with(|config| {
+        config.listen.web = vec!["127.0.0.1:0".parse().unwrap()];
+        edit(config);
+    })
+    .await
+}
+
+fn web_addr(server: &TestServer) -> SocketAddr {
+    server.running().web_addrs()[0]
+}
+
+struct Browser<S> {
+    socket: WebSocketStream<S>,
+}
+
+async fn open_over<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    addr: SocketAddr,
+    origin: Option<&str>,
+) -> Result<Browser<S>, tokio_tungstenite::tungstenite::Error> {
+    let mut request = format!("ws://{addr}/ws").into_client_request().unwrap();
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("Origin", origin.parse().unwrap());
+    }
+    let (socket, _) = tokio_tungstenite::client_async(request, stream).await?;
+    Ok(Browser { socket })
+}
+
+async fn browser(addr: SocketAddr) -> Browser<tokio::net::TcpStream> {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // A browser sends the origin of the page the server itself served.
+    open_over(tcp, addr, Some(&format!("http://{addr}")))
+        .await
+        .expect("upgrade")
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Browser<S> {
+    async fn send(&mut self, value: Value) {
+        self.socket
+            .send(Message::text(value.to_string()))
+            .await
+            .unwrap();
+    }
+
+    /// The next text frame, as JSON (answers pings on the way, as browsers do).
+    async fn recv(&mut self) -> Value {
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.socket.next())
+                .await
+                .expect("a frame in time")
+                .expect("open")
+                .expect("no error");
+            match frame {
+                Message::Text(text) => return serde_json::from_str(&text).expect("JSON frame"),
+                Message::Ping(_) | Message::Pong(_) => {}
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    async fn recv_type(&mut self, kind: &str) -> Value {
+        loop {
+            let value = self.recv().await;
+            if value["type"] == kind {
+                return value;
+            }
+        }
+    }
+
+    /// The close frame's code and reason.
+    async fn closed_with(&mut self) -> (CloseCode, String) {
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.socket.next())
+                .await
+                .expect("closed in time");
+            match frame {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return (frame.code, frame.reason.to_string())
+                }
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => {
+                    panic!("closed without a reason")
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
+    async fn v2_user(&mut self, name: &str) {
+        self.send(json!({"type": "hello", "version": 2})).await;
+        assert_eq!(self.recv().await["type"], "hello");
+        self.send(json!({"type": "register", "username": name, "password": "pw"}))
+            .await;
+        assert_eq!(self.recv().await["status"], "ok");
+        self.send(json!({"type": "login", "username": name, "password": "pw"}))
+            .await;
+        assert_eq!(self.recv_type("login").await["status"], "ok");
+    }
+}
+
+#[tokio::test]
+async fn browsers_and_legacy_clients_talk_in_the_same_room() {
+    let server = with_web(|_| {}).await;
+    let mut web = browser(web_addr(&server)).await;
+    web.v2_user("chloé").await;
+    let mut legacy = server.user("bob").await;
+
+    web.send(json!({"type": "message", "channel": "#général", "content": "bonjour"}))
+        .await;
+    let seen = legacy.recv_type("message").await;
+    assert_eq!(
+        (&seen["from"], &seen["content"], &seen["subtype"]),
+        (&json!("chloé"), &json!("bonjour"), &json!("global"))
+    );
+
+    // A burst from the legacy client reaches the browser one frame per message, in order.
+    for n in 0..20 {
+        legacy
+            .send(json!({"type": "message", "subtype": "global", "content": format!("m{n}")}))
+            .await;
+    }
+    for n in 0..20 {
+        let message = web.recv_type("message").await;
+        assert_eq!(message["content"], format!("m{n}"));
+    }
+
+    // Private messages both ways.
+    web.send(json!({"type": "message", "subtype": "private", "to": "bob", "content": "psst"}))
+        .await;
+    assert_eq!(legacy.recv_type("message").await["to"], "bob");
+    legacy
+        .send(json!({"type": "message", "subtype": "private", "to": "chloé", "content": "oui"}))
+        .await;
+    assert_eq!(web.recv_type("message").await["content"], "oui");
+}
+
+#[tokio::test]
+async fn bad_text_gets_an_error_frame_and_the_connection_stays() {
+    let server = with_web(|_| {}).await;
+    let mut web = browser(web_addr(&server)).await;
+    web.socket.send(Message::text("{not json")).await.unwrap();
+    assert_eq!(web.recv().await["type"], "error");
+    // A frame with newlines inside is still one request.
+    web.socket
+        .send(Message::text("{\"type\":\n\"hello\",\r\n\"version\":2}"))
+        .await
+        .unwrap();
+    assert_eq!(web.recv().await["type"], "hello");
+}
+
+#[tokio::test]
+async fn binary_and_oversize_frames_close_with_a_reason() {
+    let server = with_web(|config| config.limits.max_line_bytes = 1024).await;
+    let mut web = browser(web_addr(&server)).await;
+    web.socket
+        .send(Message::binary(vec![1, 2, 3]))
+        .await
+        .unwrap();
+    let (code, reason) = web.closed_with().await;
+    assert_eq!(code, CloseCode::Unsupported);
+    assert!(reason.contains("text frames only"), "{reason}");
+
+    let mut web = browser(web_addr(&server)).await;
+    web.socket
+        .send(Message::text("x".repeat(5000)))
+        .await
+        .unwrap();
+    let (code, reason) = web.closed_with().await;
+    assert_eq!(code, CloseCode::Size);
+    assert!(reason.contains("1024"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_browser_that_stops_answering_pings_is_disconnected() {
+    let server = with_web(|config| config.web.ping_interval_secs = 1).await;
+    let mut asleep = browser(web_addr(&server)).await;
+    asleep.v2_user("dormeur").await;
+    let mut awake = browser(web_addr(&server)).await;
+    awake.v2_user("réveillé").await;
+    // The awake browser reads (and so answers pings) for three and a half intervals while
+    // the other reads nothing.
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(3500);
+    while let Ok(frame) = tokio::time::timeout_at(deadline, awake.socket.next()).await {
+        // Pings, and the other browser going offline.
+        assert!(
+            matches!(frame, Some(Ok(Message::Ping(_) | Message::Text(_)))),
+            "{frame:?}"
+        );
+    }
+    awake.send(json!({"type": "users"})).await;
+    assert_eq!(awake.recv_type("users").await["type"], "users");
+    let (code, reason) = loop {
+        match asleep.socket.next().await {
+            Some(Ok(Message::Close(Some(frame)))) => break (frame.code, frame.reason.to_string()),
+            // What was sent before it fell silent (pings, the other browser arriving).
+            Some(Ok(Message::Ping(_) | Message::Text(_))) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_eq!(code, CloseCode::Away);
+    assert_eq!(reason, "no answer to ping");
+}
+
+#[tokio::test]
+async fn pages_of_other_sites_may_not_open_a_websocket() {
+    let server = with_web(|config| {
+        config.web.allowed_origins = vec!["https://ent.lycee.fr".into()];
+    })
+    .await;
+    let addr = web_addr(&server);
+    let attempt = |origin: &'static str| async move {
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        open_over(tcp, addr, Some(origin)).await.map(|_| ())
+    };
+    match attempt("http://evil.example").await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
+        other => panic!("cross-site upgrade not refused: {other:?}"),
+    }
+    attempt("https://ent.lycee.fr")
+        .await
+        .expect("listed origin");
+    // Clients that are not browsers send no Origin.
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    open_over(tcp, addr, None).await.expect("no origin");
+    let metrics = server.running().render_metrics();
+    assert!(
+        metrics.contains(
+            "classcord_connections_refused_total{listener=\"web\",reason=\"handshake_failed\"} 1\n"
+        ),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn the_allowlist_applies_before_the_upgrade() {
+    let server = with_web(|config| {
+        config.gate.allow = vec!["127.0.0.2/32".parse().unwrap()];
+    })
+    .await;
+    let addr = web_addr(&server);
+    let refused = connect_from("127.0.0.1", addr).await.unwrap();
+    assert!(open_over(refused, addr, None).await.is_err());
+    let allowed = connect_from("127.0.0.2", addr).await.unwrap();
+    let mut web = open_over(allowed, addr, None)
+        .await
+        .expect("allowed address");
+    web.send(json!({"type": "hello", "version": 2})).await;
+    assert_eq!(web.recv().await["type"], "hello");
+}
+
+#[tokio::test]
+async fn websocket_over_tls_uses_the_servers_certificate() {
+    let server = TestServer::start_with(|config| {
+        config.listen.web_tls = vec!["127.0.0.1:0".parse().unwrap()];
+    })
+    .await;
+    let addr = server.running().web_addrs()[0];
+    let tls = tls_connect(addr, &server.path("certs/ca.crt"), "localhost")
+        .await
+        .expect("TLS handshake");
+    let mut request = format!("wss://localhost:{}/ws", addr.port())
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Origin",
+        format!("https://localhost:{}", addr.port())
+            .parse()
+            .unwrap(),
+    );
+    let (socket, _) = tokio_tungstenite::client_async(request, tls).await.unwrap();
+    let mut web = Browser { socket };
+    web.v2_user("sécurisé").await;
+    let mut legacy: Client = server.user("ancien").await;
+    web.send(json!({"type": "message", "channel": "#général", "content": "chiffré"}))
+        .await;
+    assert_eq!(legacy.recv_type("message").await["content"], "chiffré");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_client_is_served_with_a_strict_content_security_policy() {
+    let server = with_web(|_| {}).await;
+    let addr = web_addr(&server);
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/app.js", "text/javascript"),
+        ("/style.css", "text/css"),
+    ] {
+        let output = std::process::Command::new("curl")
+            .args(["--silent", "--include", "--max-time", "10"])
+            .arg(format!("http://{addr}{path}"))
+            .output()
+            .expect("curl is installed");
+        let text = String::from_utf8_lossy(&output.stdout).to_lowercase();
+        assert!(text.starts_with("http/1.1 200"), "{path}: {text}");
+        assert!(
+            text.contains(&format!("content-type: {kind}")),
+            "{path}: {text}"
+        );
+        assert!(
+            text.contains("content-security-policy: default-src 'self'"),
+            "{path}: {text}"
+        );
+    }
+}

@@ -1,0 +1,351 @@
+// ClassCord web client: the v2 protocol over the WebSocket of the page's own server.
+// One JSON object per frame. No framework, no build step, nothing fetched from elsewhere.
+
+const DEFAULT_ROOM = "#général";
+const MAX_BACKOFF_MS = 30000;
+
+// French text for every error code the server sends; its own message otherwise.
+const ERRORS = {
+  login_failed: "Nom d'utilisateur ou mot de passe incorrect.",
+  username_taken: "Ce nom est déjà pris.",
+  invalid_username: "Ce nom d'utilisateur n'est pas accepté.",
+  invalid_password: "Ce mot de passe n'est pas accepté.",
+  not_logged_in: "Connectez-vous d'abord.",
+  already_logged_in: "Vous êtes déjà connecté.",
+  user_offline: "Cette personne n'est pas en ligne : message non remis.",
+  invalid_channel: "Nom de salon invalide (il commence par #).",
+  not_in_channel: "Vous n'êtes pas dans ce salon.",
+  rate_limited: "Trop de messages ou de tentatives : patientez un peu.",
+  storage_error: "Le serveur n'a pas pu enregistrer le message : réessayez.",
+  content_too_long: "Message trop long.",
+  line_too_long: "Message trop long.",
+  replaced: "Votre compte s'est connecté ailleurs : cette session est fermée.",
+  kicked: "Vous avez été exclu par un enseignant.",
+  forbidden: "Cette action est réservée aux enseignants.",
+  too_many_channels: "Impossible de créer un salon de plus.",
+  muted: "Un enseignant vous a rendu muet pour l'instant.",
+  excluded: "Vous êtes exclu pour l'instant.",
+  no_such_user: "Personne ne porte ce nom.",
+  invalid_command: "Commande inconnue ou mal écrite (/help donne la liste).",
+  join_pending: "Demande envoyée : un enseignant doit l'accepter.",
+  identify_timeout: "Connexion fermée : identifiez-vous plus vite.",
+};
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  socket: null,
+  credentials: null, // kept in memory only, to log in again after a reconnection
+  me: null,
+  current: DEFAULT_ROOM,
+  conversations: new Map([[DEFAULT_ROOM, []]]),
+  users: new Map(),
+  backoff: 1000,
+  pendingRegister: false,
+};
+
+function send(object) {
+  if (state.socket && state.socket.readyState === WebSocket.OPEN) {
+    state.socket.send(JSON.stringify(object));
+    return true;
+  }
+  showError("chat-error", "Pas de connexion au serveur : le message n'est pas parti.");
+  return false;
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  const socket = new WebSocket(scheme + location.host + "/ws");
+  state.socket = socket;
+  setConnection("Connexion…");
+  socket.onopen = () => {
+    state.backoff = 1000;
+    setConnection("Connecté");
+    send({ type: "hello", version: 2, client: "ClassCord web" });
+    if (state.credentials) {
+      send({ type: "login", ...state.credentials });
+    }
+  };
+  socket.onmessage = (event) => {
+    let line;
+    try {
+      line = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    handle(line);
+  };
+  socket.onclose = (event) => {
+    if (state.socket !== socket) return;
+    const delay = state.backoff;
+    state.backoff = Math.min(state.backoff * 2, MAX_BACKOFF_MS);
+    const reason = event.reason ? ` (${event.reason})` : "";
+    setConnection(`Déconnecté${reason}. Nouvelle tentative dans ${Math.round(delay / 1000)} s…`);
+    setTimeout(connect, delay);
+  };
+}
+
+function handle(line) {
+  switch (line.type) {
+    case "register":
+      if (line.status === "ok" && state.pendingRegister) {
+        state.pendingRegister = false;
+        send({ type: "login", ...state.credentials });
+      }
+      break;
+    case "login":
+      if (line.status === "ok") loggedIn(line.username);
+      break;
+    case "error":
+      onError(line);
+      break;
+    case "message":
+      onMessage(line);
+      break;
+    case "history":
+      for (const message of line.messages || []) {
+        addEntry(line.channel || DEFAULT_ROOM, entryOf(message));
+      }
+      if (line.more) addEntry(line.channel || DEFAULT_ROOM, { server: "(messages plus anciens non affichés)" });
+      break;
+    case "users":
+      for (const name of line.users || []) {
+        if (!state.users.has(name)) state.users.set(name, "online");
+      }
+      renderUsers();
+      break;
+    case "status":
+      if (line.state === "offline") state.users.delete(line.user);
+      else state.users.set(line.user, line.state);
+      renderUsers();
+      break;
+    case "channels":
+      for (const channel of line.channels || []) ensureConversation(channel.name, false);
+      renderRooms();
+      break;
+    case "join":
+      if (line.status === "ok") {
+        ensureConversation(line.channel, true);
+        state.conversations.set(line.channel, []);
+        select(line.channel);
+      }
+      break;
+    case "leave":
+      if (line.status === "ok") {
+        state.conversations.delete(line.channel);
+        select(DEFAULT_ROOM);
+      }
+      break;
+    case "channel":
+      addEntry(line.channel, {
+        server: `${line.user} ${line.event === "join" ? "arrive dans" : "quitte"} ${line.channel}`,
+      });
+      break;
+    case "system":
+      addEntry(state.current, { server: line.message });
+      break;
+    case "command":
+      for (const text of line.lines || []) addEntry(state.current, { server: text });
+      break;
+  }
+}
+
+function onError(line) {
+  const text = ERRORS[line.code] || line.message || "Erreur.";
+  if (!state.me) {
+    state.pendingRegister = false;
+    showError("login-error", text);
+  } else {
+    showError("chat-error", text);
+  }
+}
+
+function entryOf(message) {
+  return { from: message.from, content: message.content, time: message.timestamp };
+}
+
+function onMessage(message) {
+  let key;
+  if (message.subtype === "private") {
+    key = "@" + (message.from === state.me ? message.to : message.from);
+    ensureConversation(key, false);
+  } else {
+    key = message.channel || DEFAULT_ROOM;
+  }
+  addEntry(key, entryOf(message));
+}
+
+function loggedIn(name) {
+  state.me = name;
+  $("login").hidden = true;
+  $("chat").hidden = false;
+  $("login-error").textContent = "";
+  setConnection(`Connecté : ${name}`);
+  state.users.clear();
+  send({ type: "users" });
+  send({ type: "channels" });
+  state.conversations.set(DEFAULT_ROOM, []);
+  send({ type: "history", channel: DEFAULT_ROOM, limit: 50 });
+  for (const key of state.conversations.keys()) {
+    if (key.startsWith("#") && key !== DEFAULT_ROOM) send({ type: "join", channel: key });
+  }
+  select(state.current);
+  $("message").focus();
+}
+
+function ensureConversation(key, joined) {
+  if (!state.conversations.has(key)) state.conversations.set(key, joined ? [] : null);
+  renderRooms();
+}
+
+function addEntry(key, entry) {
+  let entries = state.conversations.get(key);
+  if (!entries) {
+    entries = [];
+    state.conversations.set(key, entries);
+    renderRooms();
+  }
+  entries.push(entry);
+  if (key === state.current) renderMessages();
+}
+
+function select(key) {
+  state.current = key;
+  if (!state.conversations.get(key)) state.conversations.set(key, []);
+  $("current-title").textContent = key.startsWith("@") ? `Message privé : ${key.slice(1)}` : key;
+  $("chat-error").textContent = "";
+  renderRooms();
+  renderMessages();
+}
+
+function renderRooms() {
+  const list = $("rooms");
+  list.replaceChildren();
+  for (const key of state.conversations.keys()) {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = key.startsWith("@") ? `✉ ${key.slice(1)}` : key;
+    button.setAttribute("aria-current", String(key === state.current));
+    button.onclick = () => {
+      if (key.startsWith("#") && state.conversations.get(key) === null) {
+        send({ type: "join", channel: key });
+      } else {
+        select(key);
+      }
+    };
+    item.append(button);
+    list.append(item);
+  }
+}
+
+function renderUsers() {
+  const list = $("users");
+  list.replaceChildren();
+  for (const [name, presence] of [...state.users].sort()) {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = name;
+    button.title = `Écrire à ${name} en privé`;
+    button.disabled = name === state.me;
+    button.onclick = () => select("@" + name);
+    const note = document.createElement("span");
+    note.className = "state";
+    note.textContent = presence === "online" ? "" : ` (${presence})`;
+    item.append(button, note);
+    list.append(item);
+  }
+}
+
+function renderMessages() {
+  const list = $("messages");
+  list.replaceChildren();
+  for (const entry of state.conversations.get(state.current) || []) {
+    const item = document.createElement("li");
+    if (entry.server) {
+      item.className = "server";
+      item.textContent = entry.server;
+    } else {
+      const time = document.createElement("span");
+      time.className = "time";
+      time.textContent = entry.time ? new Date(entry.time).toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" }) : "";
+      const from = document.createElement("span");
+      from.className = "from";
+      from.textContent = `${entry.from} : `;
+      item.append(time, from, document.createTextNode(entry.content));
+    }
+    list.append(item);
+  }
+  list.scrollTop = list.scrollHeight;
+}
+
+function setConnection(text) {
+  $("connection").textContent = text;
+}
+
+function showError(id, text) {
+  $(id).textContent = text;
+}
+
+function submitMessage(event) {
+  event.preventDefault();
+  const input = $("message");
+  const content = input.value;
+  if (!content.trim()) return;
+  $("chat-error").textContent = "";
+  const key = state.current;
+  const request = key.startsWith("@")
+    ? { type: "message", subtype: "private", to: key.slice(1), content }
+    : { type: "message", channel: key, content };
+  if (!send(request)) return;
+  input.value = "";
+  // Commands are answered by the server; the sender gets no copy of its own messages.
+  const isCommand = content.startsWith("/") && !content.startsWith("//");
+  if (!isCommand) {
+    const shown = content.startsWith("//") ? content.slice(1) : content;
+    addEntry(key, { from: state.me, content: shown, time: new Date().toISOString() });
+  }
+}
+
+function credentialsFromForm() {
+  return { username: $("username").value.trim(), password: $("password").value };
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("login-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.credentials = credentialsFromForm();
+    $("login-error").textContent = "";
+    send({ type: "login", ...state.credentials });
+  });
+  $("register-button").addEventListener("click", () => {
+    if (!$("login-form").reportValidity()) return;
+    state.credentials = credentialsFromForm();
+    state.pendingRegister = true;
+    $("login-error").textContent = "";
+    send({ type: "register", ...state.credentials });
+  });
+  $("send-form").addEventListener("submit", submitMessage);
+  $("join-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    let name = $("join-name").value.trim();
+    if (!name) return;
+    if (!name.startsWith("#")) name = "#" + name;
+    send({ type: "join", channel: name });
+    $("join-name").value = "";
+  });
+  $("logout-button").addEventListener("click", () => {
+    state.credentials = null;
+    state.me = null;
+    const socket = state.socket;
+    state.socket = null;
+    socket.close(1000, "logout");
+    $("chat").hidden = true;
+    $("login").hidden = false;
+    state.conversations = new Map([[DEFAULT_ROOM, []]]);
+    state.current = DEFAULT_ROOM;
+    connect();
+  });
+  connect();
+});

@@ -107,14 +107,30 @@ async fn admit<T: Transport>(
     } else {
         peer
     };
-    let permit = match ctx.gate.admit(addr.ip()) {
+    let mut permit = match ctx.gate.admit(addr.ip()) {
         Ok(permit) => permit,
         Err(refusal) => return refusal.record(&ctx, addr, listener, None),
     };
     let _ = tcp.set_nodelay(true);
     set_keepalive(&tcp, ctx.config.tcp_keepalive());
+    let mut addr = addr;
     let stream = match tokio::time::timeout_at(deadline, Box::pin(transport.establish(tcp))).await {
         Ok(Ok(Established::Session(stream))) => stream,
+        Ok(Ok(Established::Forwarded(stream, client))) => {
+            // The proxy's place goes to the client it named, who passes the gate in turn.
+            let client = SocketAddr::new(normalise(client), 0);
+            tracing::debug!(%client, proxy = %addr, "X-Forwarded-For accepted");
+            if !ctx.gate.is_allowed(client.ip()) {
+                return Refusal::NotAllowed.record(&ctx, client, listener, None);
+            }
+            drop(permit);
+            permit = match ctx.gate.admit(client.ip()) {
+                Ok(permit) => permit,
+                Err(refusal) => return refusal.record(&ctx, client, listener, None),
+            };
+            addr = client;
+            stream
+        }
         Ok(Ok(Established::Answered)) => return,
         Ok(Err(error)) => {
             return Refusal::HandshakeFailed.record(&ctx, addr, listener, Some(error.to_string()))

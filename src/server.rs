@@ -153,16 +153,21 @@ impl RunningServer {
             .chain(&web_tls_listeners)
             .map(|(_, addr)| *addr)
             .collect();
-        let web_settings = WebSettings {
+        let web_settings = |kind: ListenerKind| WebSettings {
             allowed_origins: config.web.allowed_origins.clone(),
             max_frame_bytes: config.limits.max_line_bytes,
             ping_interval: Duration::from_secs(config.web.ping_interval_secs),
             max_reply_bytes: config.limits.max_reply_bytes,
+            forwarded_for_from: if config.listen.proxy_protocol.contains(&kind) {
+                Vec::new()
+            } else {
+                config.gate.trusted_proxies.clone()
+            },
         };
         let web = Arc::new(Web::new(
             Arc::clone(&plain),
             ListenerKind::Web,
-            web_settings.clone(),
+            web_settings(ListenerKind::Web),
         ));
         for (listener, _) in web_listeners {
             spawn_listener(listener, Arc::clone(&web), &ctx, &tracker, &stop_accepting);
@@ -174,7 +179,7 @@ impl RunningServer {
             let web_tls = Arc::new(Web::new(
                 Arc::clone(tls),
                 ListenerKind::WebTls,
-                web_settings,
+                web_settings(ListenerKind::WebTls),
             ));
             for (listener, _) in web_tls_listeners {
                 spawn_listener(

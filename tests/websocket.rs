@@ -325,3 +325,55 @@ async fn the_web_client_is_served_with_a_strict_content_security_policy() {
         );
     }
 }
+
+async fn open_forwarded(
+    source: &str,
+    addr: SocketAddr,
+    forwarded_for: &str,
+) -> Browser<tokio::net::TcpStream> {
+    let tcp = connect_from(source, addr).await.unwrap();
+    let mut request = format!("ws://{addr}/ws").into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("X-Forwarded-For", forwarded_for.parse().unwrap());
+    let (socket, _) = tokio_tungstenite::client_async(request, tcp).await.unwrap();
+    Browser { socket }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
+    let server = with_web(|config| {
+        config.gate.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        config.gate.allow = vec![
+            "127.0.0.0/8".parse().unwrap(),
+            "192.168.0.0/16".parse().unwrap(),
+        ];
+    })
+    .await;
+    let addr = web_addr(&server);
+    // Through the proxy: the session is the named client's.
+    let mut proxied = open_forwarded("127.0.0.1", addr, "10.9.9.9, 192.168.1.20").await;
+    proxied.v2_user("derrière").await;
+    // From anyone else the header is ignored.
+    let mut direct = open_forwarded("127.0.0.2", addr, "192.168.1.99").await;
+    direct.v2_user("devant").await;
+    let users = server.admin_ok(&["users"]);
+    assert!(users.contains("derrière 192.168.1.20\n"), "{users}");
+    assert!(users.contains("devant 127.0.0.2\n"), "{users}");
+    // A named client outside the allowlist is refused like a direct one.
+    let mut outside = open_forwarded("127.0.0.1", addr, "8.8.8.8").await;
+    let frame = tokio::time::timeout(WAIT, outside.socket.next())
+        .await
+        .unwrap();
+    assert!(
+        !matches!(frame, Some(Ok(Message::Text(_)))),
+        "served: {frame:?}"
+    );
+    let metrics = server.running().render_metrics();
+    assert!(
+        metrics.contains(
+            "classcord_connections_refused_total{listener=\"web\",reason=\"not_allowed\"} 1\n"
+        ),
+        "{metrics}"
+    );
+}

@@ -35,6 +35,8 @@ pub(crate) trait Transport: Send + Sync + 'static {
 pub(crate) enum Established<S> {
     /// A byte stream for a session.
     Session(S),
+    /// A byte stream for a session of the client a trusted proxy named (`X-Forwarded-For`).
+    Forwarded(S, std::net::IpAddr),
     /// Served without a session (the web client's files), and finished.
     Answered,
 }

@@ -7,6 +7,7 @@
 //! or oversize frames and on silence.
 
 use std::io;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,12 +20,14 @@ use axum::Router;
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use ipnet::IpNet;
 use tokio::io::{AsyncWriteExt, DuplexStream};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio_util::codec::{FramedRead, LinesCodec};
 
 use super::{Established, ListenerKind, Transport};
+use crate::gate::normalise;
 
 /// What the web listeners need from the configuration.
 #[derive(Debug, Clone)]
@@ -37,6 +40,9 @@ pub(crate) struct WebSettings {
     pub(crate) ping_interval: Duration,
     /// Longest line the server writes (a history page), for the pump's line reader.
     pub(crate) max_reply_bytes: usize,
+    /// Proxies whose `X-Forwarded-For` names the client (none on a listener that reads
+    /// PROXY headers: the header already did).
+    pub(crate) forwarded_for_from: Vec<IpNet>,
 }
 
 /// Bytes in flight between the pump and the session, each way.
@@ -74,6 +80,10 @@ enum UpgradeRefused {
 /// One connection's request handling state.
 struct Exchange {
     settings: Arc<WebSettings>,
+    /// Whether the peer is a proxy whose `X-Forwarded-For` is believed.
+    from_trusted_proxy: bool,
+    /// The client the proxy named.
+    forwarded_for: Mutex<Option<IpAddr>>,
     upgraded: Mutex<Option<oneshot::Sender<WebSocket>>>,
     refused: Mutex<Option<UpgradeRefused>>,
 }
@@ -86,12 +96,21 @@ impl<T: Transport> Transport for Web<T> {
     }
 
     async fn establish(&self, tcp: TcpStream) -> io::Result<Established<DuplexStream>> {
+        let from_trusted_proxy = tcp.peer_addr().is_ok_and(|peer| {
+            let peer = normalise(peer.ip());
+            self.settings
+                .forwarded_for_from
+                .iter()
+                .any(|net| net.contains(&peer))
+        });
         let Established::Session(stream) = self.inner.establish(tcp).await? else {
             return Ok(Established::Answered);
         };
         let (upgraded, socket) = oneshot::channel();
         let exchange = Arc::new(Exchange {
             settings: Arc::clone(&self.settings),
+            from_trusted_proxy,
+            forwarded_for: Mutex::new(None),
             upgraded: Mutex::new(Some(upgraded)),
             refused: Mutex::new(None),
         });
@@ -116,13 +135,21 @@ impl<T: Transport> Transport for Web<T> {
         {
             return Err(io::Error::new(io::ErrorKind::PermissionDenied, refused));
         }
+        let forwarded_for = exchange
+            .forwarded_for
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         drop(exchange);
         let Ok(socket) = socket.await else {
             return Ok(Established::Answered);
         };
         let (session_side, pump_side) = tokio::io::duplex(PIPE_BYTES);
         tokio::spawn(pump(socket, pump_side, Arc::clone(&self.settings)));
-        Ok(Established::Session(session_side))
+        Ok(match forwarded_for {
+            Some(client) => Established::Forwarded(session_side, client),
+            None => Established::Session(session_side),
+        })
     }
 }
 
@@ -138,6 +165,13 @@ async fn upgrade(
                 Some(UpgradeRefused::Origin(origin));
             return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
         }
+    }
+    if exchange.from_trusted_proxy {
+        *exchange
+            .forwarded_for
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) =
+            forwarded_client(&headers, &exchange.settings.forwarded_for_from);
     }
     let Some(upgraded) = exchange
         .upgraded
@@ -169,6 +203,23 @@ fn origin_allowed(origin: &str, headers: &HeaderMap, allowed: &[String]) -> bool
     own || allowed
         .iter()
         .any(|allowed| allowed.trim_end_matches('/').eq_ignore_ascii_case(origin))
+}
+
+/// The client a chain of trusted proxies names: the last `X-Forwarded-For` address that is
+/// not one of them (the addresses before it could have been written by the client itself).
+fn forwarded_client(headers: &HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
+    let chain: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|address| address.trim().parse::<IpAddr>().map(normalise))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    chain
+        .into_iter()
+        .rev()
+        .find(|address| !trusted.iter().any(|net| net.contains(address)))
 }
 
 /// Why the pump closes the WebSocket (the close frame's code and reason).
@@ -292,6 +343,27 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::HOST, value.parse().unwrap());
         headers
+    }
+
+    #[test]
+    fn the_client_is_the_last_address_no_trusted_proxy_wrote() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/24".parse().unwrap()];
+        let forwarded = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("x-forwarded-for", value.parse().unwrap());
+            forwarded_client(&headers, &trusted)
+        };
+        let client = |text: &str| Some(text.parse::<IpAddr>().unwrap());
+        assert_eq!(forwarded("192.168.1.20"), client("192.168.1.20"));
+        // A client that writes its own header cannot hide behind it.
+        assert_eq!(
+            forwarded("1.2.3.4, 192.168.1.20, 10.0.0.7"),
+            client("192.168.1.20")
+        );
+        assert_eq!(forwarded("::ffff:192.168.1.20"), client("192.168.1.20"));
+        assert_eq!(forwarded("10.0.0.7"), None);
+        assert_eq!(forwarded("not an address, 192.168.1.20"), None);
+        assert_eq!(forwarded_client(&HeaderMap::new(), &trusted), None);
     }
 
     #[test]

@@ -1,0 +1,107 @@
+// Two students in real Chromium pages of the ClassCord web client, while a legacy TCP client
+// (driven by tests/web_client.rs) sits in the same #général. Usage:
+//   node classroom.mjs <http://server:port> <screenshot directory>
+// Prints one line per step reached; any failure exits non-zero with the reason.
+// The legacy side: the Rust test answers "Salut depuis Java" when it has read alice's message.
+
+import { chromium } from "playwright-core";
+
+const [base, shots] = process.argv.slice(2);
+const WAIT = 15000;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+});
+const step = (text) => console.log(`step: ${text}`);
+
+async function student(name, viewport) {
+  const context = await browser.newContext({ viewport, locale: "fr-FR" });
+  const page = await context.newPage();
+  page.on("pageerror", (error) => {
+    console.error(`page error for ${name}: ${error.message}`);
+    process.exitCode = 1;
+  });
+  await page.goto(base + "/");
+  await page.getByRole("status").filter({ hasText: "Connecté" }).waitFor({ timeout: WAIT });
+  await page.getByLabel("Nom d'utilisateur").fill(name);
+  await page.getByLabel("Mot de passe").fill("motdepasse");
+  await page.getByRole("button", { name: "Créer le compte" }).click();
+  await page.getByRole("heading", { name: "#général" }).waitFor({ timeout: WAIT });
+  return page;
+}
+
+async function say(page, text) {
+  await page.getByLabel("Message", { exact: true }).fill(text);
+  await page.getByLabel("Message", { exact: true }).press("Enter");
+}
+
+async function sees(page, text) {
+  await page.locator("#messages li", { hasText: text }).first().waitFor({ timeout: WAIT });
+}
+
+try {
+  const alice = await student("alice", { width: 1280, height: 800 });
+  // Chloé is on a phone.
+  const chloe = await student("chloé", { width: 390, height: 844 });
+  step("both logged in");
+
+  // Each sees the other in the list of users online.
+  await alice.locator("#users button", { hasText: "chloé" }).waitFor({ timeout: WAIT });
+  await chloe.locator("#users button", { hasText: "alice" }).waitFor({ timeout: WAIT });
+  step("presence");
+
+  await say(alice, "Bonjour la classe");
+  await sees(chloe, "Bonjour la classe");
+  await sees(alice, "Bonjour la classe");
+  step("alice said hello in #général");
+
+  // The legacy client answers once it has read alice's message.
+  await sees(alice, "Salut depuis Java");
+  await sees(chloe, "Salut depuis Java");
+  step("both read the legacy client");
+
+  // A room: chloé creates it, alice joins from the list of rooms.
+  await chloe.getByLabel("Rejoindre un salon").fill("#maths");
+  await chloe.getByRole("button", { name: "Rejoindre" }).click();
+  await chloe.getByRole("heading", { name: "#maths" }).waitFor({ timeout: WAIT });
+  await alice.getByLabel("Rejoindre un salon").fill("maths");
+  await alice.getByRole("button", { name: "Rejoindre" }).click();
+  await alice.getByRole("heading", { name: "#maths" }).waitFor({ timeout: WAIT });
+  await say(alice, "Exercice 3, qui a trouvé ?");
+  await sees(chloe, "Exercice 3, qui a trouvé ?");
+  step("room #maths");
+
+  // A private message: alice picks chloé in the list of users.
+  await alice.locator("#users button", { hasText: "chloé" }).click();
+  await alice.getByRole("heading", { name: "Message privé : chloé" }).waitFor({ timeout: WAIT });
+  await say(alice, "Tu me montres ta méthode ?");
+  await chloe.getByRole("button", { name: "✉ alice" }).click();
+  await sees(chloe, "Tu me montres ta méthode ?");
+  step("private message");
+
+  // An error the server sends is shown in French: a student may not kick.
+  await chloe.getByRole("button", { name: "#général" }).click();
+  await say(chloe, "/kick alice");
+  await chloe.getByRole("alert").filter({ hasText: "réservée aux enseignants" }).waitFor({ timeout: WAIT });
+  step("error shown");
+
+  // Back in #général; alice gets there with the keyboard only.
+  await say(chloe, "Merci !");
+  await alice.getByRole("button", { name: "#général" }).focus();
+  await alice.keyboard.press("Enter");
+  await alice.getByRole("heading", { name: "#général" }).waitFor({ timeout: WAIT });
+  await sees(alice, "Merci !");
+  step("keyboard");
+  await chloe.screenshot({ path: `${shots}/web-client-phone.png`, fullPage: true });
+  await alice.screenshot({ path: `${shots}/web-client.png` });
+  step("screenshots");
+} catch (error) {
+  console.error(`failed: ${error.message}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

@@ -1,5 +1,6 @@
-//! Connections to the server under test: plain or TLS, spread over several loopback source
-//! addresses when one address's ephemeral ports would run out, and quiet identification.
+//! Connections to the server under test: plain, TLS, or a WebSocket over either (one line
+//! per text frame, through a pump task), spread over several loopback source addresses when
+//! one address's ephemeral ports would run out, and quiet identification.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -22,6 +23,8 @@ pub type BoxStream = Box<dyn Stream>;
 pub struct Target {
     pub addr: SocketAddr,
     pub tls: Option<TlsTarget>,
+    /// Speak through a WebSocket upgrade on `/ws` (a `web` or `web_tls` listener).
+    pub websocket: bool,
 }
 
 #[derive(Clone)]
@@ -40,23 +43,81 @@ impl Target {
                     .context("invalid --server-name")?,
             }),
         };
-        Ok(Target { addr, tls })
+        Ok(Target {
+            addr,
+            tls,
+            websocket: false,
+        })
+    }
+
+    /// The same server, reached through a WebSocket.
+    pub fn over_websocket(self, websocket: bool) -> Target {
+        Target { websocket, ..self }
     }
 
     /// Connects connection number `index` (which picks its source address).
     pub async fn connect(&self, index: usize) -> anyhow::Result<BoxStream> {
         let tcp = connect_tcp(self.addr, index).await?;
         let _ = tcp.set_nodelay(true);
-        match &self.tls {
-            None => Ok(Box::new(tcp)),
+        let stream: BoxStream = match &self.tls {
+            None => Box::new(tcp),
             Some(tls) => {
                 let stream = tls
                     .connector
                     .connect(tls.server_name.clone(), tcp)
                     .await
                     .with_context(|| format!("TLS handshake with {} failed", self.addr))?;
-                Ok(Box::new(stream))
+                Box::new(stream)
             }
+        };
+        if !self.websocket {
+            return Ok(stream);
+        }
+        let scheme = if self.tls.is_some() { "wss" } else { "ws" };
+        let (socket, _) =
+            tokio_tungstenite::client_async(format!("{scheme}://{}/ws", self.addr), stream)
+                .await
+                .with_context(|| format!("WebSocket upgrade with {} failed", self.addr))?;
+        let (ours, pump_side) = tokio::io::duplex(64 * 1024);
+        tokio::spawn(websocket_pump(socket, pump_side));
+        Ok(Box::new(ours))
+    }
+}
+
+/// Lines written to the pipe leave as text frames; text frames come back as lines.
+async fn websocket_pump(
+    socket: tokio_tungstenite::WebSocketStream<BoxStream>,
+    pipe: tokio::io::DuplexStream,
+) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut frames_out, mut frames_in) = socket.split();
+    let (pipe_read, mut pipe_write) = tokio::io::split(pipe);
+    let mut lines = BufReader::new(pipe_read).lines();
+    loop {
+        tokio::select! {
+            frame = frames_in.next() => match frame {
+                Some(Ok(Message::Text(text))) => {
+                    let mut line = text.as_bytes().to_vec();
+                    line.push(b'\n');
+                    if pipe_write.write_all(&line).await.is_err() {
+                        return;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                Some(Ok(_)) => {}
+            },
+            line = lines.next_line() => match line {
+                Ok(Some(line)) => {
+                    if frames_out.send(Message::text(line)).await.is_err() {
+                        return;
+                    }
+                }
+                _ => {
+                    let _ = frames_out.close().await;
+                    return;
+                }
+            },
         }
     }
 }

@@ -50,11 +50,16 @@ struct TargetArgs {
     /// Process id of the server, to report its memory and CPU.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Speak through a WebSocket (point --addr at a `web` listener, or with --ca at a
+    /// `web_tls` one). Relay comparisons stay on raw TCP.
+    #[arg(long)]
+    websocket: bool,
 }
 
 impl TargetArgs {
     fn target(&self) -> anyhow::Result<Target> {
-        Target::new(self.addr, self.ca.clone(), &self.server_name)
+        Ok(Target::new(self.addr, self.ca.clone(), &self.server_name)?
+            .over_websocket(self.websocket))
     }
 
     /// The same target, as arguments for a worker process.
@@ -67,6 +72,9 @@ impl TargetArgs {
         ];
         if let Some(ca) = &self.ca {
             args.extend(["--ca".to_owned(), ca.display().to_string()]);
+        }
+        if self.websocket {
+            args.push("--websocket".to_owned());
         }
         args
     }

@@ -54,6 +54,8 @@ async fn bench_server() -> TestServer {
     let mut config = Config::default();
     config.listen.plain = vec!["127.0.0.1:0".parse().unwrap()];
     config.listen.tls = vec!["127.0.0.1:0".parse().unwrap()];
+    config.listen.web = vec!["127.0.0.1:0".parse().unwrap()];
+    config.listen.web_tls = vec!["127.0.0.1:0".parse().unwrap()];
     config.gate.exempt = vec!["127.0.0.0/8".parse().unwrap()];
     config.storage.database = dir.path().join("data/classcord.db");
     config.logging.audit_file = dir.path().join("logs/audit.log");
@@ -158,6 +160,32 @@ async fn idle_tls_logins_and_handshakes_run() {
     ));
     assert!(handshakes["handshakes"].as_u64().unwrap() > 0);
     assert_eq!(handshakes["failures"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fanout_and_idle_run_over_websocket_plain_and_tls() {
+    let server = bench_server().await;
+    let web = server.server.web_addrs()[0];
+    let web_tls = server.server.web_addrs()[1];
+    let ca = server.path("certs/ca.crt");
+    let db = server.path("data/classcord.db");
+    let pid = std::process::id();
+    let fanout = load(&format!(
+        "fanout --websocket --addr {web} --clients 6 --senders 2 --duration 1 --database {} \
+         --server-pid {pid}",
+        db.display()
+    ));
+    assert!(fanout["server"]["sent"].as_u64().unwrap() > 0, "{fanout}");
+    assert_eq!(fanout["server"]["lost"], 0, "{fanout}");
+    assert_eq!(fanout["persisted"], fanout["server"]["sent"]);
+    let tls = load(&format!(
+        "fanout --websocket --addr {web_tls} --ca {} --clients 4 --senders 1 --duration 1",
+        ca.display()
+    ));
+    assert_eq!(tls["server"]["lost"], 0, "{tls}");
+    assert!(tls["server"]["delivered"].as_u64().unwrap() > 0);
+    let idle = load(&format!("idle --websocket --addr {web} --connections 20"));
+    assert_eq!(idle["server"]["alive"], 20, "{idle}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -48,6 +48,8 @@ pub(crate) struct WebSettings {
 /// Bytes in flight between the pump and the session, each way.
 const PIPE_BYTES: usize = 64 * 1024;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// First size of a connection's read buffers (they grow for longer frames and lines).
+const IDLE_BUFFER_BYTES: usize = 1024;
 /// How long a closing WebSocket waits for the browser's close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
@@ -182,7 +184,9 @@ async fn upgrade(
         return StatusCode::CONFLICT.into_response();
     };
     let limit = exchange.settings.max_frame_bytes;
-    ws.max_message_size(limit)
+    // tungstenite reserves 128 KiB per connection for reading by default.
+    ws.read_buffer_size(IDLE_BUFFER_BYTES)
+        .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| async move {
             let _ = upgraded.send(socket);
@@ -262,11 +266,15 @@ impl Closing {
 async fn pump(socket: WebSocket, pipe: DuplexStream, settings: Arc<WebSettings>) {
     let (mut to_browser, mut from_browser) = socket.split();
     let (from_session, mut to_session) = tokio::io::split(pipe);
-    let mut lines = FramedRead::new(
+    // Small first buffers, grown by the lines that need it: most connections sit idle.
+    let mut lines = FramedRead::with_capacity(
         from_session,
         LinesCodec::new_with_max_length(settings.max_reply_bytes.max(PIPE_BYTES) * 2),
+        IDLE_BUFFER_BYTES,
     );
     let mut ping = tokio::time::interval(settings.ping_interval);
+    // A busy runtime delays ticks; it must not count them twice.
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ping.tick().await;
     let mut silent_intervals = 0u32;
     let closing = loop {

@@ -1,6 +1,6 @@
 # ClassCord in a container. Build:  docker build --build-arg CLASSCORD_COMMIT=$(git rev-parse --short=12 HEAD) -t classcord .
 # Run:    docker compose up -d   (compose.yaml: ClassCord, Prometheus, Grafana; see CONTAINERS.md)
-# Alone:  docker run -d --name classcord -p 12345:12345 -p 12346:12346 \
+# Alone:  docker run -d --name classcord -p 12345:12345 -p 12346:12346 -p 8080:8080 \
 #           -v classcord-data:/var/lib/classcord/data -v classcord-certs:/var/lib/classcord/certs \
 #           -v classcord-logs:/var/lib/classcord/logs classcord
 # Base images are pinned to a version; pin their digests too where the registry is reachable
@@ -37,15 +37,17 @@ RUN groupadd --system --gid 10001 classcord \
         /var/lib/classcord/data /var/lib/classcord/certs /var/lib/classcord/logs
 COPY --from=build /src/target/release/classcord /usr/local/bin/classcord
 COPY config/classcord.toml /etc/classcord/classcord.toml
-# Relative paths resolve from state_dir (the volumes); /metrics, /healthz and /readyz listen
-# on every interface of the container, reached only where port 9464 is published.
+# Relative paths resolve from state_dir (the volumes). The web client (8080) and /metrics,
+# /healthz, /readyz (9464) listen on every interface of the container, reached only where
+# their port is published.
 RUN sed -i -e 's|^state_dir = .*|state_dir = "/var/lib/classcord"|' \
+        -e 's|^web = \[\]$|web = ["0.0.0.0:8080"]|' \
         -e 's|^listen = \[\]$|listen = ["0.0.0.0:9464"]|' /etc/classcord/classcord.toml
 USER 10001:10001
 WORKDIR /var/lib/classcord
 VOLUME ["/var/lib/classcord/data", "/var/lib/classcord/certs", "/var/lib/classcord/logs"]
-# 12345 legacy clients (plain TCP), 12346 TLS, 9464 metrics and health (HTTP).
-EXPOSE 12345 12346 9464
+# 12345 legacy clients (plain TCP), 12346 TLS, 8080 web client, 9464 metrics and health.
+EXPOSE 12345 12346 8080 9464
 # Healthy while the server answers on its admin socket (no HTTP client in the image).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["classcord", "admin", "--config", "/etc/classcord/classcord.toml", "status"]

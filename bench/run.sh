@@ -58,5 +58,12 @@ run fanout50tls fanout --clients 50 --senders 5 --duration 10 --payload 64 --add
     --ca certs/ca.crt --relay --relay-cert certs/server.crt --relay-key certs/server.key
 run idlelegacy idle --connections 5000 --legacy --rate 1000 --relay
 run storm      idle --connections 5000 --legacy --relay
+# Issue 14: the same fan-out and idle connections over WebSocket (web and web_tls listeners),
+# beside fanout50, fanout50tls, idle and idletls.
+run fanout50ws  fanout --websocket --addr 127.0.0.1:12347 --clients 50 --senders 5 --duration 10 \
+    --payload 64 --database "$db"
+run fanout50wss fanout --websocket --addr 127.0.0.1:12348 --ca certs/ca.crt --clients 50 --senders 5 \
+    --duration 10 --payload 64
+run idlews     idle --websocket --connections 5000 --addr 127.0.0.1:12347
 
 python3 bench/summary.py "$out" "$rounds"

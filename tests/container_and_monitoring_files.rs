@@ -77,7 +77,7 @@ fn prometheus_configuration_rules_and_rule_tests_pass_promtool() {
 }
 
 #[test]
-fn the_image_configuration_turns_metrics_on_and_keeps_state_in_the_volumes() {
+fn the_image_configuration_turns_the_web_client_and_metrics_on_and_keeps_state_in_the_volumes() {
     let dockerfile = read("Dockerfile");
     // The `sed` the image runs on the shipped configuration, run here on a copy.
     let start = dockerfile
@@ -103,6 +103,10 @@ fn the_image_configuration_turns_metrics_on_and_keeps_state_in_the_volumes() {
     assert_eq!(
         config.metrics.listen,
         vec!["0.0.0.0:9464".parse::<std::net::SocketAddr>().unwrap()]
+    );
+    assert_eq!(
+        config.listen.web,
+        vec!["0.0.0.0:8080".parse::<std::net::SocketAddr>().unwrap()]
     );
     let state = std::path::Path::new("/var/lib/classcord");
     assert_eq!(config.server.state_dir, state);

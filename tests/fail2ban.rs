@@ -322,7 +322,7 @@ fn the_docker_override_bans_in_docker_user_and_reads_the_volume() {
         .find(|l| l.contains("'classcord'") && l.contains("actionban"))
         .unwrap_or_else(|| panic!("no ban action for the classcord jail in:\n{dump}"));
     assert!(
-        action.contains("-I DOCKER-USER -p $proto -m multiport --dports 12345,12346"),
+        action.contains("-I DOCKER-USER -p $proto -m multiport --dports 12345,12346,8080,8443"),
         "{action}"
     );
     assert!(!action.contains("nft"), "{action}");

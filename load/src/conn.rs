@@ -107,17 +107,30 @@ async fn websocket_pump(
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
                 Some(Ok(_)) => {}
             },
-            line = lines.next_line() => match line {
-                Ok(Some(line)) => {
-                    if frames_out.send(Message::text(line)).await.is_err() {
-                        return;
+            line = lines.next_line() => {
+                // Every line already written leaves in one write (as the server's pump does).
+                let mut line = line;
+                loop {
+                    match line {
+                        Ok(Some(text)) => {
+                            if frames_out.feed(Message::text(text)).await.is_err() {
+                                return;
+                            }
+                        }
+                        _ => {
+                            let _ = frames_out.close().await;
+                            return;
+                        }
+                    }
+                    match futures_util::FutureExt::now_or_never(lines.next_line()) {
+                        Some(next) => line = next,
+                        None => break,
                     }
                 }
-                _ => {
-                    let _ = frames_out.close().await;
+                if frames_out.flush().await.is_err() {
                     return;
                 }
-            },
+            }
         }
     }
 }

@@ -11,20 +11,20 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use ipnet::IpNet;
 use tokio::io::{AsyncWriteExt, DuplexStream};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
-use tokio_util::codec::{FramedRead, LinesCodec};
+use tokio_util::codec::{AnyDelimiterCodec, FramedRead};
 
 use super::{Established, ListenerKind, Transport};
 use crate::gate::normalise;
@@ -269,7 +269,11 @@ async fn pump(socket: WebSocket, pipe: DuplexStream, settings: Arc<WebSettings>)
     // Small first buffers, grown by the lines that need it: most connections sit idle.
     let mut lines = FramedRead::with_capacity(
         from_session,
-        LinesCodec::new_with_max_length(settings.max_reply_bytes.max(PIPE_BYTES) * 2),
+        AnyDelimiterCodec::new_with_max_length(
+            b"\n".to_vec(),
+            Vec::new(),
+            settings.max_reply_bytes.max(PIPE_BYTES) * 2,
+        ),
         IDLE_BUFFER_BYTES,
     );
     let mut ping = tokio::time::interval(settings.ping_interval);
@@ -302,13 +306,35 @@ async fn pump(socket: WebSocket, pipe: DuplexStream, settings: Arc<WebSettings>)
                     }
                 }
             }
-            line = lines.next() => match line {
-                Some(Ok(line)) => {
-                    if to_browser.send(Message::text(line)).await.is_err() {
-                        return;
+            line = lines.next() => {
+                // Every line the session has already written leaves in one write: a fan-out
+                // batch costs one system call, not one per message.
+                let mut line = line;
+                let mut session_ended = false;
+                loop {
+                    // The server writes JSON, which is UTF-8 (ASCII, even).
+                    match line.map(|line| line.map(Utf8Bytes::try_from)) {
+                        Some(Ok(Ok(text))) => {
+                            if to_browser.feed(Message::Text(text)).await.is_err() {
+                                return;
+                            }
+                        }
+                        _ => {
+                            session_ended = true;
+                            break;
+                        }
+                    }
+                    match lines.next().now_or_never() {
+                        Some(next) => line = next,
+                        None => break,
                     }
                 }
-                _ => break Closing::SessionEnded,
+                if to_browser.flush().await.is_err() {
+                    return;
+                }
+                if session_ended {
+                    break Closing::SessionEnded;
+                }
             },
             _ = ping.tick() => {
                 silent_intervals += 1;

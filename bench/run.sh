@@ -24,11 +24,14 @@ start_server() {
 }
 
 server_pid=""
-trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; true' EXIT
+# (with set -e, a failing kill at the end of an && list would end the trap, and the script,
+# with status 1: the server has usually stopped already)
+trap '[ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true' EXIT
 
 stop_server() {
     kill -TERM "$server_pid"
     wait "$server_pid" || true
+    server_pid=""
 }
 
 run() { # name, then classcord-load arguments

@@ -138,15 +138,13 @@ impl RunningServer {
         let tracker = TaskTracker::new();
         let plain = Arc::new(Plain);
         let plain_addrs = plain_listeners.iter().map(|(_, addr)| *addr).collect();
-        for (listener, _) in plain_listeners {
-            spawn_listener(
-                listener,
-                Arc::clone(&plain),
-                &ctx,
-                &tracker,
-                &stop_accepting,
-            );
-        }
+        spawn_listeners(
+            plain_listeners,
+            Arc::clone(&plain),
+            &ctx,
+            &tracker,
+            &stop_accepting,
+        );
         let tls_addrs = tls_listeners.iter().map(|(_, addr)| *addr).collect();
         let web_addrs = web_listeners
             .iter()
@@ -169,27 +167,21 @@ impl RunningServer {
             ListenerKind::Web,
             web_settings(ListenerKind::Web),
         ));
-        for (listener, _) in web_listeners {
-            spawn_listener(listener, Arc::clone(&web), &ctx, &tracker, &stop_accepting);
-        }
+        spawn_listeners(web_listeners, web, &ctx, &tracker, &stop_accepting);
         if let Some(tls) = &tls {
-            for (listener, _) in tls_listeners {
-                spawn_listener(listener, Arc::clone(tls), &ctx, &tracker, &stop_accepting);
-            }
+            spawn_listeners(
+                tls_listeners,
+                Arc::clone(tls),
+                &ctx,
+                &tracker,
+                &stop_accepting,
+            );
             let web_tls = Arc::new(Web::new(
                 Arc::clone(tls),
                 ListenerKind::WebTls,
                 web_settings(ListenerKind::WebTls),
             ));
-            for (listener, _) in web_tls_listeners {
-                spawn_listener(
-                    listener,
-                    Arc::clone(&web_tls),
-                    &ctx,
-                    &tracker,
-                    &stop_accepting,
-                );
-            }
+            spawn_listeners(web_tls_listeners, web_tls, &ctx, &tracker, &stop_accepting);
         }
         let metrics_addrs = metrics_listeners.iter().map(|(_, addr)| *addr).collect();
         for (listener, addr) in metrics_listeners {
@@ -330,24 +322,25 @@ impl RunningServer {
     }
 }
 
-fn spawn_listener<T: Transport>(
-    listener: TcpListener,
+/// One accept loop per bound address, all through `transport`.
+fn spawn_listeners<T: Transport>(
+    listeners: Vec<(TcpListener, SocketAddr)>,
     transport: Arc<T>,
     ctx: &Arc<Context>,
     tracker: &TaskTracker,
     stop: &CancellationToken,
 ) {
-    if let Ok(addr) = listener.local_addr() {
+    for (listener, addr) in listeners {
         let kind = transport.kind().as_str();
         tracing::info!(listener = kind, %addr, "listening on {addr} ({kind})");
+        tokio::spawn(accept_loop(
+            listener,
+            Arc::clone(&transport),
+            Arc::clone(ctx),
+            tracker.clone(),
+            stop.clone(),
+        ));
     }
-    tokio::spawn(accept_loop(
-        listener,
-        transport,
-        Arc::clone(ctx),
-        tracker.clone(),
-        stop.clone(),
-    ));
 }
 
 /// Binds every address, with the address each listener really got (port 0 picks one).

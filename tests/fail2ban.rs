@@ -164,21 +164,28 @@ fn fail2ban_client(conf: &std::path::Path, socket: &std::path::Path, args: &[&st
     String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
 }
 
-#[test]
-fn the_shipped_jail_bans_with_nftables() {
-    let dir = tempfile::tempdir().unwrap();
-    let conf = fail2ban_conf(dir.path(), "");
+/// fail2ban's own reading of `conf` (`fail2ban-client -d`), and the classcord jail's action
+/// line in it.
+fn ban_action(conf: &std::path::Path) -> (String, String) {
     let dump = Command::new("fail2ban-client")
         .arg("-c")
-        .arg(&conf)
+        .arg(conf)
         .arg("-d")
         .output()
         .unwrap();
-    let dump = String::from_utf8_lossy(&dump.stdout);
-    let ban = dump
+    let dump = String::from_utf8_lossy(&dump.stdout).into_owned();
+    let action = dump
         .lines()
         .find(|l| l.contains("'classcord'") && l.contains("actionban"))
-        .unwrap_or_else(|| panic!("no ban action for the classcord jail in:\n{dump}"));
+        .unwrap_or_else(|| panic!("no ban action for the classcord jail in:\n{dump}"))
+        .to_owned();
+    (dump, action)
+}
+
+#[test]
+fn the_shipped_jail_bans_with_nftables() {
+    let dir = tempfile::tempdir().unwrap();
+    let (dump, ban) = ban_action(&fail2ban_conf(dir.path(), ""));
     assert!(ban.contains("nft"), "{ban}");
     assert!(
         !dump.contains("iptables"),
@@ -309,18 +316,7 @@ fn the_docker_override_bans_in_docker_user_and_reads_the_volume() {
         "/security/fail2ban/docker/classcord.local"
     ))
     .unwrap();
-    let conf = fail2ban_conf(dir.path(), &docker);
-    let dump = Command::new("fail2ban-client")
-        .arg("-c")
-        .arg(&conf)
-        .arg("-d")
-        .output()
-        .unwrap();
-    let dump = String::from_utf8_lossy(&dump.stdout);
-    let action = dump
-        .lines()
-        .find(|l| l.contains("'classcord'") && l.contains("actionban"))
-        .unwrap_or_else(|| panic!("no ban action for the classcord jail in:\n{dump}"));
+    let (_, action) = ban_action(&fail2ban_conf(dir.path(), &docker));
     assert!(
         action.contains("-I DOCKER-USER -p $proto -m multiport --dports 12345,12346,8080,8443"),
         "{action}"

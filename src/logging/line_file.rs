@@ -12,6 +12,11 @@ use std::sync::Arc;
 use crate::log_throttle::Throttle;
 
 const QUEUE_LINES: usize = 64 * 1024;
+/// After writing what was queued, the writer thread rests this long before looking again:
+/// under load it wakes once per window instead of once per line (a wake-up and a write
+/// system call per chat message cost more than the message's SQLite commit). A first line
+/// after a quiet period is still written at once.
+const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(5);
 
 #[derive(Clone)]
 pub(crate) struct LineFile {
@@ -126,5 +131,6 @@ fn write_loop(file: File, path: &Path, receiver: Receiver<Message>, dropped: &At
             next = receiver.try_recv().ok();
         }
         let _ = out.flush();
+        std::thread::sleep(BATCH_WINDOW);
     }
 }

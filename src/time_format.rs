@@ -5,16 +5,39 @@ use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-const FORMAT: &[BorrowedFormatItem<'_>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+const SECONDS: &[BorrowedFormatItem<'_>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+
+thread_local! {
+    /// The last second formatted on this thread: every message and log line of a busy
+    /// second shares it, and only its milliseconds are written each time.
+    static LAST_SECOND: std::cell::RefCell<(i64, String)> =
+        const { std::cell::RefCell::new((i64::MIN, String::new())) };
+}
 
 /// Formats milliseconds since the Unix epoch, e.g. `2026-11-21T13:08:33.123Z`.
 pub(crate) fn rfc3339_ms(unix_ms: i64) -> String {
-    let nanos = i128::from(unix_ms) * 1_000_000;
-    OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .ok()
-        .and_then(|t| t.format(FORMAT).ok())
-        .unwrap_or_else(|| unix_ms.to_string())
+    let (seconds, millis) = (unix_ms.div_euclid(1000), unix_ms.rem_euclid(1000));
+    LAST_SECOND.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != seconds {
+            let formatted = OffsetDateTime::from_unix_timestamp(seconds)
+                .ok()
+                .and_then(|t| t.format(SECONDS).ok());
+            match formatted {
+                Some(text) => *last = (seconds, text),
+                None => return unix_ms.to_string(),
+            }
+        }
+        let mut text = String::with_capacity(last.1.len() + 5);
+        text.push_str(&last.1);
+        text.push('.');
+        for digit in [millis / 100, millis / 10 % 10, millis % 10] {
+            text.push(char::from(b'0' + digit as u8));
+        }
+        text.push('Z');
+        text
+    })
 }
 
 /// The current time, formatted as [`rfc3339_ms`] does.
@@ -32,5 +55,10 @@ mod tests {
         assert_eq!(rfc3339_ms(1_700_000_000_120), "2023-11-14T22:13:20.120Z");
         assert_eq!(rfc3339_ms(1_700_000_000_000), "2023-11-14T22:13:20.000Z");
         assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        // The cached second is not reused for another one, before or after.
+        assert_eq!(rfc3339_ms(1_700_000_001_005), "2023-11-14T22:13:21.005Z");
+        assert_eq!(rfc3339_ms(1_700_000_000_999), "2023-11-14T22:13:20.999Z");
+        assert_eq!(rfc3339_ms(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339_ms(i64::MAX), i64::MAX.to_string());
     }
 }

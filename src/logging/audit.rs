@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::LineFile;
 use crate::time_format::now_rfc3339;
@@ -45,16 +45,28 @@ impl AuditKind {
     }
 }
 
-/// One audit event under construction.
+/// One audit event under construction: its fields in the order they were given (`ts` and
+/// `event` first), one value per key.
 pub(crate) struct AuditEvent {
-    fields: Map<String, Value>,
+    fields: Vec<(&'static str, Value)>,
+}
+
+impl serde::Serialize for AuditEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
+        for (key, value) in &self.fields {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
 }
 
 impl AuditEvent {
     fn of(kind: AuditKind) -> AuditEvent {
-        let mut fields = Map::new();
-        fields.insert("ts".into(), now_rfc3339().into());
-        fields.insert("event".into(), kind.as_str().into());
+        let mut fields = Vec::with_capacity(10);
+        fields.push(("ts", now_rfc3339().into()));
+        fields.push(("event", kind.as_str().into()));
         AuditEvent { fields }
     }
 
@@ -78,8 +90,16 @@ impl AuditEvent {
             .with("action", action)
     }
 
-    pub(crate) fn with(mut self, key: &str, value: impl Into<Value>) -> AuditEvent {
-        self.fields.insert(key.into(), value.into());
+    pub(crate) fn with(mut self, key: &'static str, value: impl Into<Value>) -> AuditEvent {
+        let value = value.into();
+        match self
+            .fields
+            .iter_mut()
+            .find(|(existing, _)| *existing == key)
+        {
+            Some((_, old)) => *old = value,
+            None => self.fields.push((key, value)),
+        }
         self
     }
 }
@@ -97,7 +117,7 @@ impl Audit {
 
     pub(crate) fn record(&self, event: AuditEvent) {
         if let Some(file) = &self.file {
-            match serde_json::to_vec(&event.fields) {
+            match serde_json::to_vec(&event) {
                 Ok(line) => file.write_line(line),
                 Err(error) => tracing::warn!(%error, "audit event not serialisable"),
             }

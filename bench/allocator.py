@@ -38,8 +38,10 @@ def measure(label, binary):
     with open("config/bench.toml") as f:
         config = f.read()
     config = config.replace("/tmp/classcord-bench", work)
-    config = re.sub(r'plain = \[.*\]', f'plain = ["127.0.0.1:{port}"]', config)
-    config = re.sub(r'tls = \[.*\]', f'tls = ["127.0.0.1:{tls_port}"]', config)
+    config = re.sub(r'(?m)^plain = \[.*\]', f'plain = ["127.0.0.1:{port}"]', config)
+    config = re.sub(r'(?m)^tls = \[.*\]', f'tls = ["127.0.0.1:{tls_port}"]', config)
+    # This script measures the TCP ports only; bench.toml's fixed web ports stay free.
+    config = re.sub(r'(?m)^(web|web_tls) = \[.*\]', r'\1 = []', config)
     path = os.path.join(work, "bench.toml")
     with open(path, "w") as f:
         f.write(config)

@@ -61,6 +61,9 @@ run fanout50tls fanout --clients 50 --senders 5 --duration 10 --payload 64 --add
     --ca certs/ca.crt --relay --relay-cert certs/server.crt --relay-key certs/server.key
 run idlelegacy idle --connections 5000 --legacy --rate 1000 --relay
 run storm      idle --connections 5000 --legacy --relay
+# The same paced legacy arrivals, memory read 5 s after the last one (server and relay), once
+# the server's housekeeping (returning freed memory) has run.
+run idlelegacysettled idle --connections 5000 --legacy --rate 1000 --relay --settle 5
 # Issue 14: the same fan-out and idle connections over WebSocket (web and web_tls listeners),
 # beside fanout50, fanout50tls, idle and idletls.
 run fanout50ws  fanout --websocket --addr 127.0.0.1:12347 --clients 50 --senders 5 --duration 10 \

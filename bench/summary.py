@@ -58,7 +58,8 @@ for name in [n for n in ["fanout50ws", "fanout50wss"] if present(n)]:
             line += f"; {med([s['deliveries_per_sec'] for s in server]) / base:.2f}x {reference}"
     print(line)
 
-for name in [n for n in ["idle", "idletls", "idlelegacy", "storm", "idlews"] if present(n)]:
+for name in [n for n in ["idle", "idletls", "idlelegacy", "storm", "idlews", "idlelegacysettled"]
+             if present(n)]:
     runs = load(name)
     server = [r["server"] for r in runs]
     line = (f"{name}: {server[0]['connections']} connections, alive {min(s['alive'] for s in server)}, "

@@ -211,10 +211,7 @@ impl RunningServer {
             Arc::clone(&ctx.gate),
             stop_accepting.clone(),
         ));
-        tokio::spawn(crate::memory::trim_after_peaks(
-            Arc::clone(&ctx.gate),
-            stop_accepting.clone(),
-        ));
+        tokio::spawn(crate::memory::trim_after_peaks(stop_accepting.clone()));
         Ok(RunningServer {
             ctx,
             plain_addrs,

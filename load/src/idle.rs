@@ -39,6 +39,7 @@ pub async fn run(
     target: &Target,
     connections: usize,
     options: IdleOptions,
+    settle: Duration,
     server_pid: Option<u32>,
     label: &str,
     worker_args: &[String],
@@ -65,8 +66,8 @@ pub async fn run(
         connected += worker.wait_ready().await?;
     }
     let setup_seconds = started.elapsed().as_secs_f64();
-    // Let the server settle (allocator, queues) before reading its memory.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Let the server settle (allocator, queues, its own housekeeping) before reading its memory.
+    tokio::time::sleep(settle).await;
     let rss_after = server_pid.and_then(report::rss_kib);
 
     let mut checker = Conn::new(target.connect(connections).await?);

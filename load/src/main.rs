@@ -166,6 +166,10 @@ enum Command {
         /// possible.
         #[arg(long)]
         rate: Option<f64>,
+        /// Seconds between the last identification and the reading of the server's memory
+        /// (the same for the relay).
+        #[arg(long, default_value_t = 0.5)]
+        settle: f64,
     },
     /// Internal: one process of a large `idle` run.
     #[command(hide = true)]
@@ -324,7 +328,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             relay,
             legacy,
             rate,
+            settle,
         } => {
+            let settle = Duration::from_secs_f64(settle.max(0.0));
             let identify = if legacy {
                 Identify::LegacyGuest
             } else {
@@ -346,6 +352,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                             },
                             rate,
                         },
+                        settle,
                         Some(process.pid()),
                         "relay",
                         &worker_args,
@@ -359,6 +366,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 &target.target()?,
                 connections,
                 idle::IdleOptions { identify, rate },
+                settle,
                 target.server_pid,
                 "classcord",
                 &target.worker_args(),

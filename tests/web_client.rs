@@ -1,7 +1,8 @@
 //! The web client in a real browser: headless Chromium from Debian, driven by Playwright
 //! (`tests/browser/classroom.mjs`), two students on the web and one legacy TCP client in the
 //! same #général. The legacy client sees the web students' messages exactly as it sees
-//! another legacy client's, and nothing of their room or private messages.
+//! another legacy client's, and nothing of their room or private messages. At the end a
+//! teacher, in a browser too, kicks a student.
 
 mod common;
 
@@ -30,6 +31,8 @@ async fn two_students_on_the_web_and_a_legacy_client_share_the_class() {
     })
     .await;
     let url = format!("http://{}", server.running().web_addrs()[0]);
+    // The teacher's account, used from a browser at the end.
+    drop(server.user_with_role("prof", "moderator").await);
     let mut bob = server.user("bob").await;
     // What a legacy client's message looks like to another legacy client, for comparison.
     let mut carl = server.user("carl").await;
@@ -73,7 +76,7 @@ async fn two_students_on_the_web_and_a_legacy_client_share_the_class() {
         "{stdout}{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("step: screenshots"), "{stdout}");
+    assert!(stdout.contains("step: kicked"), "{stdout}");
 
     // The legacy client read the end of the class in #général, and nothing of the room or
     // of the private message.

@@ -42,7 +42,12 @@ const state = {
   users: new Map(),
   backoff: 1000,
   pendingRegister: false,
+  pendingLogin: false,
 };
+
+// Errors after which logging in again by itself would be wrong: the teacher's kick, another
+// session of the same account, an exclusion in force.
+const SIGNED_OUT = new Set(["kicked", "replaced", "excluded"]);
 
 function send(object) {
   if (state.socket && state.socket.readyState === WebSocket.OPEN) {
@@ -63,7 +68,7 @@ function connect() {
     setConnection("Connecté");
     send({ type: "hello", version: 2, client: "ClassCord web" });
     if (state.credentials) {
-      send({ type: "login", ...state.credentials });
+      login();
     }
   };
   socket.onmessage = (event) => {
@@ -90,10 +95,11 @@ function handle(line) {
     case "register":
       if (line.status === "ok" && state.pendingRegister) {
         state.pendingRegister = false;
-        send({ type: "login", ...state.credentials });
+        login();
       }
       break;
     case "login":
+      state.pendingLogin = false;
       if (line.status === "ok") loggedIn(line.username);
       break;
     case "error":
@@ -150,9 +156,23 @@ function handle(line) {
   }
 }
 
+function login() {
+  state.pendingLogin = true;
+  send({ type: "login", ...state.credentials });
+}
+
 function onError(line) {
   const text = ERRORS[line.code] || line.message || "Erreur.";
-  if (!state.me) {
+  if (SIGNED_OUT.has(line.code) || state.pendingLogin) {
+    // Back to the login form, without logging in again by itself.
+    state.pendingLogin = false;
+    state.pendingRegister = false;
+    state.credentials = null;
+    state.me = null;
+    $("chat").hidden = true;
+    $("login").hidden = false;
+    showError("login-error", text);
+  } else if (!state.me) {
     state.pendingRegister = false;
     showError("login-error", text);
   } else {
@@ -317,7 +337,7 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     state.credentials = credentialsFromForm();
     $("login-error").textContent = "";
-    send({ type: "login", ...state.credentials });
+    login();
   });
   $("register-button").addEventListener("click", () => {
     if (!$("login-form").reportValidity()) return;

@@ -3,6 +3,7 @@
 //   node classroom.mjs <http://server:port> <screenshot directory>
 // Prints one line per step reached; any failure exits non-zero with the reason.
 // The legacy side: the Rust test answers "Salut depuis Java" when it has read alice's message.
+// The teacher "prof" (password "secret", role moderator) exists before the run.
 
 import { chromium } from "playwright-core";
 
@@ -18,7 +19,7 @@ const browser = await chromium.launch({
 });
 const step = (text) => console.log(`step: ${text}`);
 
-async function student(name, viewport) {
+async function open(name, viewport) {
   const context = await browser.newContext({ viewport, locale: "fr-FR" });
   const page = await context.newPage();
   page.on("pageerror", (error) => {
@@ -27,6 +28,11 @@ async function student(name, viewport) {
   });
   await page.goto(base + "/");
   await page.getByRole("status").filter({ hasText: "Connecté" }).waitFor({ timeout: WAIT });
+  return page;
+}
+
+async function student(name, viewport) {
+  const page = await open(name, viewport);
   await page.getByLabel("Nom d'utilisateur").fill(name);
   await page.getByLabel("Mot de passe").fill("motdepasse");
   await page.getByRole("button", { name: "Créer le compte" }).click();
@@ -99,6 +105,25 @@ try {
   await chloe.screenshot({ path: `${shots}/web-client-phone.png`, fullPage: true });
   await alice.screenshot({ path: `${shots}/web-client.png` });
   step("screenshots");
+
+  // The teacher logs in and kicks chloé: her page goes back to the login form with the
+  // reason, and does not log her in again by itself after reconnecting.
+  const prof = await open("prof", { width: 1280, height: 800 });
+  await prof.getByLabel("Nom d'utilisateur").fill("prof");
+  await prof.getByLabel("Mot de passe").fill("secret");
+  await prof.getByRole("button", { name: "Se connecter" }).click();
+  await prof.getByRole("heading", { name: "#général" }).waitFor({ timeout: WAIT });
+  await say(prof, "/kick chloé");
+  await chloe.getByRole("alert").filter({ hasText: "exclu par un enseignant" }).waitFor({ timeout: WAIT });
+  await chloe.getByRole("button", { name: "Se connecter" }).waitFor({ timeout: WAIT });
+  // After the reconnection delay (1 s) she is connected to the server but not logged in.
+  await chloe.waitForTimeout(2500);
+  if (await chloe.locator("#chat").isVisible()) throw new Error("chloé is back in the chat");
+  if (!(await chloe.getByRole("status").innerText()).startsWith("Connecté")) {
+    throw new Error("chloé's page did not reconnect");
+  }
+  await prof.locator("#users button", { hasText: "chloé" }).waitFor({ state: "detached", timeout: WAIT });
+  step("kicked");
 } catch (error) {
   console.error(`failed: ${error.message}`);
   process.exitCode = 1;

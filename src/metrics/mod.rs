@@ -31,7 +31,6 @@ use crate::gate::Refusal;
 /// Counters and histograms shared by every connection (cheap atomics on hot paths).
 pub(crate) struct Metrics {
     registry: Registry,
-    started: SystemTime,
     logins: Family<LoginLabels, Counter>,
     registrations: Counter,
     bad_input: Counter,
@@ -76,7 +75,6 @@ const COMMIT: &str = env!("CLASSCORD_COMMIT");
 impl Default for Metrics {
     fn default() -> Self {
         let mut metrics = Metrics {
-            started: SystemTime::now(),
             logins: Family::default(),
             registrations: Counter::default(),
             bad_input: Counter::default(),
@@ -176,7 +174,7 @@ impl Default for Metrics {
         metrics.registry.register(
             "process_start_time_seconds",
             "Unix time the process started",
-            ConstGauge::new(unix_seconds(metrics.started)),
+            ConstGauge::new(unix_seconds(SystemTime::now())),
         );
         metrics.start_at_zero();
         metrics

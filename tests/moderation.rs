@@ -385,6 +385,10 @@ async fn the_admin_cli_moderates_and_reads_the_log() {
     );
     teacher.say("/who").await;
     assert_eq!(teacher.said().await, "2 online:");
+    // The admin's list of who is online shows the new role.
+    let users = server.admin_ok(&["users"]);
+    assert!(users.contains("prof 127.0.0.1 (moderator)\n"), "{users}");
+    assert!(users.contains("eleve 127.0.0.1\n"), "{users}");
 
     let said = server.admin_ok(&["kick", "eleve", "--duration", "1h", "--reason", "test"]);
     assert_eq!(said.trim(), "eleve was kicked for 1h.");

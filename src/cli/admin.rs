@@ -5,6 +5,7 @@ use std::path::Path;
 use crate::admin::client::AdminClient;
 use crate::admin::protocol::{Request, Response};
 use crate::chat::NameKind;
+use classcord_protocol::Role;
 
 pub(super) fn run(socket: &Path, request: Request) -> anyhow::Result<()> {
     match AdminClient::connect(socket)?.request(&request)? {
@@ -12,11 +13,13 @@ pub(super) fn run(socket: &Path, request: Request) -> anyhow::Result<()> {
         Response::Users { users } if users.is_empty() => println!("nobody is online"),
         Response::Users { users } => {
             for user in users {
-                let guest = match user.kind {
-                    NameKind::Guest => " (guest)",
-                    NameKind::Account => "",
+                // Guests, and teachers and admins by their role; students' accounts plain.
+                let note = match user.kind {
+                    NameKind::Guest => " (guest)".to_owned(),
+                    NameKind::Account if user.role == Role::User => String::new(),
+                    NameKind::Account => format!(" ({})", user.role.as_str()),
                 };
-                println!("{} {}{guest}", user.name, user.address.ip());
+                println!("{} {}{note}", user.name, user.address.ip());
             }
         }
         Response::Said { lines } => {

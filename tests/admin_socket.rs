@@ -55,7 +55,7 @@ async fn notice_users_kick_and_ban_act_on_the_running_server() {
     );
 
     admin_ok(&server, &["ban", "bob"]);
-    assert_eq!(bob.said().await, "Account banned by an administrator.");
+    assert_eq!(bob.said().await, "You were banned by an administrator.");
     assert!(bob.closed().await);
     let mut again = server.client().await;
     again

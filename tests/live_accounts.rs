@@ -63,7 +63,7 @@ async fn an_account_made_with_the_cli_while_the_server_runs_is_protected_at_once
 
     // `user ban` on a running server disconnects, as `admin ban` does.
     cli_ok(dir.path(), &["user", "ban", "alice"], "");
-    assert_eq!(alice.said().await, "Account banned by an administrator.");
+    assert_eq!(alice.said().await, "You were banned by an administrator.");
     assert!(alice.closed().await);
     let (_, reply) = login(&server, "alice", "motdepasse").await;
     assert_eq!(reply["message"], "Login failed: account banned.");

@@ -286,6 +286,24 @@ async fn a_guest_is_banned_by_address_and_unbanned_by_name() {
 }
 
 #[tokio::test]
+async fn a_banned_account_is_told_the_teachers_reason() {
+    let server = TestServer::start().await;
+    let mut teacher = server.user_with_role("prof", "moderator").await;
+    let mut student = server.user("eleve").await;
+    student.sync().await;
+    teacher.say("/ban eleve triche").await;
+    assert_eq!(
+        teacher.said().await,
+        "eleve is banned (/unban eleve to lift it)."
+    );
+    assert_eq!(
+        student.said().await,
+        "You were banned by a teacher: triche."
+    );
+    assert!(student.closed().await);
+}
+
+#[tokio::test]
 async fn sanctions_and_roles_survive_a_restart() {
     let mut server = TestServer::start().await;
     let mut teacher = server.user_with_role("prof", "moderator").await;

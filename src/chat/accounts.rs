@@ -170,9 +170,20 @@ impl Chat {
         username: &str,
         change: UserChange,
     ) -> Result<(), AccountError> {
+        self.change_account_telling(username, change, None).await
+    }
+
+    /// [`Chat::change_account`], telling a disconnected account `why` (a teacher's words)
+    /// instead of the administrator's standard text.
+    pub(crate) async fn change_account_telling(
+        &self,
+        username: &str,
+        change: UserChange,
+        why: Option<&str>,
+    ) -> Result<(), AccountError> {
         let kick_reason = match &change {
-            UserChange::Banned(true) => Some("Account banned by an administrator."),
-            UserChange::Delete => Some("Account deleted by an administrator."),
+            UserChange::Banned(true) => Some(why.unwrap_or("Account banned by an administrator.")),
+            UserChange::Delete => Some(why.unwrap_or("Account deleted by an administrator.")),
             UserChange::Banned(false) | UserChange::Password(_) | UserChange::Role(_) => None,
         };
         let deleted = change == UserChange::Delete;

@@ -359,10 +359,16 @@ async fn ban(
     reason: Option<String>,
 ) -> Result<Outcome, ProtocolError> {
     let target = find_target(ctx, actor, name).await?;
+    let by = if actor.conn.is_some() {
+        "a teacher"
+    } else {
+        "an administrator"
+    };
+    let told = format!("You were banned by {by}{}.", because(reason.as_deref()));
     match target.kind {
         NameKind::Account => {
             ctx.chat
-                .change_account(&target.name, UserChange::Banned(true))
+                .change_account_telling(&target.name, UserChange::Banned(true), Some(&told))
                 .await
                 .map_err(account_error)?;
         }
@@ -375,11 +381,7 @@ async fn ban(
                     None,
                 )
                 .await?;
-            let because = because(reason.as_deref());
-            ctx.chat.kick(
-                &target.name,
-                &format!("You were banned by a teacher{because}."),
-            );
+            ctx.chat.kick(&target.name, &told);
         }
     }
     record(

@@ -451,6 +451,17 @@ impl ServerProcess {
     }
 }
 
+/// A test that fails before `terminate` must not leave its server running (it would hold the
+/// test run's output open, and CI would wait for it).
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Runs the `classcord` binary in `dir` with `stdin` as its input; returns its output.
 pub fn run_classcord(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
     use std::io::Write;

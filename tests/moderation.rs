@@ -258,6 +258,9 @@ async fn a_guest_is_banned_by_address_and_unbanned_by_name() {
         .send(json!({"type":"message","subtype":"global","from":"troll","content":""}))
         .await;
     guest.sync().await;
+    // The announcement reaches the teacher before the ban (else it could come after the
+    // answers below and be read as the last message).
+    assert_eq!(teacher.recv_type("message").await["from"], "troll");
     teacher.say("/ban troll insultes").await;
     assert_eq!(
         teacher.said().await,

@@ -617,4 +617,25 @@ mod tests {
         assert!(!err.to_string().is_empty());
         assert!(toml::from_str::<Config>("[limits]\nmax_lines = 3\n").is_err());
     }
+
+    #[test]
+    fn web_and_metrics_settings_that_cannot_work_are_refused() {
+        let refused = |text: &str| {
+            let config: Config = toml::from_str(text).unwrap();
+            config.validate().unwrap_err().to_string()
+        };
+        let error = refused("[listen]\nproxy_protocol = [\"metrics\"]\n[gate]\ntrusted_proxies = [\"127.0.0.1/32\"]\n");
+        assert!(
+            error.contains("metrics listener reads no PROXY header"),
+            "{error}"
+        );
+        let error = refused("[web]\nping_interval_secs = 0\n");
+        assert!(error.contains("web.ping_interval_secs"), "{error}");
+        let error = refused("[listen]\nplain = []\ntls = []\n");
+        assert!(error.contains("plain, tls, web and web_tls"), "{error}");
+        // A browser listener alone is enough.
+        let config: Config =
+            toml::from_str("[listen]\nplain = []\ntls = []\nweb = [\"127.0.0.1:0\"]\n").unwrap();
+        config.validate().unwrap();
+    }
 }

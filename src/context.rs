@@ -31,6 +31,15 @@ pub(crate) struct Context {
 }
 
 impl Context {
+    /// Every metric, in `format`, read off the async threads (the process figures come from
+    /// `/proc`, whose file-descriptor directory holds one entry per connection).
+    pub(crate) async fn scrape(self: &Arc<Self>, format: Format) -> String {
+        let ctx = Arc::clone(self);
+        tokio::task::spawn_blocking(move || ctx.render_metrics(format))
+            .await
+            .unwrap_or_default()
+    }
+
     /// Every metric, in `format`.
     pub(crate) fn render_metrics(&self, format: Format) -> String {
         self.metrics.render(

@@ -22,15 +22,9 @@ const SECURITY_HEADERS: [(header::HeaderName, &str); 4] = [
 ];
 
 fn file(content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    let [csp, nosniff, referrer, cache] = SECURITY_HEADERS;
     (
-        [
-            (header::CONTENT_TYPE, content_type),
-            csp,
-            nosniff,
-            referrer,
-            cache,
-        ],
+        [(header::CONTENT_TYPE, content_type)],
+        SECURITY_HEADERS,
         body,
     )
 }

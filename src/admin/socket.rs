@@ -225,7 +225,7 @@ impl Control {
                 users: chat.online(),
             },
             Request::Metrics => Response::Metrics {
-                text: self.ctx.render_metrics(crate::metrics::Format::Prometheus),
+                text: self.ctx.scrape(crate::metrics::Format::Prometheus).await,
             },
             Request::ReloadTls => match &self.ctx.tls {
                 None => Response::refused("TLS is not enabled"),

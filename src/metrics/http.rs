@@ -48,7 +48,7 @@ async fn metrics(State(ctx): State<Arc<Context>>, headers: HeaderMap) -> Respons
     let format = Format::negotiate(accept);
     (
         [(header::CONTENT_TYPE, format.content_type())],
-        ctx.render_metrics(format),
+        ctx.scrape(format).await,
     )
         .into_response()
 }

@@ -2,8 +2,12 @@
 //! on a small pool of dedicated threads, one per allowed concurrent hash.
 //!
 //! The threads run in the SCHED_IDLE class: a login storm uses every idle core but always
-//! yields to the threads serving chat. Dedicated threads also keep memory flat: each reuses
-//! its own 19 MiB working area instead of spreading it over the runtime's blocking threads.
+//! yields to the threads serving chat, and pauses briefly every millisecond of a hash so that
+//! chat threads waiting for a core get it (`pauses`). Dedicated threads also keep memory
+//! flat: each reuses its own 19 MiB working area instead of spreading it over the runtime's
+//! blocking threads.
+
+mod pauses;
 
 use std::sync::{mpsc, Arc, Mutex};
 
@@ -13,6 +17,8 @@ use argon2::password_hash::{
 use argon2::Argon2;
 use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::{oneshot, Semaphore};
+
+use pauses::PauseTimer;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum PasswordError {
@@ -114,17 +120,24 @@ impl Passwords {
     }
 }
 
-/// A hashing thread: lowers its own priority, then runs jobs until the pool is dropped.
+/// A hashing thread: lowers its own priority, then runs jobs, pausing briefly every
+/// millisecond of each, until the pool is dropped.
 fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
     lower_own_priority();
+    let pauses = PauseTimer::for_this_thread()
+        .inspect_err(|error| {
+            tracing::warn!(%error, "password hashing will not pause for chat threads");
+        })
+        .ok();
     loop {
         let job = match queue.lock() {
             Ok(queue) => queue.recv(),
             Err(_) => return,
         };
-        match job {
-            Ok(job) => job(),
-            Err(_) => return,
+        match (job, &pauses) {
+            (Ok(job), Some(pauses)) => pauses.pausing(job),
+            (Ok(job), None) => job(),
+            (Err(_), _) => return,
         }
     }
 }
@@ -178,5 +191,39 @@ mod tests {
                 .verify("classcord decoy password".into(), None)
                 .await
         );
+    }
+
+    /// A hash on a pool thread is interrupted by short sleeps (voluntary context switches);
+    /// without the pauses, a thread computing a hash never gives up its core by itself.
+    #[tokio::test]
+    async fn hashing_threads_pause_while_hashing() {
+        let passwords = Passwords::new(1, Histogram::new([0.1])).await.unwrap();
+        let (switches, millis, hashed) = passwords
+            .run(|| {
+                let before = voluntary_switches();
+                let started = std::time::Instant::now();
+                let hashed = hash_now("secret");
+                let millis = started.elapsed().as_millis();
+                (voluntary_switches() - before, millis, hashed)
+            })
+            .await
+            .unwrap();
+        assert!(hashed.is_ok());
+        eprintln!("{switches} pauses in a {millis} ms hash");
+        assert!(
+            switches >= 5 && u128::from(switches) <= millis + 5,
+            "{switches} pauses in a {millis} ms hash"
+        );
+    }
+
+    fn voluntary_switches() -> u64 {
+        let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
     }
 }

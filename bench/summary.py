@@ -68,7 +68,8 @@ for name in [n for n in ["idle", "idletls", "idlelegacy", "storm", "idlews", "id
         relay = [r["relay"] for r in runs]
         line += (f"; relay alive {min(r['alive'] for r in relay)}, "
                  f"{med([r['server_rss_per_connection_kib'] for r in relay]):.2f} KiB/connection")
-    line += (f"; setup {med([s['setup_seconds'] for s in server]):.1f} s, broadcast reached all in "
+    line += (f"; setup {med([s['setup_seconds'] for s in server]):.1f} s, quiet "
+             f"{med([s.get('quiet_seconds', 0) for s in server]):.1f} s later, broadcast reached all in "
              f"{med([s['broadcast_seconds'] for s in server]):.2f} s, server RSS after "
              f"{med([s['server_rss_after_kib'] for s in server]) / 1024:.0f} MB")
     print(line)

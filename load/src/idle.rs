@@ -16,7 +16,11 @@ use crate::fanout::CONNECT_CONCURRENCY;
 use crate::report;
 
 const ALIVE_MARKER: &str = "alive-check-7f3a";
-const ALIVE_WAIT: Duration = Duration::from_secs(60);
+/// How long a connection waits for the broadcast after it is identified (setup, waiting for
+/// the server to be quiet, settling and the broadcast itself must fit).
+const ALIVE_WAIT: Duration = Duration::from_secs(120);
+/// Longest wait for the server to be quiet before its memory is read anyway.
+const QUIET_WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct IdleResult {
@@ -25,6 +29,9 @@ pub struct IdleResult {
     pub connected: usize,
     pub alive: usize,
     pub setup_seconds: f64,
+    /// From the end of the setup until the server was quiet (its memory is read then, after
+    /// the settling time).
+    pub quiet_seconds: f64,
     pub broadcast_seconds: f64,
     pub server_rss_before_kib: Option<u64>,
     pub server_rss_after_kib: Option<u64>,
@@ -66,7 +73,16 @@ pub async fn run(
         connected += worker.wait_ready().await?;
     }
     let setup_seconds = started.elapsed().as_secs_f64();
-    // Let the server settle (allocator, queues, its own housekeeping) before reading its memory.
+    // Idle memory is read once the server is idle: done writing what the arrivals made it
+    // send (under a join storm, every client has its own identification answered long
+    // before the announcements of later arrivals reach the first ones). Then it settles
+    // (allocator, its own housekeeping).
+    let quiet_seconds = match server_pid {
+        Some(pid) => report::wait_until_quiet(pid, QUIET_WAIT)
+            .await
+            .as_secs_f64(),
+        None => 0.0,
+    };
     tokio::time::sleep(settle).await;
     let rss_after = server_pid.and_then(report::rss_kib);
 
@@ -96,6 +112,7 @@ pub async fn run(
         connected,
         alive,
         setup_seconds,
+        quiet_seconds,
         broadcast_seconds,
         server_rss_before_kib: rss_before,
         server_rss_after_kib: rss_after,

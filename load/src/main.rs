@@ -166,8 +166,9 @@ enum Command {
         /// possible.
         #[arg(long)]
         rate: Option<f64>,
-        /// Seconds between the last identification and the reading of the server's memory
-        /// (the same for the relay).
+        /// Seconds between the server going quiet after the last identification (done
+        /// writing what the arrivals made it send) and the reading of its memory (the same
+        /// for the relay).
         #[arg(long, default_value_t = 0.5)]
         settle: f64,
     },
@@ -393,6 +394,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                             ),
                             ("alive after broadcast", result.alive.to_string()),
                             ("setup", format!("{:.1} s", result.setup_seconds)),
+                            (
+                                "quiet after the setup",
+                                format!("{:.1} s", result.quiet_seconds),
+                            ),
                             (
                                 "broadcast reached all in",
                                 format!("{:.2} s", result.broadcast_seconds),

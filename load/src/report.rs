@@ -26,6 +26,28 @@ fn cpu_time(pid: u32) -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
+/// Waits until a process is quiet (under [`QUIET_CPU`] of a core over a [`QUIET_WINDOW`]),
+/// at most `limit`; returns how long that took. A server still writing a backlog to its
+/// connections is not idle yet, whatever its clients have seen.
+pub async fn wait_until_quiet(pid: u32, limit: Duration) -> Duration {
+    /// Window over which CPU use is judged.
+    const QUIET_WINDOW: Duration = Duration::from_millis(500);
+    /// CPU time in a window under which the process counts as quiet (6 % of a core; the
+    /// kernel counts in 10 ms ticks).
+    const QUIET_CPU: Duration = Duration::from_millis(30);
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        let Some(meter) = CpuMeter::start(pid) else {
+            break;
+        };
+        tokio::time::sleep(QUIET_WINDOW).await;
+        if meter.used().is_none_or(|used| used < QUIET_CPU) {
+            break;
+        }
+    }
+    started.elapsed()
+}
+
 /// CPU use of a process between `start` and `finish`.
 pub struct CpuMeter {
     pid: u32,

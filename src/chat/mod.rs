@@ -29,7 +29,7 @@ use classcord_protocol::{Dialect, ErrorCode, ProtocolError, ServerLine, Target};
 pub(crate) use accounts::{password_error, AccountError};
 pub(crate) use actions::Answer;
 pub(crate) use channels::JoinOutcome;
-pub(crate) use outbound::{CloseReason, Closer, Outbound, QueueBytes, QueueLimits};
+pub(crate) use outbound::{CloseReason, Closer, LineQueue, Outbound, QueueLimits};
 pub(crate) use rooms::RoomCreated;
 pub(crate) use state::{ConnId, Identity};
 pub(crate) use views::{NameKind, OnlineUser};

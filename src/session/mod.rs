@@ -13,13 +13,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::codec::FramedRead;
 
 use classcord_protocol::{Dialect, ErrorCode, ProtocolError, Refusal};
 
-use crate::chat::{CloseReason, Closer, ConnId, Outbound, QueueBytes, QueueLimits};
+use crate::chat::{CloseReason, Closer, ConnId, LineQueue, Outbound, QueueLimits};
 use crate::context::Context;
 use crate::gate::ConnectionPermit;
 use crate::gate::{LineBudget, ReadBudget};
@@ -71,16 +70,16 @@ where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let (reader, write_half) = tokio::io::split(stream);
-    let (queue, queue_out) = mpsc::channel::<Bytes>(ctx.config.limits.outbound_queue);
-    let queued_bytes = QueueBytes::new(QueueLimits {
+    let queue = LineQueue::new(QueueLimits {
+        lines: ctx.config.limits.outbound_queue,
         presence_bytes: ctx.config.limits.outbound_presence_bytes,
         soft_bytes: ctx.config.limits.outbound_queue_bytes,
         hard_bytes: ctx.config.limits.outbound_queue_hard_bytes,
         stall: ctx.config.slow_consumer_stall(),
     });
     let closer = Arc::new(Closer::default());
-    let outbound = Outbound::new(queue, Arc::clone(&queued_bytes), Arc::clone(&closer));
-    let mut writer_task = tokio::spawn(writer::run(write_half, queue_out, queued_bytes));
+    let outbound = Outbound::new(Arc::clone(&queue), Arc::clone(&closer));
+    let mut writer_task = tokio::spawn(writer::run(write_half, Arc::clone(&queue)));
     let id = ctx.chat.attach(peer.addr, outbound.clone());
     let _counted = ctx.metrics.session_open(peer.listener);
     ctx.audit.record(AuditEvent::new(
@@ -96,6 +95,7 @@ where
     let user = session.identity_name();
     ctx.chat.detach(id);
     drop(session);
+    queue.finish();
 
     // Let queued lines (errors, the shutdown notice) reach the client, within limits.
     if matches!(end, End::Closed(CloseReason::SlowConsumer)) {

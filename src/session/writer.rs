@@ -1,53 +1,67 @@
-//! The write half of a connection: drains the bounded outbound queue, coalescing queued lines
-//! into one write, until every sender is gone.
+//! The write half of a connection: takes everything its queue holds, coalescing the lines
+//! into few writes, until the queue is finished and empty.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
 
-use crate::chat::QueueBytes;
-use std::sync::Arc;
+use crate::chat::LineQueue;
 
 /// Most bytes gathered into a single write.
 const COALESCE_BYTES: usize = 64 * 1024;
-/// Largest coalescing buffer an idle connection keeps.
-const IDLE_BUFFER_BYTES: usize = 4 * 1024;
 
 pub(crate) async fn run<W: AsyncWrite + Unpin>(
     mut writer: W,
-    mut queue: mpsc::Receiver<Bytes>,
-    queued_bytes: Arc<QueueBytes>,
+    queue: Arc<LineQueue>,
 ) -> std::io::Result<()> {
+    // However the writer ends (error, end of the connection, or aborted), the queue stops
+    // taking lines: nobody would write them.
+    let _finish = FinishOnDrop(&queue);
+    let mut batch = VecDeque::new();
+    while queue.take_all(&mut batch).await {
+        write_batch(&mut writer, &mut batch).await?;
+        writer.flush().await?;
+        queue.progressed(&mut batch);
+    }
+    writer.shutdown().await
+}
+
+/// Writes and empties `batch`: a line alone (the common case when a client keeps up) as it
+/// is, without a copy; several gathered in buffers of up to [`COALESCE_BYTES`], allocated
+/// for the burst only, so an idle connection keeps none.
+async fn write_batch<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    batch: &mut VecDeque<Bytes>,
+) -> std::io::Result<()> {
+    if let [line] = batch.make_contiguous() {
+        writer.write_all(line).await?;
+        batch.clear();
+        return Ok(());
+    }
     let mut buffer = BytesMut::new();
-    while let Some(first) = queue.recv().await {
-        queued_bytes.release(first.len());
-        if first.len() >= COALESCE_BYTES || queue.is_empty() {
-            // Alone in the queue (the common case when a client keeps up), or large: written
-            // as it is, without a copy.
-            writer.write_all(&first).await?;
-        } else {
-            buffer.extend_from_slice(&first);
-            while buffer.len() < COALESCE_BYTES {
-                match queue.try_recv() {
-                    Ok(line) => {
-                        queued_bytes.release(line.len());
-                        buffer.extend_from_slice(&line);
-                    }
-                    Err(_) => break,
-                }
-            }
+    while let Some(line) = batch.pop_front() {
+        if !buffer.is_empty() && buffer.len() + line.len() > COALESCE_BYTES {
             writer.write_all(&buffer).await?;
             buffer.clear();
         }
-        writer.flush().await?;
-        queued_bytes.progressed();
-        // A connection going idle gives its coalescing buffer back: thousands of idle
-        // connections must not each keep the 64 KiB their last burst needed.
-        if buffer.capacity() > COALESCE_BYTES * 2
-            || (buffer.capacity() > IDLE_BUFFER_BYTES && queue.is_empty())
-        {
-            buffer = BytesMut::new();
+        if buffer.is_empty() && line.len() >= COALESCE_BYTES {
+            writer.write_all(&line).await?;
+        } else {
+            buffer.extend_from_slice(&line);
         }
     }
-    writer.shutdown().await
+    if !buffer.is_empty() {
+        writer.write_all(&buffer).await?;
+    }
+    Ok(())
+}
+
+struct FinishOnDrop<'a>(&'a LineQueue);
+
+impl Drop for FinishOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
 }

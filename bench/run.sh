@@ -64,6 +64,9 @@ run storm      idle --connections 5000 --legacy --relay
 # The same paced legacy arrivals, memory read 5 s after the last one (server and relay), once
 # the server's housekeeping (returning freed memory) has run.
 run idlelegacysettled idle --connections 5000 --legacy --rate 1000 --relay --settle 5
+# The same with 19,900 legacy guests (20,000 is the per-process open-file limit here; minutes:
+# every arrival is announced to all before the next).
+run idlelegacy20k idle --connections 19900 --legacy --rate 1000 --relay
 # Issue 14: the same fan-out and idle connections over WebSocket (web and web_tls listeners),
 # beside fanout50, fanout50tls, idle and idletls.
 run fanout50ws  fanout --websocket --addr 127.0.0.1:12347 --clients 50 --senders 5 --duration 10 \

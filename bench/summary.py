@@ -58,7 +58,7 @@ for name in [n for n in ["fanout50ws", "fanout50wss"] if present(n)]:
             line += f"; {med([s['deliveries_per_sec'] for s in server]) / base:.2f}x {reference}"
     print(line)
 
-for name in [n for n in ["idle", "idletls", "idlelegacy", "storm", "idlews", "idlelegacysettled"]
+for name in [n for n in ["idle", "idletls", "idlelegacy", "storm", "idlews", "idlelegacysettled", "idlelegacy20k"]
              if present(n)]:
     runs = load(name)
     server = [r["server"] for r in runs]
@@ -74,17 +74,17 @@ for name in [n for n in ["idle", "idletls", "idlelegacy", "storm", "idlews", "id
              f"{med([s['server_rss_after_kib'] for s in server]) / 1024:.0f} MB")
     print(line)
 
-if not present("logins"):
-    sys.exit(0)
-runs = load("logins")
-print(f"logins: p99 without {med([r['without_storm']['latency']['p99_ms'] for r in runs]):.2f} ms, "
-      f"with {med([r['with_storm']['latency']['p99_ms'] for r in runs]):.2f} ms, "
-      f"ratio {med([r['p99_ratio'] for r in runs]):.2f}x, "
-      f"{med([r['logins_per_sec'] for r in runs]):.1f} logins/s, "
-      f"server CPU {med([r['server_cpu_percent_during_storm'] for r in runs]):.0f} %, "
-      f"lost {max(r['with_storm']['lost'] for r in runs)}")
+if present("logins"):
+    runs = load("logins")
+    print(f"logins: p99 without {med([r['without_storm']['latency']['p99_ms'] for r in runs]):.2f} ms, "
+          f"with {med([r['with_storm']['latency']['p99_ms'] for r in runs]):.2f} ms, "
+          f"ratio {med([r['p99_ratio'] for r in runs]):.2f}x, "
+          f"{med([r['logins_per_sec'] for r in runs]):.1f} logins/s, "
+          f"server CPU {med([r['server_cpu_percent_during_storm'] for r in runs]):.0f} %, "
+          f"lost {max(r['with_storm']['lost'] for r in runs)}")
 
-runs = load("handshakes")
-print(f"handshakes: {med([r['handshakes_per_sec'] for r in runs]):.0f}/s "
-      f"(concurrency {runs[0]['concurrency']}), server CPU {med([r['server_cpu_percent'] for r in runs]):.0f} %, "
-      f"failures {max(r['failures'] for r in runs)}")
+if present("handshakes"):
+    runs = load("handshakes")
+    print(f"handshakes: {med([r['handshakes_per_sec'] for r in runs]):.0f}/s "
+          f"(concurrency {runs[0]['concurrency']}), server CPU {med([r['server_cpu_percent'] for r in runs]):.0f} %, "
+          f"failures {max(r['failures'] for r in runs)}")

@@ -138,7 +138,7 @@ async fn admit<T: Transport>(
         Err(_) => return Refusal::HandshakeTimeout.record(&ctx, addr, listener, None),
     };
     ctx.metrics.accepted(listener);
-    session::serve(stream, Peer { addr, listener }, ctx, permit).await;
+    session::serve(stream, Peer::new(addr, listener), ctx, permit).await;
 }
 
 /// Turns on TCP keepalive, so that a peer that vanished (a PC switched off, a cable pulled)

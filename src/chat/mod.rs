@@ -19,7 +19,7 @@ mod state;
 mod views;
 
 use crate::metrics::Metrics;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -213,7 +213,7 @@ impl Chat {
     pub(crate) async fn send(
         &self,
         id: ConnId,
-        sender_ip: IpAddr,
+        sender_ip: Arc<str>,
         target: &Target,
         content: String,
     ) -> Result<Sent, ProtocolError> {

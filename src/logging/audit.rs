@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use serde_json::Value;
 
 use super::LineFile;
+use crate::session::Peer;
 use crate::time_format::now_rfc3339;
 use crate::transport::ListenerKind;
 
@@ -76,6 +77,14 @@ impl AuditEvent {
             .with("ip", peer.ip().to_string())
             .with("port", peer.port())
             .with("listener", listener.as_str())
+    }
+
+    /// An event of a session, whose address text is already made.
+    pub(crate) fn of_peer(kind: AuditKind, peer: &Peer) -> AuditEvent {
+        AuditEvent::of(kind)
+            .with("ip", &*peer.ip_text)
+            .with("port", peer.addr.port())
+            .with("listener", peer.listener.as_str())
     }
 
     /// An administrator's command (`action` names it, e.g. `ban`).

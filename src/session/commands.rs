@@ -1,6 +1,8 @@
 //! One handler per command, once parsed: each asks the chat core, answers the client, and
 //! notes in the logs what an administrator needs (never a password, never content).
 
+use std::sync::Arc;
+
 use classcord_protocol::server_line::Outcome;
 use classcord_protocol::{
     parse_slash, Command, Dialect, ErrorCode, Presence, ProtocolError, ServerLine, Slash, Target,
@@ -121,7 +123,7 @@ impl Session {
     }
 
     fn audit(&self, kind: AuditKind) -> AuditEvent {
-        AuditEvent::new(kind, self.peer.addr, self.peer.listener)
+        AuditEvent::of_peer(kind, &self.peer)
     }
 
     /// A place among this address's logins waiting for a password hash.
@@ -236,7 +238,7 @@ impl Session {
         let sent = self
             .ctx
             .chat
-            .send(self.id, self.peer.addr.ip(), &target, content)
+            .send(self.id, Arc::clone(&self.peer.ip_text), &target, content)
             .await?;
         self.ctx.audit.record(
             self.audit(AuditKind::Message)

@@ -31,12 +31,24 @@ use frame::{Frame, LineCodec};
 const READ_BUFFER: usize = 1024;
 
 /// Where a connection comes from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Peer {
     /// The client's address (from the PROXY header when a trusted proxy sent one).
     pub(crate) addr: SocketAddr,
+    /// The address's IP as text, made once: every message stores and audits it.
+    pub(crate) ip_text: Arc<str>,
     /// The listener that accepted it.
     pub(crate) listener: ListenerKind,
+}
+
+impl Peer {
+    pub(crate) fn new(addr: SocketAddr, listener: ListenerKind) -> Peer {
+        Peer {
+            addr,
+            ip_text: addr.ip().to_string().into(),
+            listener,
+        }
+    }
 }
 
 /// Why a connection ended.
@@ -90,7 +102,7 @@ where
     let listener = peer.listener.as_str();
     tracing::debug!(peer = %peer.addr, listener, "connection opened");
 
-    let mut session = Session::new(id, peer, Arc::clone(&ctx), outbound);
+    let mut session = Session::new(id, peer.clone(), Arc::clone(&ctx), outbound);
     let end = session.read_loop(reader, &closer).await;
     let user = session.identity_name();
     ctx.chat.detach(id);

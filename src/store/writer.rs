@@ -1,7 +1,6 @@
 //! The single writer thread: drains the queue, commits a whole batch in one transaction
 //! (group commit), then reports committed messages to the [`CommitSink`].
 
-use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -24,7 +23,8 @@ pub(crate) struct NewMessage {
     pub(crate) sender_conn: u64,
     pub(crate) sender: String,
     pub(crate) sender_kind: SenderKind,
-    pub(crate) sender_ip: IpAddr,
+    /// The sender's IP address as text.
+    pub(crate) sender_ip: Arc<str>,
     /// Exactly one of `channel` and `recipient` is set.
     pub(crate) channel: Option<String>,
     pub(crate) recipient: Option<String>,
@@ -367,7 +367,7 @@ fn insert_message(
         now,
         message.sender,
         message.sender_kind == SenderKind::Guest,
-        message.sender_ip.to_string(),
+        &*message.sender_ip,
         message.channel,
         key,
         message.recipient,

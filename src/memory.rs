@@ -53,8 +53,15 @@ pub(crate) async fn trim_after_peaks(stop: CancellationToken) {
         floor = floor.min(freed);
         if steady && freed >= floor + FREED_BEFORE_TRIM {
             let started = std::time::Instant::now();
-            let _ = tokio::task::spawn_blocking(trim).await;
-            floor = Usage::now().map_or(freed, |after| after.freed_resident(outside_heap));
+            let after = tokio::task::spawn_blocking(|| {
+                trim();
+                Usage::now()
+            })
+            .await;
+            floor = match after {
+                Ok(Some(after)) => after.freed_resident(outside_heap),
+                _ => freed,
+            };
             tracing::debug!(took = ?started.elapsed(), freed, left = floor,
                 "memory returned to the system");
         }

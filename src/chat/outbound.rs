@@ -203,6 +203,15 @@ impl LineQueue {
         self.lock().finished = true;
         self.arrived.notify_one();
     }
+
+    /// The writer stopped: nothing more is accepted, and what waits is dropped now rather
+    /// than when the last handle to the connection goes.
+    pub(crate) fn writer_stopped(&self) {
+        let mut state = self.lock();
+        state.finished = true;
+        state.lines = VecDeque::new();
+        state.bytes = 0;
+    }
 }
 
 impl QueueState {
@@ -364,6 +373,17 @@ mod tests {
         // Once finished, nothing more is taken, and the client is not blamed for it.
         assert!(!outbound.push(Bytes::from_static(b"late\n")));
         assert_eq!(writer.await.unwrap(), lines);
+        assert!(closer.reason().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_stopped_writer_lets_go_of_what_waits_and_takes_nothing_more() {
+        let (outbound, queue, closer) = outbound(LIMITS);
+        assert!(outbound.push(Bytes::from_static(b"{}\n")));
+        queue.writer_stopped();
+        assert!(queue.lock().lines.is_empty());
+        assert!(!outbound.push(Bytes::from_static(b"{}\n")));
+        assert!(!queue.take_all(&mut VecDeque::new()).await);
         assert!(closer.reason().is_none());
     }
 

@@ -71,20 +71,26 @@ impl AuditEvent {
         AuditEvent { fields }
     }
 
-    /// An event of one client connection.
+    /// An event of a connection that has no session (refused at the gate).
     pub(crate) fn new(kind: AuditKind, peer: SocketAddr, listener: ListenerKind) -> AuditEvent {
-        AuditEvent::of(kind)
-            .with("ip", peer.ip().to_string())
-            .with("port", peer.port())
-            .with("listener", listener.as_str())
+        AuditEvent::connection(kind, peer.ip().to_string(), peer.port(), listener)
     }
 
     /// An event of a session, whose address text is already made.
     pub(crate) fn of_peer(kind: AuditKind, peer: &Peer) -> AuditEvent {
+        AuditEvent::connection(kind, &*peer.ip_text, peer.addr.port(), peer.listener)
+    }
+
+    fn connection(
+        kind: AuditKind,
+        ip: impl Into<Value>,
+        port: u16,
+        listener: ListenerKind,
+    ) -> AuditEvent {
         AuditEvent::of(kind)
-            .with("ip", &*peer.ip_text)
-            .with("port", peer.addr.port())
-            .with("listener", peer.listener.as_str())
+            .with("ip", ip)
+            .with("port", port)
+            .with("listener", listener.as_str())
     }
 
     /// An administrator's command (`action` names it, e.g. `ban`).

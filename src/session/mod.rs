@@ -94,11 +94,8 @@ where
     let mut writer_task = tokio::spawn(writer::run(write_half, Arc::clone(&queue)));
     let id = ctx.chat.attach(peer.addr, outbound.clone());
     let _counted = ctx.metrics.session_open(peer.listener);
-    ctx.audit.record(AuditEvent::new(
-        AuditKind::Connect,
-        peer.addr,
-        peer.listener,
-    ));
+    ctx.audit
+        .record(AuditEvent::of_peer(AuditKind::Connect, &peer));
     let listener = peer.listener.as_str();
     tracing::debug!(peer = %peer.addr, listener, "connection opened");
 
@@ -118,8 +115,7 @@ where
             writer_task.abort();
         }
     }
-    let mut event = AuditEvent::new(AuditKind::Disconnect, peer.addr, peer.listener)
-        .with("reason", end.as_str());
+    let mut event = AuditEvent::of_peer(AuditKind::Disconnect, &peer).with("reason", end.as_str());
     if let Some(user) = &user {
         event = event.with("user", user.as_str());
     }
@@ -325,8 +321,7 @@ impl Session {
     /// Answers a malformed line and notes it in the audit log.
     fn refuse(&self, error: &ProtocolError) {
         self.ctx.audit.record(
-            AuditEvent::new(AuditKind::BadInput, self.peer.addr, self.peer.listener)
-                .with("code", error.code.as_str()),
+            AuditEvent::of_peer(AuditKind::BadInput, &self.peer).with("code", error.code.as_str()),
         );
         tracing::debug!(peer = %self.peer.addr, code = error.code.as_str(), "bad input");
         self.ctx.metrics.bad_input();

@@ -17,8 +17,8 @@ pub(crate) async fn run<W: AsyncWrite + Unpin>(
     queue: Arc<LineQueue>,
 ) -> std::io::Result<()> {
     // However the writer ends (error, end of the connection, or aborted), the queue stops
-    // taking lines: nobody would write them.
-    let _finish = FinishOnDrop(&queue);
+    // taking lines and lets go of those waiting: nobody would write them.
+    let _stopped = StoppedOnDrop(&queue);
     let mut batch = VecDeque::new();
     while queue.take_all(&mut batch).await {
         write_batch(&mut writer, &mut batch).await?;
@@ -58,10 +58,10 @@ async fn write_batch<W: AsyncWrite + Unpin>(
     Ok(())
 }
 
-struct FinishOnDrop<'a>(&'a LineQueue);
+struct StoppedOnDrop<'a>(&'a LineQueue);
 
-impl Drop for FinishOnDrop<'_> {
+impl Drop for StoppedOnDrop<'_> {
     fn drop(&mut self) {
-        self.0.finish();
+        self.0.writer_stopped();
     }
 }

@@ -15,6 +15,7 @@ pub(crate) mod context;
 #[doc(hidden)]
 pub mod fuzzing;
 pub(crate) mod gate;
+pub(crate) mod http1;
 pub(crate) mod listener;
 pub(crate) mod log_throttle;
 pub mod logging;

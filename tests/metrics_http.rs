@@ -312,3 +312,26 @@ async fn connections_past_the_cap_are_refused_and_the_listener_recovers() {
 fn split_status(output: &Output) -> Option<u16> {
     output.status.success().then(|| split(output).0)
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = with_metrics(|_| {}).await;
+    let mut slow = tokio::net::TcpStream::connect(metrics_addr(&server))
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    slow.write_all(b"GET /metrics HTTP/1.1\r\nHost: classcord\r\n")
+        .await
+        .unwrap();
+    // The server closes it (hyper may answer 408 first); nothing else ends it.
+    let mut answer = Vec::new();
+    let closed = tokio::time::timeout(common::WAIT, slow.read_to_end(&mut answer)).await;
+    assert!(closed.is_ok(), "still open after {:?}", common::WAIT);
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_secs(4),
+        "closed after {waited:?}, before the header deadline: {}",
+        String::from_utf8_lossy(&answer)
+    );
+}

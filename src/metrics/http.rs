@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -27,8 +27,6 @@ use crate::gate::{normalise, Refusal};
 
 /// Connections served at once (Prometheus keeps one open; an admin's curl is another).
 const MAX_CONNECTIONS: usize = 16;
-/// Time a client has to send its request headers.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest wait for the database writer to answer a readiness probe.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 const RETRY_ACCEPT: Duration = Duration::from_millis(100);
@@ -114,10 +112,8 @@ pub(crate) async fn serve(
         let stop = stop.clone();
         tracker.spawn(async move {
             let _permit = permit;
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
-                .serve_connection(TokioIo::new(tcp), service);
+            let connection =
+                crate::http1::connection_builder().serve_connection(TokioIo::new(tcp), service);
             let mut connection = std::pin::pin!(connection);
             let outcome = tokio::select! {
                 outcome = connection.as_mut() => outcome,

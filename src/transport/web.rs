@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use ipnet::IpNet;
 use tokio::io::{AsyncWriteExt, DuplexStream};
@@ -47,7 +47,6 @@ pub(crate) struct WebSettings {
 
 /// Bytes in flight between the pump and the session, each way.
 const PIPE_BYTES: usize = 64 * 1024;
-const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 /// First size of a connection's read buffers (they grow for longer frames and lines).
 const IDLE_BUFFER_BYTES: usize = 1024;
 /// How long a closing WebSocket waits for the browser's close frame.
@@ -120,11 +119,9 @@ impl<T: Transport> Transport for Web<T> {
             .route("/ws", get(upgrade))
             .merge(crate::web_client::routes())
             .with_state(Arc::clone(&exchange));
-        // The page's files, then the connection ends after HEADER_TIMEOUT idle (within
+        // The page's files, then the connection ends after the header deadline idle (within
         // the handshake deadline); or the upgrade, which ends HTTP on this connection.
-        hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_TIMEOUT)
+        crate::http1::connection_builder()
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(router))
             .with_upgrades()
             .await

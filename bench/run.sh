@@ -3,6 +3,7 @@
 # (config/bench.toml), and prints the medians. Results (JSON) go to bench/results/.
 # Usage: bash bench/run.sh [rounds]
 #        ONLY="fanout50 fanout50tls" bash bench/run.sh 3   (only these scenarios)
+#        SERVER=/tmp/classcord-before bash bench/run.sh 3   (another server binary, for A/B)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
@@ -10,10 +11,11 @@ cargo build --release --workspace --bins
 out=bench/results
 mkdir -p "$out"
 load=target/release/classcord-load
+server="${SERVER:-target/release/classcord}"
 
 start_server() {
     rm -rf /tmp/classcord-bench && mkdir -p /tmp/classcord-bench
-    RUST_LOG="warn,classcord::server=info" target/release/classcord serve --config config/bench.toml \
+    RUST_LOG="warn,classcord::server=info" "$server" serve --config config/bench.toml \
         >/tmp/classcord-bench/server.log 2>&1 &
     server_pid=$!
     for _ in $(seq 100); do

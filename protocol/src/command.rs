@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::action::Action;
@@ -186,14 +186,22 @@ impl<'a> From<&'a Command> for WireCommand<'a> {
 /// Parses one line. Never panics, whatever the bytes.
 pub fn parse_line(raw: &[u8]) -> Result<Command, ProtocolError> {
     let text = decode_text(raw)?;
-    let value: Value = serde_json::from_str(&text).map_err(json_error)?;
+    match PlainMessage::read(&text) {
+        Some(message) => message.into_command(),
+        None => parse_object(&text),
+    }
+}
+
+/// Any line: parsed into a JSON object, then read by its `type`.
+fn parse_object(text: &str) -> Result<Command, ProtocolError> {
+    let value: Value = serde_json::from_str(text).map_err(json_error)?;
     let Value::Object(object) = value else {
         return Err(ProtocolError::new(
             ErrorCode::NotAnObject,
             "Each line must be one JSON object.",
         ));
     };
-    command_from_object(&object)
+    command_from_object(object)
 }
 
 /// For a line that did not parse: if it was a `login` attempt, the user name it carried
@@ -236,15 +244,15 @@ fn json_error(error: serde_json::Error) -> ProtocolError {
     }
 }
 
-fn command_from_object(object: &Map<String, Value>) -> Result<Command, ProtocolError> {
-    let kind = match object.get("type") {
+fn command_from_object(mut object: Map<String, Value>) -> Result<Command, ProtocolError> {
+    let kind = match object.remove("type") {
         None => {
             return Err(ProtocolError::new(
                 ErrorCode::MissingType,
                 "Missing field 'type'.",
             ))
         }
-        Some(Value::String(kind)) => kind.as_str(),
+        Some(Value::String(kind)) => kind,
         Some(_) => {
             return Err(ProtocolError::new(
                 ErrorCode::InvalidField,
@@ -252,8 +260,14 @@ fn command_from_object(object: &Map<String, Value>) -> Result<Command, ProtocolE
             ))
         }
     };
-    let fields = Fields { object, kind };
-    match kind {
+    if kind == "command" {
+        return action_command(object);
+    }
+    let mut fields = Fields {
+        object,
+        kind: &kind,
+    };
+    match kind.as_str() {
         "register" => Ok(Command::Register {
             username: fields.required_string("username")?,
             password: fields.required_string("password")?,
@@ -262,7 +276,7 @@ fn command_from_object(object: &Map<String, Value>) -> Result<Command, ProtocolE
             username: fields.required_string("username")?,
             password: fields.required_string("password")?,
         }),
-        "message" => message_command(&fields),
+        "message" => message_command(MessageFields::take(&mut fields)?),
         "status" => Ok(Command::Status {
             state: fields.required_string("state")?,
         }),
@@ -293,7 +307,6 @@ fn command_from_object(object: &Map<String, Value>) -> Result<Command, ProtocolE
                 .optional_u64("before")?
                 .map(|id| i64::try_from(id).unwrap_or(i64::MAX)),
         }),
-        "command" => action_command(object),
         other => Err(ProtocolError::new(
             ErrorCode::UnknownType,
             format!("Unknown message type '{}'.", truncate_for_reply(other)),
@@ -302,10 +315,8 @@ fn command_from_object(object: &Map<String, Value>) -> Result<Command, ProtocolE
 }
 
 /// A typed action: the object without its `type`, read as an [`Action`].
-fn action_command(object: &Map<String, Value>) -> Result<Command, ProtocolError> {
-    let mut fields = object.clone();
-    fields.remove("type");
-    serde_json::from_value(Value::Object(fields))
+fn action_command(object: Map<String, Value>) -> Result<Command, ProtocolError> {
+    serde_json::from_value(Value::Object(object))
         .map(Command::Act)
         .map_err(|error| {
             ProtocolError::new(
@@ -318,13 +329,76 @@ fn action_command(object: &Map<String, Value>) -> Result<Command, ProtocolError>
         })
 }
 
-fn message_command(fields: &Fields<'_>) -> Result<Command, ProtocolError> {
+/// The line nearly every busy client sends, read straight into borrowed fields without
+/// building a map: a `message` object whose known fields are strings or null, each given
+/// once. Anything else (another type, a field of another type, a repeated field, which
+/// this refuses) takes the general path, which decides and words every error.
+#[derive(Deserialize)]
+struct PlainMessage<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    subtype: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    to: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    channel: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    from: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    content: Option<Cow<'a, str>>,
+}
+
+impl<'a> PlainMessage<'a> {
+    /// The line as a plain message, if it is one.
+    fn read(text: &'a str) -> Option<PlainMessage<'a>> {
+        serde_json::from_str::<PlainMessage<'a>>(text)
+            .ok()
+            .filter(|message| message.kind == "message")
+    }
+
+    fn into_command(self) -> Result<Command, ProtocolError> {
+        message_command(MessageFields {
+            content: self.content.map(Cow::into_owned),
+            from: self.from.map(Cow::into_owned),
+            to: self.to.map(Cow::into_owned),
+            channel: self.channel.map(Cow::into_owned),
+            subtype: self.subtype.map(Cow::into_owned),
+        })
+    }
+}
+
+/// The fields a `message` may carry, each already known to be a string when present.
+struct MessageFields {
+    content: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    channel: Option<String>,
+    subtype: Option<String>,
+}
+
+impl MessageFields {
+    fn take(fields: &mut Fields<'_>) -> Result<MessageFields, ProtocolError> {
+        Ok(MessageFields {
+            content: fields.optional_string("content")?,
+            from: fields.optional_string("from")?,
+            to: fields.optional_string("to")?,
+            channel: fields.optional_string("channel")?,
+            subtype: fields.optional_string("subtype")?,
+        })
+    }
+}
+
+fn message_command(fields: MessageFields) -> Result<Command, ProtocolError> {
+    let MessageFields {
+        content,
+        from,
+        to,
+        channel,
+        subtype,
+    } = fields;
     // Some legacy clients announce themselves with an empty or absent content.
-    let content = fields.optional_string("content")?.unwrap_or_default();
-    let from = fields.optional_string("from")?;
-    let to = fields.optional_string("to")?;
-    let channel = fields.optional_string("channel")?;
-    let subtype = fields.optional_string("subtype")?;
+    let content = content.unwrap_or_default();
     let target = match subtype.as_deref() {
         Some("private") => match to {
             Some(to) if !to.is_empty() => Target::Private(to),
@@ -359,22 +433,23 @@ fn message_command(fields: &Fields<'_>) -> Result<Command, ProtocolError> {
     })
 }
 
-/// Typed access to the fields of one message, with error texts that name the field.
+/// Typed access to the fields of one message, with error texts that name the field. Each
+/// field is taken out of the object (read once, never copied).
 struct Fields<'a> {
-    object: &'a Map<String, Value>,
+    object: Map<String, Value>,
     kind: &'a str,
 }
 
 impl Fields<'_> {
-    fn optional_string(&self, name: &str) -> Result<Option<String>, ProtocolError> {
-        match self.object.get(name) {
+    fn optional_string(&mut self, name: &str) -> Result<Option<String>, ProtocolError> {
+        match self.object.remove(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(Value::String(text)) => Ok(Some(text)),
             Some(_) => Err(self.wrong_type(name, "a string")),
         }
     }
 
-    fn required_string(&self, name: &str) -> Result<String, ProtocolError> {
+    fn required_string(&mut self, name: &str) -> Result<String, ProtocolError> {
         self.optional_string(name)?
             .ok_or_else(|| self.missing(name, "a string"))
     }
@@ -569,6 +644,7 @@ mod tests {
     mod properties {
         use super::super::*;
         use proptest::prelude::*;
+        use serde_json::json;
 
         fn text() -> impl Strategy<Value = String> {
             proptest::string::string_regex("(?s).{0,40}").unwrap()
@@ -627,6 +703,38 @@ mod tests {
             fn any_line_parses_or_is_refused(raw in proptest::collection::vec(any::<u8>(), 0..300)) {
                 let _ = parse_line(&raw);
                 let _ = malformed_login_user(&raw);
+            }
+
+            /// A message object of any shape reads the same through the fast path as
+            /// through the general one: same command, or same error code and text.
+            #[test]
+            fn plain_messages_read_as_the_general_path_reads_them(
+                fields in proptest::collection::vec(
+                    (
+                        prop_oneof![
+                            Just("type"), Just("subtype"), Just("to"), Just("channel"),
+                            Just("from"), Just("content"), Just("extra"),
+                        ],
+                        prop_oneof![
+                            Just(json!("message")), Just(json!("global")), Just(json!("private")),
+                            Just(json!("#cours")), Just(json!("")), Just(json!(null)),
+                            Just(json!(7)), Just(json!(["x"])), Just(json!({"a": 1})),
+                            text().prop_map(Value::from),
+                        ],
+                    ),
+                    0..8,
+                ),
+            ) {
+                // Written by hand so that a field may repeat, as a client's line may.
+                let members: Vec<String> = fields
+                    .iter()
+                    .map(|(name, value)| format!("{}:{value}", json!(name)))
+                    .collect();
+                let line = format!("{{\"type\":\"message\",{}}}", members.join(","));
+                let line = line.replace(",}", "}");
+                let fast = parse_line(line.as_bytes()).map_err(|e| (e.code, e.message));
+                let general = parse_object(&line).map_err(|e| (e.code, e.message));
+                prop_assert_eq!(fast, general, "{}", line);
             }
 
             /// What the clients we write send is read back exactly.

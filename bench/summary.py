@@ -39,6 +39,12 @@ for name in [n for n in ["fanout50", "fanout200", "fanout1000", "fanout50tls"] i
         rel = [r["server_cpu_us_per_delivery"] for r in relay]
         print(f"  CPU per delivery: server {med(per):.3f} us, relay {med(rel):.3f} us, "
               f"ratio {med([a / b for a, b in zip(per, rel)]):.2f}x")
+    if server[0].get("load_cpu_us_per_delivery") and relay[0].get("load_cpu_us_per_delivery"):
+        per = [s["load_cpu_us_per_delivery"] for s in server]
+        rel = [r["load_cpu_us_per_delivery"] for r in relay]
+        print(f"  load generator's CPU per delivery (reading the lines): against the server "
+              f"{med(per):.3f} us, against the relay {med(rel):.3f} us, "
+              f"ratio {med([a / b for a, b in zip(per, rel)]):.2f}x")
     if runs[0].get("persisted") is not None:
         print(f"  persisted == sent in every run: {all(r['persisted'] == r['server']['sent'] for r in runs)}")
 

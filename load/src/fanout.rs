@@ -52,6 +52,9 @@ pub struct FanoutResult {
     pub server_cpu_percent: Option<f64>,
     /// Server CPU time (user + system, from /proc, 10 ms ticks) per delivered line.
     pub server_cpu_us_per_delivery: Option<f64>,
+    /// This load generator's own CPU time per delivered line, over the same span: what
+    /// reading (decrypting, scanning) the target's lines costs the clients.
+    pub load_cpu_us_per_delivery: Option<f64>,
 }
 
 struct Shared {
@@ -153,6 +156,7 @@ pub async fn run(
     }
 
     let cpu = server_pid.and_then(CpuMeter::start);
+    let own_cpu = CpuMeter::start(std::process::id());
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_message(format!("{label}: sending for {:?}", options.duration));
     bar.enable_steady_tick(Duration::from_millis(200));
@@ -177,6 +181,7 @@ pub async fn run(
     bar.finish_and_clear();
     let server_cpu_percent = cpu.as_ref().and_then(CpuMeter::percent);
     let server_cpu_used = cpu.as_ref().and_then(CpuMeter::used);
+    let own_cpu_used = own_cpu.as_ref().and_then(CpuMeter::used);
     let server_rss_kib = server_pid.and_then(report::rss_kib);
     stop_readers.cancel();
     drop(listening_writers);
@@ -205,10 +210,15 @@ pub async fn run(
         latency: Latency::from_histogram(&histogram),
         server_rss_kib,
         server_cpu_percent,
-        server_cpu_us_per_delivery: server_cpu_used
-            .filter(|_| delivered > 0)
-            .map(|used| used.as_secs_f64() * 1e6 / delivered as f64),
+        server_cpu_us_per_delivery: per_delivery(server_cpu_used, delivered),
+        load_cpu_us_per_delivery: per_delivery(own_cpu_used, delivered),
     })
+}
+
+/// CPU time per delivered line, in microseconds.
+fn per_delivery(used: Option<Duration>, delivered: u64) -> Option<f64> {
+    used.filter(|_| delivered > 0)
+        .map(|used| used.as_secs_f64() * 1e6 / delivered as f64)
 }
 
 async fn send_loop(

@@ -674,6 +674,14 @@ fn print_fanout(result: &FanoutResult) {
                         .map(|us| format!("{us:.3} µs")),
                 ),
             ),
+            (
+                "load generator's CPU per delivery",
+                optional(
+                    result
+                        .load_cpu_us_per_delivery
+                        .map(|us| format!("{us:.3} µs")),
+                ),
+            ),
         ],
     );
 }

@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes};
@@ -39,24 +40,35 @@ async fn write_batch<W: AsyncWrite + Unpin>(
     batch: &mut VecDeque<Bytes>,
 ) -> io::Result<()> {
     while !batch.is_empty() {
-        let mut slices = [IoSlice::new(&[]); LINES_PER_WRITE];
-        let mut count = 0;
-        let mut bytes = 0;
-        for (slice, line) in slices.iter_mut().zip(batch.iter()) {
-            *slice = IoSlice::new(line);
-            count += 1;
-            bytes += line.len();
-            if bytes >= BYTES_PER_WRITE {
-                break;
-            }
-        }
-        let written = writer.write_vectored(&slices[..count]).await?;
+        // The slices live on the stack of one poll, not in the task: an idle connection's
+        // writer task stays small.
+        let written = std::future::poll_fn(|cx| {
+            let mut slices = [IoSlice::new(&[]); LINES_PER_WRITE];
+            let count = point_at(&mut slices, batch);
+            Pin::new(&mut *writer).poll_write_vectored(cx, &slices[..count])
+        })
+        .await?;
         if written == 0 {
             return Err(io::ErrorKind::WriteZero.into());
         }
         consume(batch, written);
     }
     Ok(())
+}
+
+/// Points `slices` at the first lines of the batch, up to [`BYTES_PER_WRITE`]; how many.
+fn point_at<'a>(slices: &mut [IoSlice<'a>], batch: &'a VecDeque<Bytes>) -> usize {
+    let mut count = 0;
+    let mut bytes = 0;
+    for (slice, line) in slices.iter_mut().zip(batch.iter()) {
+        *slice = IoSlice::new(line);
+        count += 1;
+        bytes += line.len();
+        if bytes >= BYTES_PER_WRITE {
+            break;
+        }
+    }
+    count
 }
 
 /// Drops the first `written` bytes of the batch: whole lines, then part of the next.
@@ -152,6 +164,24 @@ mod tests {
         write_batch(&mut sink, &mut batch).await.unwrap();
         assert!(batch.is_empty());
         assert_eq!(sink.written, expected);
+    }
+
+    /// Every connection holds its writer task, idle or not: what the task keeps across its
+    /// awaits is memory per connection (a buffer of slices kept there cost 1 KiB each).
+    #[test]
+    fn the_writer_task_stays_small() {
+        let queue = LineQueue::new(crate::chat::QueueLimits {
+            lines: 8,
+            presence_bytes: 1024,
+            soft_bytes: 1024,
+            hard_bytes: 4096,
+            stall: std::time::Duration::from_secs(1),
+        });
+        let (stream, _peer) = tokio::io::duplex(64);
+        let (_, write_half) = tokio::io::split(stream);
+        let task = run(write_half, queue);
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= 256, "the writer's future takes {size} bytes");
     }
 
     #[tokio::test]

@@ -17,6 +17,10 @@ impl Formatter for AsciiFormatter {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // Nearly every fragment (field names, names, timestamps) has nothing to escape.
+        if fragment.is_ascii() {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut plain_start = 0;
         for (index, ch) in fragment.char_indices() {
             if ch.is_ascii() {
@@ -36,7 +40,8 @@ impl Formatter for AsciiFormatter {
 /// Serialises one server line, newline included. Serialising to memory cannot fail for
 /// the plain structs used here (string keys only), so failure is a programming error.
 pub fn encode_line<T: Serialize>(value: &T) -> Bytes {
-    let mut buffer = Vec::with_capacity(160);
+    // Room for a chat message's line (about 210 bytes with 64 characters of content).
+    let mut buffer = Vec::with_capacity(256);
     let mut serializer = Serializer::with_formatter(&mut buffer, AsciiFormatter);
     value
         .serialize(&mut serializer)

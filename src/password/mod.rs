@@ -154,7 +154,6 @@ fn lower_own_priority() {
     }
 }
 
-/// Hashes synchronously (also used by the admin command line).
 /// Checks that `hash` is an argon2 password hash in the PHC format, as [`hash_now`] writes.
 pub(crate) fn check_hash(hash: &str) -> Result<(), PasswordError> {
     let parsed = PasswordHash::new(hash).map_err(|e| PasswordError::Hash(e.to_string()))?;
@@ -164,6 +163,7 @@ pub(crate) fn check_hash(hash: &str) -> Result<(), PasswordError> {
     Ok(())
 }
 
+/// Hashes synchronously (also used by the admin command line).
 pub(crate) fn hash_now(password: &str) -> Result<String, PasswordError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()

@@ -505,10 +505,10 @@ impl Config {
         if self.limits.max_username_chars == 0 {
             return invalid("limits.max_username_chars must be at least 1");
         }
-        if let Some(reason) = crate::logging::level_error(&self.logging.level) {
+        if let Some(reason) = level_error(&self.logging.level) {
             return Err(ConfigError::Invalid(reason));
         }
-        if crate::protocol::names::channel_name_error(&self.server.default_channel).is_some() {
+        if crate::names::channel_name_error(&self.server.default_channel).is_some() {
             return invalid("server.default_channel is not a valid channel name");
         }
         let positive = [
@@ -570,9 +570,42 @@ impl Config {
     }
 }
 
+/// Why a `logging.level` is refused, or `None`. Each comma-separated part must be a level
+/// (`info`) or `target=level`: a bare word that is not a level (a typo such as `inof`)
+/// would silently turn every other log line off.
+pub(crate) fn level_error(level: &str) -> Option<String> {
+    use std::str::FromStr;
+    use tracing_subscriber::filter::LevelFilter;
+    let is_level =
+        |text: &str| !text.trim().is_empty() && LevelFilter::from_str(text.trim()).is_ok();
+    let bad = level.split(',').find(|part| match part.split_once('=') {
+        Some((target, level)) => target.trim().is_empty() || !is_level(level),
+        None => !is_level(part),
+    })?;
+    Some(format!(
+        "logging.level: {bad:?} is not a level (trace, debug, info, warn, error, off) \
+         nor target=level"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typos_in_the_level_are_refused() {
+        for good in [
+            "info",
+            "warn,classcord=debug",
+            "classcord::auth=warn",
+            "off",
+        ] {
+            assert_eq!(level_error(good), None, "{good}");
+        }
+        for bad in ["inof", "", "classcord=verbose", "=info", "info,,debug"] {
+            assert!(level_error(bad).is_some(), "{bad:?} accepted");
+        }
+    }
 
     #[test]
     fn shipped_config_file_matches_the_defaults() {

@@ -1,20 +1,29 @@
-//! What every connection task shares: configuration, the chat core, the gate, logs,
-//! metrics and the shutdown signal.
+//! What every connection task shares (the edges' bag of running services): configuration,
+//! the chat core, moderation, the renderer, the gate, logs, metrics and the shutdown signal.
+//! Only the edges (listeners, sessions, the admin socket, monitoring, the server) know it;
+//! every service below is handed what it needs.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
 use crate::chat::Chat;
-use crate::config::Config;
+use crate::config::{Config, ListenerKind};
 use crate::gate::Gate;
-use crate::logging::{Audit, AuthFailure};
+use crate::logging::{escape_user_text, Audit, AuditEvent, AuditKind, AuthFailure};
 use crate::metrics::{Format, Gauges, LogName, Metrics};
+use crate::moderation::Moderation;
+use crate::session::render::Renderer;
 use crate::transport::Tls;
+use crate::vocabulary::Refusal;
 
 pub(crate) struct Context {
     pub(crate) config: Arc<Config>,
-    pub(crate) chat: Chat,
+    pub(crate) chat: Arc<Chat>,
+    pub(crate) moderation: Arc<Moderation>,
+    /// The words and lines of every connection.
+    pub(crate) renderer: Arc<Renderer>,
     pub(crate) gate: Arc<Gate>,
     /// The TLS transport, when a TLS port is configured.
     pub(crate) tls: Option<Arc<Tls>>,
@@ -23,11 +32,6 @@ pub(crate) struct Context {
     pub(crate) metrics: Arc<Metrics>,
     /// Cancelled when the server stops.
     pub(crate) shutdown: CancellationToken,
-    /// Cancelled when something inside the server (a `/shutdown` countdown) asks for the
-    /// graceful stop; the process then stops as on SIGTERM.
-    pub(crate) stop_requested: CancellationToken,
-    /// The `/shutdown` countdown under way.
-    pub(crate) countdown: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
 }
 
 impl Context {
@@ -55,5 +59,32 @@ impl Context {
             },
             format,
         )
+    }
+
+    /// Logs, audits and counts a connection refused before its session.
+    pub(crate) fn record_refusal(
+        &self,
+        refusal: Refusal,
+        addr: SocketAddr,
+        listener: ListenerKind,
+        error: Option<String>,
+    ) {
+        let reason = refusal.as_str();
+        let detail = error
+            .as_deref()
+            .map(|e| format!(": {}", escape_user_text(e)))
+            .unwrap_or_default();
+        let listener_name = listener.as_str();
+        if refusal.is_suspicious() {
+            tracing::warn!(peer = %addr, listener = listener_name, reason, "refused connection{detail}");
+        } else {
+            tracing::info!(peer = %addr, listener = listener_name, reason, "refused connection{detail}");
+        }
+        let mut event = AuditEvent::new(AuditKind::Refused, addr, listener).with("reason", reason);
+        if let Some(error) = error {
+            event = event.with("error", error);
+        }
+        self.audit.record(event);
+        self.metrics.refused(listener, refusal);
     }
 }

@@ -18,10 +18,10 @@ pub fn line_codec(data: &[u8]) {
 /// The name, channel and state rules, and the look-alike key.
 pub fn name_rules(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = crate::protocol::names::username_error(text, 64, "Serveur");
-        let _ = crate::protocol::names::NameKey::of(text);
-        let _ = crate::protocol::names::channel_name_error(text);
-        let _ = crate::protocol::names::state_error(text, 64);
+        let _ = crate::names::username_error(text, 64, "Serveur");
+        let _ = crate::names::NameKey::of(text);
+        let _ = crate::names::channel_name_error(text);
+        let _ = crate::names::state_error(text, 64);
     }
 }
 

@@ -15,78 +15,9 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use ipnet::IpNet;
 
+use crate::address::normalise;
 use crate::config::GateSection;
-
-/// Why a connection was turned away before its session (the `reason` of logs and metrics).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Refusal {
-    NotAllowed,
-    ConnectionRate,
-    TooManyFromAddress,
-    ServerFull,
-    BadProxyHeader,
-    HandshakeFailed,
-    HandshakeTimeout,
-}
-
-impl Refusal {
-    pub(crate) const ALL: [Refusal; 7] = [
-        Refusal::NotAllowed,
-        Refusal::ConnectionRate,
-        Refusal::TooManyFromAddress,
-        Refusal::ServerFull,
-        Refusal::BadProxyHeader,
-        Refusal::HandshakeFailed,
-        Refusal::HandshakeTimeout,
-    ];
-
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Refusal::NotAllowed => "not_allowed",
-            Refusal::ConnectionRate => "connection_rate_limited",
-            Refusal::TooManyFromAddress => "too_many_connections_from_address",
-            Refusal::ServerFull => "server_full",
-            Refusal::BadProxyHeader => "bad_proxy_header",
-            Refusal::HandshakeFailed => "handshake_failed",
-            Refusal::HandshakeTimeout => "handshake_timeout",
-        }
-    }
-
-    /// Refusals worth a warning: someone outside the allowed networks, or a proxy that
-    /// sends garbage. The others are routine (limits, stalled or failed handshakes).
-    fn is_suspicious(self) -> bool {
-        matches!(self, Refusal::NotAllowed | Refusal::BadProxyHeader)
-    }
-
-    /// Logs, audits and counts a refusal.
-    pub(crate) fn record(
-        self,
-        ctx: &crate::context::Context,
-        addr: std::net::SocketAddr,
-        listener: crate::transport::ListenerKind,
-        error: Option<String>,
-    ) {
-        let reason = self.as_str();
-        let detail = error
-            .as_deref()
-            .map(|e| format!(": {}", crate::logging::escape_user_text(e)))
-            .unwrap_or_default();
-        let listener_name = listener.as_str();
-        if self.is_suspicious() {
-            tracing::warn!(peer = %addr, listener = listener_name, reason, "refused connection{detail}");
-        } else {
-            tracing::info!(peer = %addr, listener = listener_name, reason, "refused connection{detail}");
-        }
-        let mut event =
-            crate::logging::AuditEvent::new(crate::logging::AuditKind::Refused, addr, listener)
-                .with("reason", reason);
-        if let Some(error) = error {
-            event = event.with("error", error);
-        }
-        ctx.audit.record(event);
-        ctx.metrics.refused(listener, self);
-    }
-}
+use crate::vocabulary::Refusal;
 
 /// The limiters' clock: tokio's, so that tests on a paused clock see limits release
 /// exactly when they should, without waiting in real time. Unpaused, it is the monotonic
@@ -189,11 +120,6 @@ impl Drop for ConnectionPermit {
 
 fn nonzero(value: u32) -> NonZeroU32 {
     NonZeroU32::new(value).unwrap_or(NonZeroU32::MIN)
-}
-
-/// Normalises an address: IPv4-mapped IPv6 becomes IPv4.
-pub(crate) fn normalise(ip: IpAddr) -> IpAddr {
-    ip.to_canonical()
 }
 
 impl Gate {

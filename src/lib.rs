@@ -5,6 +5,7 @@
 //! The public surface is what the binary and the integration tests need; the rest is
 //! `pub(crate)` so the compiler finds dead code.
 
+pub(crate) mod address;
 pub mod admin;
 pub(crate) mod certs;
 pub(crate) mod chat;
@@ -22,12 +23,15 @@ pub mod logging;
 pub(crate) mod memory;
 pub(crate) mod metrics;
 pub(crate) mod moderation;
+pub(crate) mod monitoring;
+pub(crate) mod names;
 pub(crate) mod password;
-pub(crate) mod protocol;
 pub(crate) mod proxy_header;
 pub mod server;
 pub(crate) mod session;
 pub(crate) mod store;
+pub(crate) mod texts;
 pub(crate) mod time_format;
 pub(crate) mod transport;
+pub(crate) mod vocabulary;
 pub(crate) mod web_client;

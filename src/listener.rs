@@ -12,11 +12,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::address::normalise;
 use crate::context::Context;
-use crate::gate::{normalise, Refusal};
 use crate::proxy_header::{read_header, ProxyHeaderError, ProxyOutcome};
 use crate::session::{self, Peer};
 use crate::transport::{Established, Transport};
+use crate::vocabulary::Refusal;
 
 const MIN_BACKOFF: Duration = Duration::from_millis(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
@@ -77,7 +78,7 @@ async fn admit<T: Transport>(
     let listener = transport.kind();
     let peer = SocketAddr::new(normalise(peer.ip()), peer.port());
     if !ctx.gate.is_allowed(peer.ip()) {
-        return Refusal::NotAllowed.record(&ctx, peer, listener, None);
+        return ctx.record_refusal(Refusal::NotAllowed, peer, listener, None);
     }
     // The PROXY header and the handshake share one deadline.
     let deadline = tokio::time::Instant::now() + ctx.config.handshake_timeout();
@@ -87,7 +88,7 @@ async fn admit<T: Transport>(
         // While the header is read, the connection counts against the relay's own caps.
         let relay_permit = match ctx.gate.admit(peer.ip()) {
             Ok(permit) => permit,
-            Err(refusal) => return refusal.record(&ctx, peer, listener, None),
+            Err(refusal) => return ctx.record_refusal(refusal, peer, listener, None),
         };
         // Boxed, as the handshake below: their state lives only while they run, not in
         // every connection's task for its whole life.
@@ -96,8 +97,8 @@ async fn admit<T: Transport>(
         match client {
             Ok(addr) => addr,
             Err(error) => {
-                return Refusal::BadProxyHeader.record(
-                    &ctx,
+                return ctx.record_refusal(
+                    Refusal::BadProxyHeader,
                     peer,
                     listener,
                     Some(error.to_string()),
@@ -109,7 +110,7 @@ async fn admit<T: Transport>(
     };
     let mut permit = match ctx.gate.admit(addr.ip()) {
         Ok(permit) => permit,
-        Err(refusal) => return refusal.record(&ctx, addr, listener, None),
+        Err(refusal) => return ctx.record_refusal(refusal, addr, listener, None),
     };
     let _ = tcp.set_nodelay(true);
     set_keepalive(&tcp, ctx.config.tcp_keepalive());
@@ -121,21 +122,26 @@ async fn admit<T: Transport>(
             let client = SocketAddr::new(normalise(client), 0);
             tracing::debug!(%client, proxy = %addr, "X-Forwarded-For accepted");
             if !ctx.gate.is_allowed(client.ip()) {
-                return Refusal::NotAllowed.record(&ctx, client, listener, None);
+                return ctx.record_refusal(Refusal::NotAllowed, client, listener, None);
             }
             drop(permit);
             permit = match ctx.gate.admit(client.ip()) {
                 Ok(permit) => permit,
-                Err(refusal) => return refusal.record(&ctx, client, listener, None),
+                Err(refusal) => return ctx.record_refusal(refusal, client, listener, None),
             };
             addr = client;
             stream
         }
         Ok(Ok(Established::Answered)) => return,
         Ok(Err(error)) => {
-            return Refusal::HandshakeFailed.record(&ctx, addr, listener, Some(error.to_string()))
+            return ctx.record_refusal(
+                Refusal::HandshakeFailed,
+                addr,
+                listener,
+                Some(error.to_string()),
+            )
         }
-        Err(_) => return Refusal::HandshakeTimeout.record(&ctx, addr, listener, None),
+        Err(_) => return ctx.record_refusal(Refusal::HandshakeTimeout, addr, listener, None),
     };
     ctx.metrics.accepted(listener);
     session::serve(stream, Peer::new(addr, listener), ctx, permit).await;

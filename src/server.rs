@@ -13,18 +13,22 @@ use tokio_util::task::TaskTracker;
 use classcord_protocol::server_line::NoticeEvent;
 
 use crate::certs::{CertError, CertRequest};
-use crate::chat::Chat;
+use crate::chat::{Chat, Words};
 use crate::config::Config;
 use crate::context::Context;
 use crate::gate::Gate;
 use crate::listener::accept_loop;
 use crate::logging::{Audit, AuthFailure, LineFile};
 use crate::metrics::Metrics;
+use crate::moderation::Moderation;
 use crate::password::Passwords;
+use crate::session::render::Renderer;
 use crate::store::StoreWriterThread;
+use crate::texts::{Language, Texts};
 use crate::transport::{
     CertificatePaths, ListenerKind, Plain, Tls, TlsError, Transport, Web, WebSettings,
 };
+use crate::vocabulary::Notice;
 
 /// Why a server could not start (or reload its certificate).
 #[derive(Debug, thiserror::Error)]
@@ -58,9 +62,6 @@ pub(crate) enum StartError {
     },
 }
 
-/// Notice sent to everyone when the server stops.
-const SHUTDOWN_NOTICE: &str = "Le serveur s'arrête. / The server is shutting down.";
-
 /// A started server. Dropping it does not stop it: call [`RunningServer::shutdown`].
 pub struct RunningServer {
     ctx: Arc<Context>,
@@ -88,7 +89,21 @@ impl RunningServer {
             metrics.password_hash.clone(),
         )
         .await?;
-        let (chat, store_thread) = Chat::open(&config, passwords, &metrics).await?;
+        let renderer = Arc::new(Renderer::new(&config, Texts::new(Language::English)));
+        let (chat, store_thread) = Chat::open(
+            &config,
+            passwords,
+            &metrics,
+            Arc::clone(&renderer) as Arc<dyn Words>,
+        )
+        .await?;
+        let chat = Arc::new(chat);
+        let audit = Audit::new(open_log(&config.logging.audit_file)?);
+        let moderation = Arc::new(Moderation::new(
+            Arc::clone(&chat),
+            audit.clone(),
+            Arc::clone(&metrics),
+        ));
         tracing::info!(database = %config.storage.database.display(), "database ready");
 
         // Everything that can fail (certificates, sockets) comes before any task is spawned,
@@ -107,14 +122,14 @@ impl RunningServer {
         };
         let ctx = Arc::new(Context {
             chat,
+            moderation,
+            renderer,
             gate: Arc::new(Gate::new(&config.gate)),
             tls: tls.clone(),
-            audit: Audit::new(open_log(&config.logging.audit_file)?),
+            audit,
             auth_failures: AuthFailure::new(open_log(&config.logging.auth_file)?),
             metrics,
             shutdown: CancellationToken::new(),
-            stop_requested: CancellationToken::new(),
-            countdown: std::sync::Mutex::new(None),
             config: Arc::clone(&config),
         });
         let plain_listeners = bind_all(&config.listen.plain)?;
@@ -186,7 +201,7 @@ impl RunningServer {
         let metrics_addrs = metrics_listeners.iter().map(|(_, addr)| *addr).collect();
         for (listener, addr) in metrics_listeners {
             tracing::info!(listener = "metrics", %addr, "monitoring on http://{addr}/metrics");
-            tracker.spawn(crate::metrics::http::serve(
+            tracker.spawn(crate::monitoring::serve(
                 listener,
                 Arc::clone(&ctx),
                 tracker.clone(),
@@ -284,7 +299,7 @@ impl RunningServer {
     /// Resolves when the server asks to be stopped (a `/shutdown` countdown ended); the
     /// caller then calls [`RunningServer::shutdown`].
     pub async fn stop_requested(&self) {
-        self.ctx.stop_requested.cancelled().await
+        self.ctx.moderation.stop_requested().await
     }
 
     /// Stops accepting, tells connected users, closes every connection and flushes the store.
@@ -292,7 +307,9 @@ impl RunningServer {
         tracing::info!("shutting down");
         self.stop_accepting.cancel();
         self.ctx.chat.begin_shutdown();
-        self.ctx.chat.notice(NoticeEvent::Shutdown, SHUTDOWN_NOTICE);
+        self.ctx
+            .chat
+            .notice(NoticeEvent::Shutdown, &Notice::Stopping);
         self.ctx.shutdown.cancel();
         self.tracker.close();
         let grace = Duration::from_secs(self.ctx.config.server.shutdown_grace_secs + 3);

@@ -1,5 +1,7 @@
-//! Timestamps as text: RFC 3339 in UTC with exactly three fractional digits (fixed width:
+//! The wall clock of the server (milliseconds since the Unix epoch), and timestamps as text: RFC 3339 in UTC with exactly three fractional digits (fixed width:
 //! `2026-11-21T13:08:33.120Z`, never `…33.12Z`), as used in messages and every log file.
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
@@ -40,9 +42,17 @@ pub(crate) fn rfc3339_ms(unix_ms: i64) -> String {
     })
 }
 
+/// The wall clock: milliseconds since the Unix epoch (0 before 1970).
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 /// The current time, formatted as [`rfc3339_ms`] does.
 pub(crate) fn now_rfc3339() -> String {
-    rfc3339_ms(crate::store::now_ms())
+    rfc3339_ms(now_ms())
 }
 
 #[cfg(test)]

@@ -4,8 +4,7 @@
 
 use bytes::Bytes;
 
-use super::error::{ErrorCode, ProtocolError};
-use super::server_line::error_line;
+use super::error::ErrorCode;
 
 /// Whether a v2 client receives other users' `status` lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,10 +25,10 @@ pub enum Dialect {
 }
 
 /// How a refusal reaches one client.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// An error line.
-    Line(Bytes),
+    Line,
     /// Legacy clients: the text as a message from the server (an error line would show as
     /// raw JSON in some of their windows).
     Say,
@@ -41,13 +40,11 @@ impl Dialect {
     /// How a refused request is answered: some legacy clients print any line they do not
     /// handle as raw JSON in the chat window, so a legacy client gets an error line only
     /// where the original sent one, and moderation refusals as a message from the server.
-    pub fn refusal(self, error: &ProtocolError) -> Refusal {
+    pub fn refusal(self, code: ErrorCode) -> Refusal {
         match self {
-            Dialect::Legacy if SILENT_ON_LEGACY.contains(&error.code) => {
-                Refusal::Ignored(error.code)
-            }
-            Dialect::Legacy if SAID_ON_LEGACY.contains(&error.code) => Refusal::Say,
-            _ => Refusal::Line(error_line(error)),
+            Dialect::Legacy if SILENT_ON_LEGACY.contains(&code) => Refusal::Ignored(code),
+            Dialect::Legacy if SAID_ON_LEGACY.contains(&code) => Refusal::Say,
+            _ => Refusal::Line,
         }
     }
 
@@ -107,20 +104,21 @@ mod tests {
 
     #[test]
     fn legacy_clients_get_no_error_line_for_requests_the_original_ignored() {
-        let offline = ProtocolError::new(ErrorCode::UserOffline, "gone");
+        let offline = ErrorCode::UserOffline;
         assert_eq!(
-            Dialect::Legacy.refusal(&offline),
+            Dialect::Legacy.refusal(offline),
             Refusal::Ignored(ErrorCode::UserOffline)
         );
         let v2 = Dialect::V2 {
             presence: Presence::Receive,
         };
-        assert!(matches!(v2.refusal(&offline), Refusal::Line(_)));
-        let failed = ProtocolError::new(ErrorCode::LoginFailed, "Login failed.");
-        assert!(matches!(Dialect::Legacy.refusal(&failed), Refusal::Line(_)));
-        let muted = ProtocolError::new(ErrorCode::Muted, "You are muted.");
-        assert_eq!(Dialect::Legacy.refusal(&muted), Refusal::Say);
-        assert!(matches!(v2.refusal(&muted), Refusal::Line(_)));
+        assert_eq!(v2.refusal(offline), Refusal::Line);
+        assert_eq!(
+            Dialect::Legacy.refusal(ErrorCode::LoginFailed),
+            Refusal::Line
+        );
+        assert_eq!(Dialect::Legacy.refusal(ErrorCode::Muted), Refusal::Say);
+        assert_eq!(v2.refusal(ErrorCode::Muted), Refusal::Line);
     }
 
     #[test]

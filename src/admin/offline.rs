@@ -8,8 +8,9 @@ use std::path::Path;
 use rusqlite::Connection;
 
 use crate::config::Synchronous;
-use crate::protocol::names::{username_error, AccountKey};
+use crate::names::{username_error, AccountKey};
 use crate::store::{open_connection, schema, CreateUser, StoreError, UserChange};
+use crate::texts::admin_texts;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum AdminError {
@@ -86,13 +87,13 @@ impl Admin {
         reserved: &str,
     ) -> Result<(), AdminError> {
         if let Some(reason) = username_error(username, max_chars, reserved) {
-            return Err(AdminError::Username(reason));
+            return Err(AdminError::Username(admin_texts().name_problem(reason)));
         }
         match crate::store::insert_user(
             &self.conn,
             username,
             password_hash,
-            crate::store::now_ms(),
+            crate::time_format::now_ms(),
         )? {
             CreateUser::Created => Ok(()),
             CreateUser::AlreadyExists => Err(AdminError::Exists(username.to_owned())),

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use classcord_protocol::Role;
 
-use crate::chat::OnlineUser;
 use crate::store::ModerationEntry;
+use crate::vocabulary::OnlineUser;
 
 /// Longest request line the server reads.
 pub(crate) const MAX_REQUEST_BYTES: u64 = 8 * 1024;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use classcord_protocol::action::{parse_countdown, parse_duration, MAX_SANCTION};
-use classcord_protocol::{parse_slash, Action, CommandInfo, Slash};
+use classcord_protocol::{parse_slash, Action, Slash};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
@@ -17,8 +17,10 @@ use super::protocol::{Request, Response, MAX_REQUEST_BYTES};
 use crate::chat::AccountError;
 use crate::context::Context;
 use crate::logging::AuditEvent;
-use crate::moderation::{self, Actor};
+use crate::moderation::Actor;
 use crate::store::UserChange;
+use crate::texts::Texts;
+use crate::vocabulary::Answer;
 
 /// What the admin socket needs from the running server.
 pub(crate) struct Control {
@@ -97,7 +99,7 @@ async fn handle(stream: UnixStream, control: Arc<Control>) {
 }
 
 /// The moderation action an admin request asks for.
-fn moderation_action(request: Request) -> Result<Action, String> {
+fn moderation_action(request: Request, texts: &Texts) -> Result<Action, String> {
     let duration = |text: Option<String>| {
         text.map(|text| parse_duration(&text, MAX_SANCTION).map(|d| d.as_secs()))
             .transpose()
@@ -130,8 +132,7 @@ fn moderation_action(request: Request) -> Result<Action, String> {
         Request::Run { slash } => match parse_slash(slash.trim()) {
             Slash::Action(action) => action,
             Slash::Usage { word, problem } => {
-                let usage = CommandInfo::of(word).map_or("", |info| info.usage);
-                return Err(format!("usage: {usage} ({problem})"));
+                return Err(format!("usage: {} ({problem})", texts.usage(word)));
             }
             Slash::Chat | Slash::Escaped(_) => {
                 return Err(format!("{slash:?} is not a command (/help lists them)"))
@@ -144,10 +145,13 @@ fn moderation_action(request: Request) -> Result<Action, String> {
 impl Control {
     /// Runs a moderation action as the console (an administrator).
     async fn moderate(&self, action: Action) -> Response {
-        match moderation::execute(&self.ctx, &Actor::console(), action).await {
-            Ok(moderation::Outcome::Text(lines)) => Response::Said { lines },
-            Ok(moderation::Outcome::Lines(_)) => Response::Done,
-            Err(error) => Response::refused(error.message),
+        let texts = self.ctx.renderer.texts();
+        match self.ctx.moderation.execute(&Actor::console(), action).await {
+            Ok(Answer::Lines(_)) => Response::Done,
+            Ok(answer) => Response::Said {
+                lines: texts.answer(&answer, self.ctx.config.limits.max_reply_bytes),
+            },
+            Err(refused) => Response::refused(texts.refused(&refused)),
         }
     }
 
@@ -173,9 +177,13 @@ impl Control {
 
     async fn run(&self, request: Request) -> Response {
         let chat = &self.ctx.chat;
+        let texts = self.ctx.renderer.texts();
         let done = |result: Result<(), AccountError>| match result {
             Ok(()) => Response::Done,
             Err(AccountError::Taken(user)) => Response::Taken { user },
+            Err(AccountError::InvalidName(problem)) => {
+                Response::refused(format!("invalid username: {}", texts.name_problem(problem)))
+            }
             Err(error) => Response::refused(error),
         };
         match request {
@@ -190,13 +198,13 @@ impl Control {
             | Request::Mute { .. }
             | Request::Unmute { .. }
             | Request::Shutdown { .. }
-            | Request::Run { .. } => match moderation_action(request) {
+            | Request::Run { .. } => match moderation_action(request, texts) {
                 Ok(action) => self.moderate(action).await,
                 Err(error) => Response::refused(error),
             },
             Request::Log { limit } => match chat.moderation_log(limit.min(10_000)).await {
                 Ok(entries) => Response::Log { entries },
-                Err(error) => Response::refused(error.message),
+                Err(refused) => Response::refused(texts.refused(&refused)),
             },
             Request::UserRole { user, role } => {
                 done(chat.change_account(&user, UserChange::Role(role)).await)

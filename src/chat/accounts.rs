@@ -3,31 +3,30 @@
 //! live name registry changes with it, so a guest can never take a name that has an account.
 
 use classcord_protocol::server_line::Outcome;
-use classcord_protocol::{ErrorCode, ProtocolError, ServerLine};
+use classcord_protocol::ServerLine;
 
 use super::names::NameTaken;
 use super::{internal, Chat, ConnId};
-use crate::logging::AuthFailureReason;
-use crate::protocol::names::AccountKey;
+use crate::names::AccountKey;
 use crate::store::{CreateUser, StoreError, UserChange, UserUpdate};
+use crate::vocabulary::{AuthFailureReason, NameProblem, Notice, PasswordProblem, Refused};
 
 /// A refused login: the reply for the client and, for the fail2ban log, why.
 #[derive(Debug)]
 pub(crate) struct LoginRefused {
     /// `None` when the refusal is not an authentication failure (already logged in).
     pub(crate) reason: Option<AuthFailureReason>,
-    pub(crate) error: ProtocolError,
+    pub(crate) error: Refused,
 }
 
 impl LoginRefused {
     fn failed(reason: AuthFailureReason) -> LoginRefused {
-        let message = match reason {
-            AuthFailureReason::Banned => "Login failed: account banned.",
-            _ => "Login failed.",
-        };
         LoginRefused {
             reason: Some(reason),
-            error: ProtocolError::new(ErrorCode::LoginFailed, message),
+            error: match reason {
+                AuthFailureReason::Banned => Refused::LoginBanned,
+                _ => Refused::LoginFailed,
+            },
         }
     }
 }
@@ -35,8 +34,8 @@ impl LoginRefused {
 /// Why an administrator's account change did not happen.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum AccountError {
-    #[error("invalid username: {0}")]
-    InvalidName(String),
+    #[error("invalid username: {0:?}")]
+    InvalidName(NameProblem),
     #[error("user {0:?} already exists")]
     Taken(String),
     #[error("the name {0:?} is taken by someone online (a guest): kick them first")]
@@ -48,7 +47,7 @@ pub(crate) enum AccountError {
 }
 
 impl Chat {
-    fn password_error(&self, password: &str) -> Option<String> {
+    fn password_error(&self, password: &str) -> Option<PasswordProblem> {
         password_error(
             password,
             self.limits.min_password_chars,
@@ -57,20 +56,17 @@ impl Chat {
     }
 
     /// A client's `register`.
-    pub(crate) async fn register(
-        &self,
-        username: &str,
-        password: String,
-    ) -> Result<(), ProtocolError> {
-        if let Some(reason) = self.username_error(username) {
-            return Err(ProtocolError::new(ErrorCode::InvalidUsername, reason));
+    pub(crate) async fn register(&self, username: &str, password: String) -> Result<(), Refused> {
+        if let Some(problem) = self.username_error(username) {
+            return Err(Refused::InvalidUsername(problem));
         }
-        if let Some(reason) = self.password_error(&password) {
-            return Err(ProtocolError::new(ErrorCode::InvalidPassword, reason));
+        if let Some(problem) = self.password_error(&password) {
+            return Err(Refused::InvalidPassword(problem));
         }
-        let reservation = self.hub.reserve_registration(username).map_err(|_| {
-            ProtocolError::new(ErrorCode::UsernameTaken, "Username already exists.")
-        })?;
+        let reservation = self
+            .hub
+            .reserve_registration(username)
+            .map_err(|_| Refused::UsernameTaken)?;
         let hash = self.passwords.hash(password).await.map_err(internal)?;
         match self
             .store
@@ -82,10 +78,7 @@ impl Chat {
                 reservation.confirm();
                 Ok(())
             }
-            CreateUser::AlreadyExists => Err(ProtocolError::new(
-                ErrorCode::UsernameTaken,
-                "Username already exists.",
-            )),
+            CreateUser::AlreadyExists => Err(Refused::UsernameTaken),
         }
     }
 
@@ -173,17 +166,17 @@ impl Chat {
         self.change_account_telling(username, change, None).await
     }
 
-    /// [`Chat::change_account`], telling a disconnected account `why` (a teacher's words)
-    /// instead of the administrator's standard text.
+    /// [`Chat::change_account`], telling a disconnected account `why` (a teacher's ban)
+    /// instead of the administrator's standard notice.
     pub(crate) async fn change_account_telling(
         &self,
         username: &str,
         change: UserChange,
-        why: Option<&str>,
+        why: Option<Notice>,
     ) -> Result<(), AccountError> {
         let kick_reason = match &change {
-            UserChange::Banned(true) => Some(why.unwrap_or("Account banned by an administrator.")),
-            UserChange::Delete => Some(why.unwrap_or("Account deleted by an administrator.")),
+            UserChange::Banned(true) => Some(why.unwrap_or(Notice::AccountBanned)),
+            UserChange::Delete => Some(why.unwrap_or(Notice::AccountDeleted)),
             UserChange::Banned(false) | UserChange::Password(_) | UserChange::Role(_) => None,
         };
         let deleted = change == UserChange::Delete;
@@ -201,7 +194,7 @@ impl Chat {
         }
         if let Some(reason) = kick_reason {
             if self.hub.identity_is_account(username) {
-                self.hub.kick(username, reason);
+                self.hub.kick(username, &reason);
             }
         }
         if deleted {
@@ -216,13 +209,17 @@ impl Chat {
 }
 
 /// Why a new password is refused, or `None`: the same rules for clients and the CLI.
-pub(crate) fn password_error(password: &str, min_chars: usize, max_bytes: usize) -> Option<String> {
+pub(crate) fn password_error(
+    password: &str,
+    min_chars: usize,
+    max_bytes: usize,
+) -> Option<PasswordProblem> {
     if password.len() > max_bytes {
-        return Some(format!("Password longer than {max_bytes} bytes."));
+        return Some(PasswordProblem::TooLong { max_bytes });
     }
-    let min = min_chars.max(1);
-    if password.chars().count() < min {
-        return Some(format!("Password needs at least {min} character(s)."));
+    let min_chars = min_chars.max(1);
+    if password.chars().count() < min_chars {
+        return Some(PasswordProblem::TooShort { min_chars });
     }
     None
 }

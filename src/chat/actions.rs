@@ -5,18 +5,19 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use classcord_protocol::{ErrorCode, ProtocolError, Role, RoomMode};
+use classcord_protocol::{Dialect, Role, RoomMode};
 
 use super::channels::Admission;
 use super::delivery::chat_line;
 use super::moderation::OnlineTarget;
 use super::rooms::{legacy_room_line, RoomCreated};
 use super::{internal, Chat, ConnId};
-use crate::protocol::names::{channel_name_error, AccountKey, ChannelKey};
+use crate::names::{channel_name_error, AccountKey, ChannelKey};
 use crate::store::{
     ModerationEntry, ModerationWrite, RoomChange, SanctionChange, SanctionKind, StoredSanction,
     Subject,
 };
+use crate::vocabulary::{Answer, Notice, Refused, RoomListing, RoomMembers};
 
 /// A stored account, as moderation needs it.
 #[derive(Debug, Clone)]
@@ -28,7 +29,7 @@ pub(crate) struct AccountInfo {
 
 /// A moderator's answer to a request to join.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Answer {
+pub(crate) enum RequestAnswer {
     Accept,
     Reject(Option<String>),
 }
@@ -43,7 +44,7 @@ impl Chat {
     }
 
     /// The stored account of that name, if any.
-    pub(crate) async fn account(&self, name: &str) -> Result<Option<AccountInfo>, ProtocolError> {
+    pub(crate) async fn account(&self, name: &str) -> Result<Option<AccountInfo>, Refused> {
         let record = self
             .store
             .find_user(&AccountKey::of(name))
@@ -63,10 +64,10 @@ impl Chat {
         subject: Subject,
         label: &str,
         duration: Option<Duration>,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<(), Refused> {
         self.hub
             .set_sanction(kind, subject.clone(), label, duration);
-        let until_ms = duration.map(|d| crate::store::now_ms() + d.as_millis() as i64);
+        let until_ms = duration.map(|d| crate::time_format::now_ms() + d.as_millis() as i64);
         self.store
             .moderate(ModerationWrite::Sanction(SanctionChange::Set(
                 StoredSanction {
@@ -82,11 +83,7 @@ impl Chat {
 
     /// Lifts `kind` from the account `name` and from guests sanctioned under that name.
     /// Returns how many sanctions were lifted.
-    pub(crate) async fn lift(
-        &self,
-        kind: SanctionKind,
-        name: &str,
-    ) -> Result<usize, ProtocolError> {
+    pub(crate) async fn lift(&self, kind: SanctionKind, name: &str) -> Result<usize, Refused> {
         let lifted = self.hub.lift_sanctions(kind, name);
         for subject in &lifted {
             self.store
@@ -101,31 +98,27 @@ impl Chat {
     }
 
     /// A personal notice from the server.
-    pub(crate) fn tell(&self, id: ConnId, text: &str) {
-        self.hub.tell(id, text)
+    pub(crate) fn tell(&self, id: ConnId, notice: &Notice) {
+        self.hub.tell(id, notice)
     }
 
-    /// `text` as legacy clients read the server's words.
-    pub(crate) fn said_by_server(&self, text: &str) -> Bytes {
-        self.hub.said_by_server(text)
-    }
-
-    pub(crate) fn who(&self, viewer: Role) -> Vec<String> {
-        self.hub.who(viewer, self.limits.max_reply_bytes)
+    /// Who is online, as `/who` answers.
+    pub(crate) fn who(&self, viewer: Role) -> Answer {
+        Answer::Who {
+            online: self.hub.online(),
+            viewer,
+        }
     }
 
     /// Adds a line to the moderation log (committed in order with the action's writes).
-    pub(crate) async fn log_moderation(&self, entry: ModerationEntry) -> Result<(), ProtocolError> {
+    pub(crate) async fn log_moderation(&self, entry: ModerationEntry) -> Result<(), Refused> {
         self.store
             .moderate(ModerationWrite::Log(entry))
             .await
             .map_err(internal)
     }
 
-    pub(crate) async fn moderation_log(
-        &self,
-        limit: u32,
-    ) -> Result<Vec<ModerationEntry>, ProtocolError> {
+    pub(crate) async fn moderation_log(&self, limit: u32) -> Result<Vec<ModerationEntry>, Refused> {
         self.store.moderation_log(limit).await.map_err(internal)
     }
 
@@ -135,9 +128,9 @@ impl Chat {
         creator: Option<&str>,
         room: &str,
         mode: RoomMode,
-    ) -> Result<(String, RoomCreated), ProtocolError> {
-        if let Some(reason) = channel_name_error(room) {
-            return Err(ProtocolError::new(ErrorCode::InvalidChannel, reason));
+    ) -> Result<(String, RoomCreated), Refused> {
+        if let Some(problem) = channel_name_error(room) {
+            return Err(Refused::InvalidChannel(problem));
         }
         let (name, created) = self
             .hub
@@ -154,7 +147,7 @@ impl Chat {
     }
 
     /// Closes a room: its members go back to the default one; its messages stay stored.
-    pub(crate) async fn close_room(&self, room: &str) -> Result<String, ProtocolError> {
+    pub(crate) async fn close_room(&self, room: &str) -> Result<String, Refused> {
         let name = self.hub.close_room(room)?;
         self.store
             .moderate(ModerationWrite::Room(RoomChange::Close {
@@ -165,24 +158,22 @@ impl Chat {
         Ok(name)
     }
 
-    pub(crate) fn room_members(&self, room: &str) -> Result<Vec<String>, ProtocolError> {
+    pub(crate) fn room_members(&self, room: &str) -> Result<RoomMembers, Refused> {
         self.hub.room_members(room)
     }
 
     /// Makes an account a stored member of a room, and tells it when it is online.
-    pub(crate) async fn invite(&self, account: &str, room: &str) -> Result<String, ProtocolError> {
+    pub(crate) async fn invite(&self, account: &str, room: &str) -> Result<String, Refused> {
         let room = self.add_member(room, account).await?;
         if let Some(target) = self.hub.online_target(account) {
-            self.hub.tell(
-                target.id,
-                &format!("You were invited to {room}: /join {room} to enter."),
-            );
+            self.hub
+                .tell(target.id, &Notice::Invited { room: room.clone() });
         }
         Ok(room)
     }
 
     /// Makes an account a member of a room, live and stored. Returns the room's name.
-    async fn add_member(&self, room: &str, account: &str) -> Result<String, ProtocolError> {
+    async fn add_member(&self, room: &str, account: &str) -> Result<String, Refused> {
         let key = AccountKey::of(account);
         let room = self.hub.allow(room, &key)?;
         self.store
@@ -201,19 +192,21 @@ impl Chat {
         &self,
         name: &str,
         room: &str,
-        answer: Answer,
-    ) -> Result<String, ProtocolError> {
+        answer: RequestAnswer,
+    ) -> Result<String, Refused> {
         let request = self.hub.take_request(name, room)?;
         let room = request.room;
         match answer {
-            Answer::Reject(reason) => {
-                let reason = reason.map(|r| format!(": {r}")).unwrap_or_default();
+            RequestAnswer::Reject(reason) => {
                 self.hub.tell(
                     request.requester,
-                    &format!("Your request to join {room} was refused{reason}."),
+                    &Notice::RequestRefused {
+                        room: room.clone(),
+                        reason,
+                    },
                 );
             }
-            Answer::Accept => {
+            RequestAnswer::Accept => {
                 if let Some(account) = &request.account {
                     self.add_member(&room, account).await?;
                 }
@@ -234,11 +227,7 @@ impl Chat {
     /// `/join #room`: enters a room (or asks to). A legacy client makes it its current room
     /// and reads its recent messages prefixed with its name; a v2 client gets the `join`
     /// answer and the history, as for a typed `join`.
-    pub(crate) async fn enter_room(
-        &self,
-        id: ConnId,
-        room: &str,
-    ) -> Result<Vec<Bytes>, ProtocolError> {
+    pub(crate) async fn enter_room(&self, id: ConnId, room: &str) -> Result<Vec<Bytes>, Refused> {
         self.enter(id, room, Admission::Checked).await
     }
 
@@ -247,22 +236,23 @@ impl Chat {
         id: ConnId,
         room: &str,
         admission: Admission,
-    ) -> Result<Vec<Bytes>, ProtocolError> {
+    ) -> Result<Vec<Bytes>, Refused> {
         if self.hub.dialect(id).receives_v2_lines() {
             return self.join_admitted(id, room, admission).await;
         }
         let joined = self.join_channel(id, room, admission).await?;
         self.hub.set_current_room(id, Some(ChannelKey::of(&joined)));
-        let default = &self.hub.settings.default_channel;
-        let mut lines = vec![self.said_by_server(&format!(
-            "You are in {joined}: your messages go there. /leave to come back to {default}."
-        ))];
+        let in_room = Notice::InRoom {
+            room: joined.clone(),
+            default: self.hub.settings.default_channel.clone(),
+        };
+        let mut lines = vec![self.hub.words.notice(Dialect::Legacy, &in_room)];
         lines.extend(self.legacy_replay(&joined).await?);
         Ok(lines)
     }
 
     /// The last messages of a room as a legacy client reads them, within the reply budget.
-    async fn legacy_replay(&self, room: &str) -> Result<Vec<Bytes>, ProtocolError> {
+    async fn legacy_replay(&self, room: &str) -> Result<Vec<Bytes>, Refused> {
         if self.history_replay == 0 {
             return Ok(Vec::new());
         }
@@ -280,19 +270,19 @@ impl Chat {
     }
 
     /// `/leave`: a legacy client goes back to the default room (leaving its current one).
-    pub(crate) fn leave_room(&self, id: ConnId) -> Result<String, ProtocolError> {
+    pub(crate) fn leave_room(&self, id: ConnId) -> Result<Answer, Refused> {
         let default = self.hub.settings.default_channel.clone();
         match self.hub.current_room(id) {
-            None => Ok(format!("You are in {default}.")),
+            None => Ok(Answer::InDefaultRoom { default }),
             Some(room) => {
                 // Leaving the room also makes the default one current again.
                 self.leave(id, &room)?;
-                Ok(format!("You left {room}: you are back in {default}."))
+                Ok(Answer::LeftRoom { room, default })
             }
         }
     }
 
-    pub(crate) fn rooms_for(&self, id: ConnId) -> Vec<String> {
+    pub(crate) fn rooms_for(&self, id: ConnId) -> Vec<RoomListing> {
         self.hub.rooms_for(id)
     }
 }

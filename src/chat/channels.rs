@@ -1,11 +1,12 @@
 //! Channels: joining, leaving, listing, and the join/leave events v2 members receive.
 
 use classcord_protocol::server_line::ChannelEvent;
-use classcord_protocol::{ChannelInfo, ErrorCode, ProtocolError, Role, ServerLine};
+use classcord_protocol::{ChannelInfo, Role, ServerLine};
 
 use super::state::{ConnId, Hub, Identity, State};
-use crate::protocol::names::{AccountKey, ChannelKey};
+use crate::names::{AccountKey, ChannelKey};
 use crate::store::StoredChannel;
+use crate::vocabulary::Refused;
 
 /// Result of joining a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +33,7 @@ impl Hub {
         id: ConnId,
         channel: &str,
         admission: Admission,
-    ) -> Result<JoinOutcome, ProtocolError> {
+    ) -> Result<JoinOutcome, Refused> {
         let mut state = self.lock();
         let name = Hub::identified_name(&state, id)?.to_owned();
         let key = ChannelKey::of(channel);
@@ -64,25 +65,23 @@ impl Hub {
         })
     }
 
-    pub(super) fn leave(&self, id: ConnId, channel: &str) -> Result<String, ProtocolError> {
+    pub(super) fn leave(&self, id: ConnId, channel: &str) -> Result<String, Refused> {
         let mut state = self.lock();
         let name = Hub::identified_name(&state, id)?.to_owned();
         let key = ChannelKey::of(channel);
         if key == self.default_key {
-            return Err(ProtocolError::new(
-                ErrorCode::InvalidChannel,
-                format!("Everyone stays in {}.", self.settings.default_channel),
-            ));
+            return Err(Refused::LeaveDefault {
+                default: self.settings.default_channel.clone(),
+            });
         }
         let removed = state
             .members
             .get_mut(&id)
             .is_some_and(|m| m.channels.remove(&key));
         if !removed {
-            return Err(ProtocolError::new(
-                ErrorCode::NotInChannel,
-                format!("You are not in {channel}."),
-            ));
+            return Err(Refused::NotInChannel {
+                channel: channel.to_owned(),
+            });
         }
         let display = match state.channels.get(&key) {
             Some(entry) => entry.name.clone(),
@@ -99,20 +98,15 @@ impl Hub {
     }
 
     /// The canonical name of a channel the connection is in.
-    pub(super) fn member_channel(
-        &self,
-        id: ConnId,
-        channel: &str,
-    ) -> Result<String, ProtocolError> {
+    pub(super) fn member_channel(&self, id: ConnId, channel: &str) -> Result<String, Refused> {
         let state = self.lock();
         Hub::identified_name(&state, id)?;
         let key = ChannelKey::of(channel);
         match state.members.get(&id) {
             Some(member) if member.channels.contains(&key) => Ok(state.channels[&key].name.clone()),
-            _ => Err(ProtocolError::new(
-                ErrorCode::NotInChannel,
-                format!("Join {channel} first."),
-            )),
+            _ => Err(Refused::JoinFirst {
+                channel: channel.to_owned(),
+            }),
         }
     }
 
@@ -132,18 +126,12 @@ impl Hub {
     }
 
     /// Who creates a new channel, or why they may not.
-    fn may_create_channel(&self, state: &State, id: ConnId) -> Result<AccountKey, ProtocolError> {
+    fn may_create_channel(&self, state: &State, id: ConnId) -> Result<AccountKey, Refused> {
         let Some(member) = state.members.get(&id) else {
-            return Err(ProtocolError::new(
-                ErrorCode::NotLoggedIn,
-                "Connection closed.",
-            ));
+            return Err(Refused::ConnectionClosed);
         };
         let Identity::User(account) = &member.identity else {
-            return Err(ProtocolError::new(
-                ErrorCode::Forbidden,
-                "Guests cannot create channels: join an existing one, or log in.",
-            ));
+            return Err(Refused::GuestsCannotCreate);
         };
         let creator = AccountKey::of(account);
         let settings = &self.settings;
@@ -153,10 +141,9 @@ impl Hub {
             settings.max_channels_per_account
         };
         if state.channels.len() > settings.max_channels {
-            return Err(ProtocolError::new(
-                ErrorCode::TooManyChannels,
-                format!("The server has its {} channels.", settings.max_channels),
-            ));
+            return Err(Refused::ServerChannelsFull {
+                max: settings.max_channels,
+            });
         }
         let own = state
             .channels
@@ -164,12 +151,11 @@ impl Hub {
             .filter(|c| c.creator.as_ref() == Some(&creator))
             .count();
         if own >= per_account_limit {
-            let message = if per_account_limit == 0 {
-                "Only teachers create rooms: join an existing one (/rooms lists them).".to_owned()
+            return Err(if per_account_limit == 0 {
+                Refused::OnlyTeachersCreate
             } else {
-                format!("You have created {own} channels, the most one account may have.")
-            };
-            return Err(ProtocolError::new(ErrorCode::TooManyChannels, message));
+                Refused::OwnChannelsFull { count: own }
+            });
         }
         Ok(creator)
     }

@@ -5,15 +5,14 @@ use std::collections::HashSet;
 
 use bytes::{Bytes, BytesMut};
 use classcord_protocol::server_line::{NoticeEvent, Subtype};
-use classcord_protocol::{
-    error_line, ChatLine, DialectLines, ErrorCode, ProtocolError, ServerLine, Target,
-};
+use classcord_protocol::{ChatLine, ServerLine, Target};
 
 use super::rooms::legacy_room_line;
 use super::state::{ConnId, Hub, Identity, State};
-use crate::protocol::names::{ChannelKey, NameKey};
-use crate::store::{CommitSink, SenderKind, StoreError, StoredMessage};
+use crate::names::{ChannelKey, NameKey};
+use crate::store::{CommitSink, SenderKind, StoredMessage};
 use crate::time_format::rfc3339_ms;
+use crate::vocabulary::{Notice, Refused};
 
 /// Where an accepted message goes, with names resolved to their canonical form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +30,7 @@ pub(super) enum Destination {
 
 impl Hub {
     /// Checks that an identified connection may send to `target` and resolves the names.
-    pub(super) fn route(&self, id: ConnId, target: &Target) -> Result<Route, ProtocolError> {
+    pub(super) fn route(&self, id: ConnId, target: &Target) -> Result<Route, Refused> {
         let mut guard = self.lock();
         let state = &mut *guard;
         if state
@@ -42,10 +41,7 @@ impl Hub {
         {
             state.check_not_muted(id)?;
         }
-        let member = state
-            .members
-            .get(&id)
-            .ok_or_else(|| ProtocolError::new(ErrorCode::NotLoggedIn, "Connection closed."))?;
+        let member = state.members.get(&id).ok_or(Refused::ConnectionClosed)?;
         let sender = Hub::identified_name(state, id)?.to_owned();
         let sender_kind = match member.identity {
             Identity::Guest(_) => SenderKind::Guest,
@@ -63,15 +59,17 @@ impl Hub {
             Target::Channel(name) => {
                 let key = ChannelKey::of(name);
                 if !member.channels.contains(&key) {
-                    return Err(ProtocolError::new(
-                        ErrorCode::NotInChannel,
-                        format!("Join {name} before writing to it."),
-                    ));
+                    return Err(Refused::JoinBeforeWriting {
+                        channel: name.clone(),
+                    });
                 }
                 // A channel something was said in is kept, even when it empties.
-                let channel = state.channels.get_mut(&key).ok_or_else(|| {
-                    ProtocolError::new(ErrorCode::NotInChannel, format!("{name} is gone."))
-                })?;
+                let channel = state
+                    .channels
+                    .get_mut(&key)
+                    .ok_or_else(|| Refused::ChannelGone {
+                        channel: name.clone(),
+                    })?;
                 channel.used = true;
                 Destination::Channel(channel.name.clone())
             }
@@ -82,17 +80,9 @@ impl Hub {
                     .get(&key)
                     .and_then(|rid| state.members.get(rid))
                     .and_then(|m| m.identity.name())
-                    .ok_or_else(|| {
-                        ProtocolError::new(
-                            ErrorCode::UserOffline,
-                            format!("User '{to}' is not online."),
-                        )
-                    })?;
+                    .ok_or_else(|| Refused::UserOffline { name: to.clone() })?;
                 if key == NameKey::of(&sender) {
-                    return Err(ProtocolError::new(
-                        ErrorCode::InvalidField,
-                        "You cannot send a private message to yourself.",
-                    ));
+                    return Err(Refused::PrivateToSelf);
                 }
                 Destination::User(recipient.to_owned())
             }
@@ -106,15 +96,8 @@ impl Hub {
 
     /// A server notice to every identified connection: a `system` line for v2 clients, an
     /// ordinary global message from the reserved sender for legacy ones.
-    pub(super) fn notice(&self, event: NoticeEvent, text: &str) {
-        let lines = DialectLines {
-            legacy: self.said_by_server(text),
-            v2: ServerLine::System {
-                event,
-                message: text,
-            }
-            .encode(),
-        };
+    pub(super) fn notice(&self, event: NoticeEvent, notice: &Notice) {
+        let lines = self.words.everyone(event, notice);
         let state = self.lock();
         for member in state.members.values() {
             if member.identity.name().is_some() {
@@ -254,15 +237,13 @@ impl CommitSink for Hub {
         self.fanout_seconds.observe(started.elapsed().as_secs_f64());
     }
 
-    fn failed(&self, sender_conns: Vec<ConnId>, error: &StoreError) {
-        let line = error_line(&ProtocolError::new(
-            ErrorCode::StorageError,
-            format!("Message not sent: the server could not store it ({error})."),
-        ));
+    fn failed(&self, sender_conns: Vec<ConnId>) {
         let state = self.lock();
         for id in sender_conns {
             if let Some(member) = state.members.get(&id) {
-                member.outbound.push(line.clone());
+                member
+                    .outbound
+                    .push(self.words.notice(member.dialect, &Notice::NotStored));
             }
         }
     }

@@ -17,6 +17,7 @@ mod rooms;
 mod sanctions;
 mod state;
 mod views;
+mod words;
 
 use crate::metrics::Metrics;
 use std::net::SocketAddr;
@@ -24,20 +25,21 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use classcord_protocol::server_line::{NoticeEvent, Outcome};
-use classcord_protocol::{Dialect, ErrorCode, ProtocolError, ServerLine, Target};
+use classcord_protocol::{Dialect, ServerLine, Target};
 
 pub(crate) use accounts::{password_error, AccountError};
-pub(crate) use actions::Answer;
+pub(crate) use actions::RequestAnswer;
 pub(crate) use channels::JoinOutcome;
-pub(crate) use outbound::{CloseReason, Closer, LineQueue, Outbound, QueueLimits};
+pub(crate) use outbound::{Closer, LineQueue, Outbound, QueueLimits};
 pub(crate) use rooms::RoomCreated;
 pub(crate) use state::{ConnId, Identity};
-pub(crate) use views::{NameKind, OnlineUser};
+pub(crate) use words::Words;
 
 use crate::config::{Config, LimitsSection};
+use crate::names::{channel_name_error, state_error, username_error, ChannelKey};
 use crate::password::Passwords;
-use crate::protocol::names::{channel_name_error, state_error, username_error, ChannelKey};
 use crate::store::{NewMessage, Store, StoreError, StoreOptions, StoreWriterThread};
+use crate::vocabulary::{NameProblem, Notice, OnlineUser, Refused};
 use channels::Admission;
 use delivery::{chat_line, Destination};
 use state::{Hub, Settings};
@@ -94,9 +96,9 @@ pub(crate) struct Sent {
     pub(crate) length: usize,
 }
 
-fn internal(error: impl std::fmt::Display) -> ProtocolError {
+fn internal(error: impl std::fmt::Display) -> Refused {
     tracing::error!(%error, "internal error while serving a request");
-    ProtocolError::new(ErrorCode::StorageError, "Server error: try again later.")
+    Refused::Storage
 }
 
 impl Chat {
@@ -106,6 +108,7 @@ impl Chat {
         config: &Config,
         passwords: Passwords,
         metrics: &Metrics,
+        words: Arc<dyn Words>,
     ) -> Result<(Chat, StoreWriterThread), StoreError> {
         let hub = Arc::new(Hub::new(
             Settings {
@@ -115,6 +118,7 @@ impl Chat {
                 max_channels_per_account: config.limits.max_channels_per_account,
             },
             metrics.fanout.clone(),
+            words,
         ));
         let options = StoreOptions {
             path: config.storage.database.clone(),
@@ -140,7 +144,7 @@ impl Chat {
         }
         hub.add_channels(kept);
         hub.add_rooms(store.rooms().await?);
-        let now = crate::store::now_ms();
+        let now = crate::time_format::now_ms();
         for sanction in store.sanctions().await? {
             let left = sanction
                 .until_ms
@@ -171,12 +175,17 @@ impl Chat {
         self.hub.set_dialect(id, dialect)
     }
 
+    /// What the connection speaks (legacy until it said `hello`).
+    pub(crate) fn dialect(&self, id: ConnId) -> Dialect {
+        self.hub.dialect(id)
+    }
+
     pub(crate) fn identity(&self, id: ConnId) -> Identity {
         self.hub.identity(id)
     }
 
     /// Why a user name is refused, or `None`.
-    fn username_error(&self, username: &str) -> Option<String> {
+    fn username_error(&self, username: &str) -> Option<NameProblem> {
         username_error(
             username,
             self.limits.max_username_chars,
@@ -191,15 +200,15 @@ impl Chat {
         id: ConnId,
         requested: Option<String>,
         probe_allowed: impl FnOnce() -> bool,
-    ) -> Result<String, ProtocolError> {
+    ) -> Result<String, Refused> {
         if let Some(name) = self.hub.identity(id).name() {
             return Ok(name.to_owned());
         }
         let requested = requested
             .filter(|name| !name.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_GUEST_NAME.to_owned());
-        if let Some(reason) = self.username_error(&requested) {
-            return Err(ProtocolError::new(ErrorCode::InvalidUsername, reason));
+        if let Some(problem) = self.username_error(&requested) {
+            return Err(Refused::InvalidUsername(problem));
         }
         self.hub.claim_guest(id, &requested, probe_allowed)
     }
@@ -216,7 +225,7 @@ impl Chat {
         sender_ip: Arc<str>,
         target: &Target,
         content: String,
-    ) -> Result<Sent, ProtocolError> {
+    ) -> Result<Sent, Refused> {
         let length = self.check_content(&content)?;
         let route = self.hub.route(id, target)?;
         let (channel, recipient) = match route.destination {
@@ -246,27 +255,21 @@ impl Chat {
     }
 
     /// Refuses content no message may carry; its length in characters otherwise.
-    pub(crate) fn check_content(&self, content: &str) -> Result<usize, ProtocolError> {
+    pub(crate) fn check_content(&self, content: &str) -> Result<usize, Refused> {
         if content.contains('\0') {
-            return Err(ProtocolError::new(
-                ErrorCode::NulByte,
-                "NUL characters are not allowed.",
-            ));
+            return Err(Refused::NulByte);
         }
-        let max = self.limits.max_content_chars;
+        let max_chars = self.limits.max_content_chars;
         let length = content.chars().count();
-        if length > max {
-            return Err(ProtocolError::new(
-                ErrorCode::ContentTooLong,
-                format!("Message longer than {max} characters: not sent."),
-            ));
+        if length > max_chars {
+            return Err(Refused::ContentTooLong { max_chars });
         }
         Ok(length)
     }
 
-    pub(crate) fn set_status(&self, id: ConnId, state: &str) -> Result<(), ProtocolError> {
-        if let Some(reason) = state_error(state, self.limits.max_state_chars) {
-            return Err(ProtocolError::new(ErrorCode::InvalidState, reason));
+    pub(crate) fn set_status(&self, id: ConnId, state: &str) -> Result<(), Refused> {
+        if let Some(problem) = state_error(state, self.limits.max_state_chars) {
+            return Err(Refused::InvalidState(problem));
         }
         self.hub.set_status(id, state)
     }
@@ -278,11 +281,7 @@ impl Chat {
 
     /// Joins a channel (created and stored if new); the reply, then the replay of its
     /// recent history when one is configured.
-    pub(crate) async fn join(
-        &self,
-        id: ConnId,
-        channel: &str,
-    ) -> Result<Vec<Bytes>, ProtocolError> {
+    pub(crate) async fn join(&self, id: ConnId, channel: &str) -> Result<Vec<Bytes>, Refused> {
         self.join_admitted(id, channel, Admission::Checked).await
     }
 
@@ -291,7 +290,7 @@ impl Chat {
         id: ConnId,
         channel: &str,
         admission: Admission,
-    ) -> Result<Vec<Bytes>, ProtocolError> {
+    ) -> Result<Vec<Bytes>, Refused> {
         let channel = self.join_channel(id, channel, admission).await?;
         let mut lines = vec![ServerLine::Join {
             status: Outcome::Ok,
@@ -314,9 +313,9 @@ impl Chat {
         id: ConnId,
         channel: &str,
         admission: Admission,
-    ) -> Result<String, ProtocolError> {
-        if let Some(reason) = channel_name_error(channel) {
-            return Err(ProtocolError::new(ErrorCode::InvalidChannel, reason));
+    ) -> Result<String, Refused> {
+        if let Some(problem) = channel_name_error(channel) {
+            return Err(Refused::InvalidChannel(problem));
         }
         let JoinOutcome {
             channel,
@@ -340,7 +339,7 @@ impl Chat {
         }
     }
 
-    pub(crate) fn leave(&self, id: ConnId, channel: &str) -> Result<Bytes, ProtocolError> {
+    pub(crate) fn leave(&self, id: ConnId, channel: &str) -> Result<Bytes, Refused> {
         let channel = self.hub.leave(id, channel)?;
         self.forget_expired_channels();
         Ok(ServerLine::Leave {
@@ -370,7 +369,7 @@ impl Chat {
         channel: Option<String>,
         limit: Option<u32>,
         before: Option<i64>,
-    ) -> Result<Bytes, ProtocolError> {
+    ) -> Result<Bytes, Refused> {
         let channel = channel.unwrap_or_else(|| self.hub.settings.default_channel.clone());
         let channel = self.hub.member_channel(id, &channel)?;
         let limit = limit.unwrap_or(self.history_replay).min(MAX_HISTORY);
@@ -384,7 +383,7 @@ impl Chat {
         channel: &str,
         limit: u32,
         before: Option<i64>,
-    ) -> Result<Bytes, ProtocolError> {
+    ) -> Result<Bytes, Refused> {
         let mut stored = self
             .store
             .channel_history(&ChannelKey::of(channel), limit.saturating_add(1), before)
@@ -417,13 +416,13 @@ impl Chat {
     }
 
     /// A notice to everyone identified.
-    pub(crate) fn notice(&self, event: NoticeEvent, text: &str) {
-        self.hub.notice(event, text)
+    pub(crate) fn notice(&self, event: NoticeEvent, notice: &Notice) {
+        self.hub.notice(event, notice)
     }
 
     /// Closes the connection of `username` after telling it why. False when it is not online.
-    pub(crate) fn kick(&self, username: &str, reason: &str) -> bool {
-        self.hub.kick(username, reason)
+    pub(crate) fn kick(&self, username: &str, why: &Notice) -> bool {
+        self.hub.kick(username, why)
     }
 
     pub(crate) fn online(&self) -> Vec<OnlineUser> {

@@ -1,21 +1,17 @@
 //! Moderation in the live state: roles, who a moderation action names, sanctions (checked at
-//! login, when a guest is named and when a message is sent), personal notices from the
-//! server, and the online list as `/who` shows it.
+//! login, when a guest is named and when a message is sent) and personal notices from the
+//! server.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::Bytes;
-use classcord_protocol::server_line::{NoticeEvent, Subtype};
-use classcord_protocol::{ChatLine, DialectLines, ErrorCode, ProtocolError, Role, ServerLine};
+use classcord_protocol::Role;
 use tokio::time::Instant;
 
-use super::sanctions::Remaining;
 use super::state::{ConnId, Hub, Identity, State};
-use super::views::NameKind;
-use crate::protocol::names::{AccountKey, NameKey};
+use crate::names::{AccountKey, NameKey};
 use crate::store::{SanctionKind, Subject};
-use crate::time_format::rfc3339_ms;
+use crate::vocabulary::{NameKind, Notice, Refused, Remaining};
 
 /// Someone online that a moderation action names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,73 +110,26 @@ impl Hub {
     }
 
     /// A personal notice from the server to one connection.
-    pub(super) fn tell(&self, id: ConnId, text: &str) {
+    pub(super) fn tell(&self, id: ConnId, notice: &Notice) {
         let state = self.lock();
-        self.tell_in(&state, id, text);
+        self.tell_in(&state, id, notice);
     }
 
     /// A personal notice to every online moderator and administrator.
-    pub(super) fn tell_moderators(&self, state: &State, text: &str) {
+    pub(super) fn tell_moderators(&self, state: &State, notice: &Notice) {
         for (id, member) in &state.members {
             if member.role >= Role::Moderator && member.identity.name().is_some() {
-                self.tell_in(state, *id, text);
+                self.tell_in(state, *id, notice);
             }
         }
     }
 
-    pub(super) fn tell_in(&self, state: &State, id: ConnId, text: &str) {
-        let Some(member) = state.members.get(&id) else {
-            return;
-        };
-        let lines = DialectLines {
-            legacy: self.said_by_server(text),
-            v2: ServerLine::System {
-                event: NoticeEvent::Moderation,
-                message: text,
-            }
-            .encode(),
-        };
-        member.outbound.push(member.dialect.pick(&lines).clone());
-    }
-
-    /// `text` as a legacy client reads the server's words: a global message from the
-    /// reserved sender.
-    pub(super) fn said_by_server(&self, text: &str) -> Bytes {
-        ServerLine::Message(&ChatLine {
-            subtype: Subtype::Global,
-            from: self.settings.notice_sender.clone(),
-            to: None,
-            channel: Some(self.settings.default_channel.clone()),
-            content: text.to_owned(),
-            timestamp: rfc3339_ms(crate::store::now_ms()),
-            id: None,
-        })
-        .encode()
-    }
-
-    /// Who is online, one line each, as `/who` answers: moderators also see addresses.
-    pub(super) fn who(&self, viewer: Role, max_bytes: usize) -> Vec<String> {
-        let online = self.online();
-        let mut lines = vec![format!("{} online:", online.len())];
-        let mut used = lines[0].len();
-        for (index, user) in online.iter().enumerate() {
-            let mut line = user.name.clone();
-            match (user.kind, user.role) {
-                (NameKind::Guest, _) => line.push_str(" (guest)"),
-                (NameKind::Account, Role::User) => {}
-                (NameKind::Account, role) => line.push_str(&format!(" ({})", role.as_str())),
-            }
-            if viewer >= Role::Moderator {
-                line.push_str(&format!(" {}", user.address.ip()));
-            }
-            used += line.len() + 16;
-            if used > max_bytes {
-                lines.push(format!("… and {} more", online.len() - index));
-                break;
-            }
-            lines.push(line);
+    pub(super) fn tell_in(&self, state: &State, id: ConnId, notice: &Notice) {
+        if let Some(member) = state.members.get(&id) {
+            member
+                .outbound
+                .push(self.words.notice(member.dialect, notice));
         }
-        lines
     }
 }
 
@@ -191,7 +140,7 @@ impl State {
     }
 
     /// Refuses a message from a muted sender (an account, or a guest's address).
-    pub(super) fn check_not_muted(&mut self, id: ConnId) -> Result<(), ProtocolError> {
+    pub(super) fn check_not_muted(&mut self, id: ConnId) -> Result<(), Refused> {
         let Some(member) = self.members.get(&id) else {
             return Ok(());
         };
@@ -201,24 +150,7 @@ impl State {
         };
         match self.sanctions.remaining(SanctionKind::Mute, &subject) {
             None => Ok(()),
-            Some(left) => Err(ProtocolError::new(
-                ErrorCode::Muted,
-                format!(
-                    "You are muted {}: your message was not sent.",
-                    left.describe()
-                ),
-            )),
+            Some(left) => Err(Refused::Muted(left)),
         }
     }
-}
-
-/// The refusal for an excluded account or address.
-pub(super) fn excluded_error(code: ErrorCode, left: Remaining) -> ProtocolError {
-    ProtocolError::new(
-        code,
-        format!(
-            "You were excluded by a moderator {}: you cannot come back yet.",
-            left.describe()
-        ),
-    )
 }

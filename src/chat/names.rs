@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use classcord_protocol::{error_line, ErrorCode, ProtocolError, Role, ServerLine};
+use classcord_protocol::{Role, ServerLine};
 
-use super::moderation::excluded_error;
-use super::outbound::CloseReason;
 use super::state::{ConnId, Hub, Identity, State};
-use crate::protocol::names::{AccountKey, NameKey};
+use crate::names::{AccountKey, NameKey};
 use crate::store::Subject;
+use crate::vocabulary::CloseReason;
+use crate::vocabulary::{Notice, Refused};
 
 impl Hub {
     pub(super) fn identity(&self, id: ConnId) -> Identity {
@@ -29,14 +29,14 @@ impl Hub {
         username: &str,
         role: Role,
         reply: Bytes,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<(), Refused> {
         let mut state = self.lock();
         let previous = match state.members.get(&id) {
             None => return Ok(()),
             Some(member) => member.identity.clone(),
         };
         if let Some(left) = state.excluded(&Subject::Account(AccountKey::of(username))) {
-            return Err(excluded_error(ErrorCode::LoginFailed, left));
+            return Err(Refused::LoginExcluded(left));
         }
         let key = NameKey::of(username);
         match &previous {
@@ -45,12 +45,7 @@ impl Hub {
                 state.members[&id].outbound.push(reply);
                 return Ok(());
             }
-            Identity::User(_) => {
-                return Err(ProtocolError::new(
-                    ErrorCode::AlreadyLoggedIn,
-                    "Already logged in: reconnect to change account.",
-                ))
-            }
+            Identity::User(_) => return Err(Refused::AlreadyLoggedIn),
             Identity::Guest(_) | Identity::Anonymous => {}
         }
         if let Some(old_id) = state.online.get(&key).copied().filter(|old| *old != id) {
@@ -61,16 +56,11 @@ impl Hub {
                     if AccountKey::of(name) == AccountKey::of(username))
             });
             if !same_account {
-                return Err(ProtocolError::new(
-                    ErrorCode::LoginFailed,
-                    "Login failed: someone whose name looks the same is online; try again later.",
-                ));
+                return Err(Refused::LookAlikeOnline);
             }
             if let Some(old) = state.members.get(&old_id) {
-                old.outbound.push(error_line(&ProtocolError::new(
-                    ErrorCode::Replaced,
-                    "Logged in from another connection.",
-                )));
+                old.outbound
+                    .push(self.words.notice(old.dialect, &Notice::Replaced));
                 old.outbound.close(CloseReason::Replaced);
             }
             state.release_name(old_id, &self.default_key);
@@ -97,36 +87,28 @@ impl Hub {
         id: ConnId,
         requested: &str,
         probe_allowed: impl FnOnce() -> bool,
-    ) -> Result<String, ProtocolError> {
+    ) -> Result<String, Refused> {
         let mut state = self.lock();
         let Some(member) = state.members.get(&id) else {
-            return Err(ProtocolError::new(
-                ErrorCode::NotLoggedIn,
-                "Connection closed.",
-            ));
+            return Err(Refused::ConnectionClosed);
         };
         if let Some(name) = member.identity.name() {
             return Ok(name.to_owned());
         }
         let address = Subject::Address(member.peer.ip());
         if let Some(left) = state.excluded(&address) {
-            return Err(excluded_error(ErrorCode::Excluded, left));
+            return Err(Refused::GuestExcluded(left));
         }
         let requested_key = NameKey::of(requested);
         let names_an_account =
             state.registered.contains(&requested_key) || state.registering.contains(&requested_key);
         if names_an_account && !probe_allowed() {
-            return Err(ProtocolError::new(
-                ErrorCode::RateLimited,
-                "Too many attempts: wait a minute.",
-            ));
+            return Err(Refused::TooManyNameProbes);
         }
         let name = std::iter::once(requested.to_owned())
             .chain((2..=999).map(|n| format!("{requested}_{n}")))
             .find(|candidate| self.is_free(&state, &NameKey::of(candidate)))
-            .ok_or_else(|| {
-                ProtocolError::new(ErrorCode::UsernameTaken, "No free guest name left.")
-            })?;
+            .ok_or(Refused::NoFreeGuestName)?;
         self.identify(&mut state, id, Identity::Guest(name.clone()));
         Ok(name)
     }
@@ -170,14 +152,12 @@ impl Hub {
         self.lock().registered.remove(&NameKey::of(username));
     }
 
-    pub(super) fn identified_name(state: &State, id: ConnId) -> Result<&str, ProtocolError> {
+    pub(super) fn identified_name(state: &State, id: ConnId) -> Result<&str, Refused> {
         state
             .members
             .get(&id)
             .and_then(|m| m.identity.name())
-            .ok_or_else(|| {
-                ProtocolError::new(ErrorCode::NotLoggedIn, "Not logged in: log in first.")
-            })
+            .ok_or(Refused::NotLoggedIn)
     }
 
     /// Marks a connection identified: it joins the default channel and everyone is told.
@@ -240,11 +220,7 @@ impl Drop for NameReservation {
 
 impl State {
     /// Takes a connection's name and channels away (it is being replaced or renamed).
-    pub(super) fn release_name(
-        &mut self,
-        id: ConnId,
-        default_key: &crate::protocol::names::ChannelKey,
-    ) {
+    pub(super) fn release_name(&mut self, id: ConnId, default_key: &crate::names::ChannelKey) {
         let Some(member) = self.members.get_mut(&id) else {
             return;
         };
@@ -275,7 +251,13 @@ impl State {
 }
 
 /// The `users` reply: every identified name once, sorted, as many as fit in `max_bytes`.
-pub(super) fn users_line(state: &State, max_bytes: usize) -> Bytes {
+impl Hub {
+    pub(super) fn users_line(&self, max_bytes: usize) -> Bytes {
+        users_line(&self.lock(), max_bytes)
+    }
+}
+
+fn users_line(state: &State, max_bytes: usize) -> Bytes {
     let mut names: Vec<&str> = state
         .online
         .values()

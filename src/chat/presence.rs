@@ -3,10 +3,11 @@
 
 use bytes::Bytes;
 use classcord_protocol::server_line::{ChannelEvent, OFFLINE};
-use classcord_protocol::{Dialect, ProtocolError, ServerLine};
+use classcord_protocol::{Dialect, ServerLine};
 
 use super::state::{ConnId, Hub, State};
-use crate::protocol::names::NameKey;
+use crate::names::NameKey;
+use crate::vocabulary::Refused;
 
 impl Hub {
     /// Records what the connection speaks (after `hello`).
@@ -40,7 +41,7 @@ impl Hub {
         }
     }
 
-    pub(super) fn set_status(&self, id: ConnId, presence: &str) -> Result<(), ProtocolError> {
+    pub(super) fn set_status(&self, id: ConnId, presence: &str) -> Result<(), Refused> {
         let state = self.lock();
         let name = Hub::identified_name(&state, id)?;
         state.announce_status(Some(id), name, presence);

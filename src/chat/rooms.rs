@@ -5,14 +5,12 @@
 use std::collections::HashSet;
 
 use bytes::Bytes;
-use classcord_protocol::{ChatLine, ErrorCode, ProtocolError, Role, RoomMode, ServerLine};
+use classcord_protocol::{ChatLine, Role, RoomMode, ServerLine};
 
 use super::state::{ConnId, Hub, Identity, State};
-use crate::protocol::names::{AccountKey, ChannelKey, NameKey};
+use crate::names::{AccountKey, ChannelKey, NameKey};
 use crate::store::StoredRooms;
-
-/// Names listed per line of `/room members` (the rest are counted).
-const MEMBERS_LISTED: usize = 100;
+use crate::vocabulary::{Notice, Refused, RoomListing, RoomMembers};
 
 /// May this connection join that room?
 enum Access {
@@ -72,17 +70,14 @@ impl Hub {
         state: &mut State,
         id: ConnId,
         key: &ChannelKey,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<(), Refused> {
         let room = match state.channels.get(key) {
             Some(channel) => channel.name.clone(),
             None => return Ok(()),
         };
         match state.access(key, id) {
             Access::Allowed => Ok(()),
-            Access::Refused => Err(ProtocolError::new(
-                ErrorCode::Forbidden,
-                format!("{room} is private: a teacher must invite you."),
-            )),
+            Access::Refused => Err(Refused::RoomPrivate { room }),
             Access::Ask => {
                 let name = Hub::identified_name(state, id)?.to_owned();
                 let first_time = state
@@ -95,15 +90,13 @@ impl Hub {
                 if first_time {
                     self.tell_moderators(
                         state,
-                        &format!(
-                            "{name} asks to join {room}: /accept {name} {room} or /reject {name} {room}"
-                        ),
+                        &Notice::JoinRequest {
+                            name,
+                            room: room.clone(),
+                        },
                     );
                 }
-                Err(ProtocolError::new(
-                    ErrorCode::JoinPending,
-                    format!("{room} is moderated: your request was sent to the teachers."),
-                ))
+                Err(Refused::RoomModerated { room })
             }
         }
     }
@@ -129,13 +122,12 @@ impl Hub {
         name: &str,
         mode: RoomMode,
         creator: Option<AccountKey>,
-    ) -> Result<(String, RoomCreated), ProtocolError> {
+    ) -> Result<(String, RoomCreated), Refused> {
         let key = ChannelKey::of(name);
         if key == self.default_key {
-            return Err(ProtocolError::new(
-                ErrorCode::InvalidChannel,
-                format!("{} stays open to everyone.", self.settings.default_channel),
-            ));
+            return Err(Refused::DefaultRoomStaysOpen {
+                default: self.settings.default_channel.clone(),
+            });
         }
         let mut state = self.lock();
         let created = if state.add_channel(key.clone(), name, creator, true) {
@@ -150,19 +142,22 @@ impl Hub {
     }
 
     /// Removes a room: its members are told and leave it. Returns its name.
-    pub(super) fn close_room(&self, name: &str) -> Result<String, ProtocolError> {
+    pub(super) fn close_room(&self, name: &str) -> Result<String, Refused> {
         let key = ChannelKey::of(name);
         if key == self.default_key {
-            return Err(ProtocolError::new(
-                ErrorCode::InvalidChannel,
-                format!("{} cannot be closed.", self.settings.default_channel),
-            ));
+            return Err(Refused::DefaultRoomStays {
+                default: self.settings.default_channel.clone(),
+            });
         }
         let mut state = self.lock();
         let channel = state
             .channels
             .remove(&key)
             .ok_or_else(|| no_such_room(name))?;
+        let closed = Notice::RoomClosed {
+            room: channel.name.clone(),
+            default: self.settings.default_channel.clone(),
+        };
         for id in channel.members.keys().chain(channel.pending.keys()) {
             if let Some(member) = state.members.get_mut(id) {
                 member.channels.remove(&key);
@@ -171,55 +166,44 @@ impl Hub {
                     member.current_room = None;
                 }
             }
-            self.tell_in(
-                &state,
-                *id,
-                &format!(
-                    "{} was closed: you are back in {}.",
-                    channel.name, self.settings.default_channel
-                ),
-            );
+            self.tell_in(&state, *id, &closed);
         }
         Ok(channel.name)
     }
 
     /// The room's mode, its stored members and who is in it now.
-    pub(super) fn room_members(&self, name: &str) -> Result<Vec<String>, ProtocolError> {
+    pub(super) fn room_members(&self, name: &str) -> Result<RoomMembers, Refused> {
         let state = self.lock();
         let channel = state
             .channels
             .get(&ChannelKey::of(name))
             .ok_or_else(|| no_such_room(name))?;
-        let mut members: Vec<&str> = channel.allowed.iter().map(AccountKey::as_str).collect();
+        let mut members: Vec<String> = channel
+            .allowed
+            .iter()
+            .map(|key| key.as_str().to_owned())
+            .collect();
         members.sort_unstable();
-        let mut online: Vec<&str> = channel
+        let mut online: Vec<String> = channel
             .members
             .keys()
-            .filter_map(|id| state.members.get(id)?.identity.name())
+            .filter_map(|id| Some(state.members.get(id)?.identity.name()?.to_owned()))
             .collect();
         online.sort_by_key(|name| name.to_lowercase());
-        let mut pending: Vec<&str> = channel.pending.values().map(String::as_str).collect();
+        let mut pending: Vec<String> = channel.pending.values().cloned().collect();
         pending.sort_unstable();
-        let list = |names: &[&str]| match names.len() {
-            0 => "nobody".to_owned(),
-            n if n > MEMBERS_LISTED => format!(
-                "{} and {} more",
-                names[..MEMBERS_LISTED].join(", "),
-                n - MEMBERS_LISTED
-            ),
-            _ => names.join(", "),
-        };
-        Ok(vec![
-            format!("{} ({})", channel.name, channel.mode.as_str()),
-            format!("members: {}", list(&members)),
-            format!("in the room now: {}", list(&online)),
-            format!("asking to join: {}", list(&pending)),
-        ])
+        Ok(RoomMembers {
+            room: channel.name.clone(),
+            mode: channel.mode,
+            members,
+            online,
+            pending,
+        })
     }
 
     /// Makes an account a member of a room (an invitation or an accepted request). Returns
     /// the room's name.
-    pub(super) fn allow(&self, room: &str, account: &AccountKey) -> Result<String, ProtocolError> {
+    pub(super) fn allow(&self, room: &str, account: &AccountKey) -> Result<String, Refused> {
         let mut state = self.lock();
         let channel = state
             .channels
@@ -230,11 +214,7 @@ impl Hub {
     }
 
     /// Takes the pending request of `name` to join `room`.
-    pub(super) fn take_request(
-        &self,
-        name: &str,
-        room: &str,
-    ) -> Result<JoinRequest, ProtocolError> {
+    pub(super) fn take_request(&self, name: &str, room: &str) -> Result<JoinRequest, Refused> {
         let mut state = self.lock();
         let key = ChannelKey::of(room);
         let channel = state
@@ -247,11 +227,9 @@ impl Hub {
             .iter()
             .find(|(_, asked)| NameKey::of(asked) == wanted)
             .map(|(id, _)| *id)
-            .ok_or_else(|| {
-                ProtocolError::new(
-                    ErrorCode::NoSuchUser,
-                    format!("{name} has not asked to join {room}."),
-                )
+            .ok_or_else(|| Refused::NotAsked {
+                name: name.to_owned(),
+                room: room.to_owned(),
             })?;
         channel.pending.remove(&requester);
         let room = channel.name.clone();
@@ -283,31 +261,28 @@ impl Hub {
         state.channels.get(key).map(|c| c.name.clone())
     }
 
-    /// The rooms this connection may join, one line each.
-    pub(super) fn rooms_for(&self, id: ConnId) -> Vec<String> {
+    /// The rooms this connection may join, sorted by name.
+    pub(super) fn rooms_for(&self, id: ConnId) -> Vec<RoomListing> {
         let state = self.lock();
-        let mut rooms: Vec<(String, String)> = state
+        let mut rooms: Vec<RoomListing> = state
             .channels
             .iter()
             .filter_map(|(key, channel)| {
-                let how = match state.access(key, id) {
-                    Access::Allowed => "",
-                    Access::Ask => ", ask to join",
+                let ask = match state.access(key, id) {
+                    Access::Allowed => false,
+                    Access::Ask => true,
                     Access::Refused => return None,
                 };
-                let line = format!(
-                    "{} ({}, {} in it{how})",
-                    channel.name,
-                    channel.mode.as_str(),
-                    channel.members.len()
-                );
-                Some((channel.name.to_lowercase(), line))
+                Some(RoomListing {
+                    name: channel.name.clone(),
+                    mode: channel.mode,
+                    members: channel.members.len(),
+                    ask,
+                })
             })
             .collect();
-        rooms.sort();
-        let mut lines = vec!["Rooms (/join #room to enter, /leave to come back):".to_owned()];
-        lines.extend(rooms.into_iter().map(|(_, line)| line));
-        lines
+        rooms.sort_by_cached_key(|room| (room.name.to_lowercase(), room.name.clone()));
+        rooms
     }
 }
 
@@ -321,6 +296,8 @@ pub(super) fn legacy_room_line(message: &ChatLine) -> Bytes {
     ServerLine::Message(&line).encode()
 }
 
-pub(super) fn no_such_room(name: &str) -> ProtocolError {
-    ProtocolError::new(ErrorCode::InvalidChannel, format!("No room named {name}."))
+pub(super) fn no_such_room(name: &str) -> Refused {
+    Refused::NoSuchRoom {
+        room: name.to_owned(),
+    }
 }

@@ -4,32 +4,12 @@
 //! wall-clock times so that they survive a restart.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::protocol::names::NameKey;
+use crate::names::NameKey;
 use crate::store::{SanctionKind, Subject};
-
-/// How long a sanction still lasts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Remaining {
-    For(Duration),
-    UntilLifted,
-}
-
-impl Remaining {
-    /// "for another 9m 58s" or "until a moderator lifts it".
-    pub(crate) fn describe(self) -> String {
-        match self {
-            Remaining::For(left) => format!(
-                "for another {}",
-                humantime::format_duration(Duration::from_secs(left.as_secs().max(1)))
-            ),
-            Remaining::UntilLifted => "until a moderator lifts it".to_owned(),
-        }
-    }
-}
+use crate::vocabulary::Remaining;
 
 struct Active {
     /// The name it was given under (a guest's address is lifted by that name).
@@ -94,6 +74,7 @@ impl Sanctions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[tokio::test(start_paused = true)]
     async fn a_timed_sanction_ends_by_itself() {

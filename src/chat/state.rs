@@ -6,13 +6,14 @@ use prometheus_client::metrics::histogram::Histogram;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use classcord_protocol::{Dialect, Role, RoomMode};
 
 use super::outbound::Outbound;
 use super::sanctions::Sanctions;
-use crate::protocol::names::{AccountKey, ChannelKey, NameKey};
+use super::words::Words;
+use crate::names::{AccountKey, ChannelKey, NameKey};
 
 /// Identifies one connection for as long as it lives.
 pub(crate) type ConnId = u64;
@@ -104,10 +105,12 @@ pub(crate) struct Hub {
     state: Mutex<State>,
     /// Time to hand each committed batch to its recipients' queues.
     pub(super) fanout_seconds: Histogram,
+    /// The edge's words for what the core tells connections on its own.
+    pub(super) words: Arc<dyn Words>,
 }
 
 impl Hub {
-    pub(super) fn new(settings: Settings, fanout_seconds: Histogram) -> Hub {
+    pub(super) fn new(settings: Settings, fanout_seconds: Histogram, words: Arc<dyn Words>) -> Hub {
         let mut state = State::default();
         let default_key = ChannelKey::of(&settings.default_channel);
         state.add_channel(default_key.clone(), &settings.default_channel, None, true);
@@ -118,6 +121,7 @@ impl Hub {
             state: Mutex::new(state),
             settings,
             fanout_seconds,
+            words,
         }
     }
 

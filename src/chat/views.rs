@@ -1,36 +1,12 @@
 //! What administrators see and do to live connections: the online list and kicks.
 
-use std::net::SocketAddr;
-
-use classcord_protocol::{ErrorCode, ProtocolError, Refusal, Role};
-use serde::{Deserialize, Serialize};
-
-use super::outbound::CloseReason;
 use super::state::{Hub, Identity};
-use crate::protocol::names::NameKey;
-
-/// Whether an online name is an account or a guest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum NameKind {
-    Account,
-    Guest,
-}
-
-/// One identified connection, as `classcord admin users` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct OnlineUser {
-    pub(crate) name: String,
-    pub(crate) address: SocketAddr,
-    pub(crate) kind: NameKind,
-    /// Guests are users (absent from servers older than moderation).
-    #[serde(default)]
-    pub(crate) role: Role,
-}
+use crate::names::NameKey;
+use crate::vocabulary::{CloseReason, NameKind, Notice, OnlineUser};
 
 impl Hub {
     /// Closes the connection of `username` after telling it why. False when it is not online.
-    pub(super) fn kick(&self, username: &str, reason: &str) -> bool {
+    pub(super) fn kick(&self, username: &str, why: &Notice) -> bool {
         let state = self.lock();
         let Some(member) = state
             .online
@@ -39,14 +15,7 @@ impl Hub {
         else {
             return false;
         };
-        let line = match member
-            .dialect
-            .refusal(&ProtocolError::new(ErrorCode::Kicked, reason))
-        {
-            Refusal::Line(line) => line,
-            Refusal::Say | Refusal::Ignored(_) => self.said_by_server(reason),
-        };
-        member.outbound.push(line);
+        member.outbound.push(self.words.notice(member.dialect, why));
         member.outbound.close(CloseReason::Kicked);
         true
     }
@@ -78,10 +47,6 @@ impl Hub {
     /// How many connections are identified.
     pub(super) fn online_count(&self) -> usize {
         self.lock().online.len()
-    }
-
-    pub(super) fn users_line(&self, max_bytes: usize) -> bytes::Bytes {
-        super::names::users_line(&self.lock(), max_bytes)
     }
 }
 

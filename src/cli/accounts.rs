@@ -14,6 +14,7 @@ use crate::chat::password_error;
 use crate::config::Config;
 use crate::logging::{Audit, AuditEvent, LineFile};
 use crate::store::UserChange;
+use crate::texts::admin_texts;
 
 /// Where account changes are written.
 enum Accounts {
@@ -68,7 +69,7 @@ impl Accounts {
             limits.min_password_chars,
             limits.max_password_bytes,
         ) {
-            return Ok(AddOutcome::Refused(reason));
+            return Ok(AddOutcome::Refused(admin_texts().password_problem(reason)));
         }
         let password_hash = crate::password::hash_now(password)?;
         match self {
@@ -150,7 +151,7 @@ pub(super) fn user(args: &DatabaseArgs, action: UserAction) -> anyhow::Result<()
                 limits.min_password_chars,
                 limits.max_password_bytes,
             ) {
-                anyhow::bail!("{reason}");
+                anyhow::bail!("{}", admin_texts().password_problem(reason));
             }
             let hash = crate::password::hash_now(&password)?;
             accounts.change(&name, UserChange::Password(hash))?;

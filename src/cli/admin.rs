@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::admin::client::AdminClient;
 use crate::admin::protocol::{Request, Response};
-use crate::chat::NameKind;
+use crate::vocabulary::NameKind;
 use classcord_protocol::Role;
 
 pub(super) fn run(socket: &Path, request: Request) -> anyhow::Result<()> {

@@ -6,9 +6,8 @@ use std::net::SocketAddr;
 use serde_json::Value;
 
 use super::LineFile;
-use crate::session::Peer;
+use crate::config::ListenerKind;
 use crate::time_format::now_rfc3339;
-use crate::transport::ListenerKind;
 
 /// What an audit line records (its `event` field).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,12 +75,8 @@ impl AuditEvent {
         AuditEvent::connection(kind, peer.ip().to_string(), peer.port(), listener)
     }
 
-    /// An event of a session, whose address text is already made.
-    pub(crate) fn of_peer(kind: AuditKind, peer: &Peer) -> AuditEvent {
-        AuditEvent::connection(kind, &*peer.ip_text, peer.addr.port(), peer.listener)
-    }
-
-    fn connection(
+    /// An event of a session, whose address text (`ip`) is already made.
+    pub(crate) fn connection(
         kind: AuditKind,
         ip: impl Into<Value>,
         port: u16,

@@ -8,7 +8,7 @@ mod line_file;
 
 pub(crate) use audit::AuditKind;
 pub(crate) use audit::{Audit, AuditEvent};
-pub(crate) use auth_failure::AuthFailureReason;
+
 pub(crate) use auth_failure::{escape_user_text, AuthFailure};
 pub(crate) use line_file::LineFile;
 
@@ -85,43 +85,5 @@ where
         };
         write!(writer, "<{priority}>")?;
         self.0.format_event(ctx, writer, event)
-    }
-}
-
-/// Why a `logging.level` is refused, or `None`. Each comma-separated part must be a level
-/// (`info`) or `target=level`: a bare word that is not a level (a typo such as `inof`)
-/// would silently turn every other log line off.
-pub(crate) fn level_error(level: &str) -> Option<String> {
-    use std::str::FromStr;
-    use tracing_subscriber::filter::LevelFilter;
-    let is_level =
-        |text: &str| !text.trim().is_empty() && LevelFilter::from_str(text.trim()).is_ok();
-    let bad = level.split(',').find(|part| match part.split_once('=') {
-        Some((target, level)) => target.trim().is_empty() || !is_level(level),
-        None => !is_level(part),
-    })?;
-    Some(format!(
-        "logging.level: {bad:?} is not a level (trace, debug, info, warn, error, off) \
-         nor target=level"
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::level_error;
-
-    #[test]
-    fn typos_in_the_level_are_refused() {
-        for good in [
-            "info",
-            "warn,classcord=debug",
-            "classcord::auth=warn",
-            "off",
-        ] {
-            assert_eq!(level_error(good), None, "{good}");
-        }
-        for bad in ["inof", "", "classcord=verbose", "=info", "info,,debug"] {
-            assert!(level_error(bad).is_some(), "{bad:?} accepted");
-        }
     }
 }

@@ -4,7 +4,7 @@
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 
 use crate::config::ListenerKind;
-use crate::gate::Refusal;
+use crate::vocabulary::Refusal;
 
 /// How a login attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

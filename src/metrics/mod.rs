@@ -4,7 +4,6 @@
 //! comes. Served by the HTTP listener (`http`) and printed by `classcord admin metrics`.
 
 mod exposition;
-pub(crate) mod http;
 mod labels;
 mod process;
 
@@ -24,9 +23,9 @@ use labels::{
 };
 pub(crate) use labels::{LogName, LoginResult, RateLimit};
 
-use crate::chat::CloseReason;
 use crate::config::ListenerKind;
-use crate::gate::Refusal;
+use crate::vocabulary::CloseReason;
+use crate::vocabulary::Refusal;
 
 /// Counters and histograms shared by every connection (cheap atomics on hot paths).
 pub(crate) struct Metrics {

@@ -5,17 +5,17 @@ use std::sync::Arc;
 
 use classcord_protocol::server_line::Outcome;
 use classcord_protocol::{
-    parse_slash, Command, Dialect, ErrorCode, Presence, ProtocolError, ServerLine, Slash, Target,
-    V2_FEATURES,
+    parse_slash, Command, Dialect, Presence, ServerLine, Slash, Target, V2_FEATURES,
 };
 
-use crate::logging::{AuditEvent, AuditKind, AuthFailureReason};
+use crate::logging::{AuditEvent, AuditKind};
 use crate::metrics::{LoginResult, RateLimit};
+use crate::vocabulary::{AuthFailureReason, Refused};
 
 use super::Session;
 
 impl Session {
-    pub(super) async fn dispatch(&mut self, command: Command) -> Result<(), ProtocolError> {
+    pub(super) async fn dispatch(&mut self, command: Command) -> Result<(), Refused> {
         match command {
             Command::Register { username, password } => self.register(username, password).await,
             Command::Login { username, password } => self.login(username, password).await,
@@ -80,8 +80,7 @@ impl Session {
     fn hello(&mut self, version: u64, presence: Presence) {
         let version = version.min(2);
         if version >= 2 {
-            self.dialect = Dialect::V2 { presence };
-            self.ctx.chat.set_dialect(self.id, self.dialect);
+            self.ctx.chat.set_dialect(self.id, Dialect::V2 { presence });
         }
         let features: &[&str] = if version >= 2 { V2_FEATURES } else { &[] };
         self.reply(
@@ -95,17 +94,14 @@ impl Session {
     }
 
     /// Requests that read the database spend this connection's read budget.
-    fn charge_read(&self) -> Result<(), ProtocolError> {
+    fn charge_read(&self) -> Result<(), Refused> {
         self.reads.check().map_err(|_| {
             self.ctx.metrics.rate_limited(RateLimit::Reads);
-            ProtocolError::new(
-                ErrorCode::RateLimited,
-                "Too many history requests: slow down.",
-            )
+            Refused::TooManyReads
         })
     }
 
-    fn check_auth_rate(&self, username: &str) -> Result<(), ProtocolError> {
+    fn check_auth_rate(&self, username: &str) -> Result<(), Refused> {
         if self.ctx.gate.allow_auth(self.peer.addr.ip()) {
             return Ok(());
         }
@@ -116,31 +112,25 @@ impl Session {
             AuthFailureReason::RateLimited,
             username,
         );
-        Err(ProtocolError::new(
-            ErrorCode::RateLimited,
-            "Too many login attempts: wait a minute.",
-        ))
+        Err(Refused::TooManyLoginAttempts)
     }
 
     fn audit(&self, kind: AuditKind) -> AuditEvent {
-        AuditEvent::of_peer(kind, &self.peer)
+        self.peer.audit(kind)
     }
 
     /// A place among this address's logins waiting for a password hash.
-    fn pending_login(&self) -> Result<crate::gate::PendingLogin, ProtocolError> {
+    fn pending_login(&self) -> Result<crate::gate::PendingLogin, Refused> {
         self.ctx
             .gate
             .pending_login(self.peer.addr.ip())
             .ok_or_else(|| {
                 self.ctx.metrics.rate_limited(RateLimit::PendingLogins);
-                ProtocolError::new(
-                    ErrorCode::RateLimited,
-                    "Too many logins at once from this address: try again in a moment.",
-                )
+                Refused::TooManyPendingLogins
             })
     }
 
-    async fn register(&mut self, username: String, password: String) -> Result<(), ProtocolError> {
+    async fn register(&mut self, username: String, password: String) -> Result<(), Refused> {
         self.check_auth_rate(&username)?;
         let _pending = self.pending_login()?;
         self.ctx.chat.register(&username, password).await?;
@@ -159,7 +149,7 @@ impl Session {
         Ok(())
     }
 
-    async fn login(&mut self, username: String, password: String) -> Result<(), ProtocolError> {
+    async fn login(&mut self, username: String, password: String) -> Result<(), Refused> {
         self.check_auth_rate(&username)?;
         let pending = self.pending_login()?;
         let outcome = self.ctx.chat.login(self.id, &username, password).await;
@@ -195,7 +185,7 @@ impl Session {
     }
 
     /// Names an anonymous connection as a guest; an identified one keeps its name.
-    fn become_guest(&mut self, from: Option<String>) -> Result<String, ProtocolError> {
+    fn become_guest(&mut self, from: Option<String>) -> Result<String, Refused> {
         if self.identified {
             return self.ctx.chat.claim_guest(self.id, None, || true);
         }
@@ -223,7 +213,7 @@ impl Session {
         target: Target,
         content: String,
         from: Option<String>,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<(), Refused> {
         self.ctx.chat.check_content(&content)?;
         let slash = parse_slash(&content);
         if !self.identified {

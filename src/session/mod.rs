@@ -4,6 +4,7 @@
 mod act;
 mod commands;
 pub(crate) mod frame;
+pub(crate) mod render;
 mod writer;
 
 use std::net::SocketAddr;
@@ -16,15 +17,16 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 use tokio_util::codec::FramedRead;
 
-use classcord_protocol::{Dialect, ErrorCode, ProtocolError, Refusal};
+use classcord_protocol::Dialect;
 
-use crate::chat::{CloseReason, Closer, ConnId, LineQueue, Outbound, QueueLimits};
+use crate::chat::{Closer, ConnId, LineQueue, Outbound, QueueLimits};
 use crate::context::Context;
 use crate::gate::ConnectionPermit;
 use crate::gate::{LineBudget, ReadBudget};
-use crate::logging::{AuditEvent, AuditKind, AuthFailureReason};
+use crate::logging::{AuditEvent, AuditKind};
 use crate::metrics::RateLimit;
 use crate::transport::ListenerKind;
+use crate::vocabulary::{AuthFailureReason, CloseReason, Refused};
 use frame::{Frame, LineCodec};
 
 /// Bytes of read buffer a connection starts with (grows up to the maximum line).
@@ -48,6 +50,11 @@ impl Peer {
             ip_text: addr.ip().to_string().into(),
             listener,
         }
+    }
+
+    /// An audit event of this connection (address, port, listener).
+    pub(crate) fn audit(&self, kind: AuditKind) -> AuditEvent {
+        AuditEvent::connection(kind, &*self.ip_text, self.addr.port(), self.listener)
     }
 }
 
@@ -94,8 +101,7 @@ where
     let mut writer_task = tokio::spawn(writer::run(write_half, Arc::clone(&queue)));
     let id = ctx.chat.attach(peer.addr, outbound.clone());
     let _counted = ctx.metrics.session_open(peer.listener);
-    ctx.audit
-        .record(AuditEvent::of_peer(AuditKind::Connect, &peer));
+    ctx.audit.record(peer.audit(AuditKind::Connect));
     let listener = peer.listener.as_str();
     tracing::debug!(peer = %peer.addr, listener, "connection opened");
 
@@ -115,7 +121,9 @@ where
             writer_task.abort();
         }
     }
-    let mut event = AuditEvent::of_peer(AuditKind::Disconnect, &peer).with("reason", end.as_str());
+    let mut event = peer
+        .audit(AuditKind::Disconnect)
+        .with("reason", end.as_str());
     if let Some(user) = &user {
         event = event.with("user", user.as_str());
     }
@@ -149,7 +157,6 @@ struct Session {
     peer: Peer,
     ctx: Arc<Context>,
     outbound: Outbound,
-    dialect: Dialect,
     identified: bool,
     /// When the last well-formed request arrived (or the connection opened).
     last_request: Instant,
@@ -180,7 +187,6 @@ impl Session {
             peer,
             ctx,
             outbound,
-            dialect: Dialect::Legacy,
             identified: false,
             last_request: Instant::now(),
             reads,
@@ -188,6 +194,11 @@ impl Session {
             flood_strikes: 0,
             flood_window_start: Instant::now(),
         }
+    }
+
+    /// What this connection speaks (stored once, with the chat core's member).
+    fn dialect(&self) -> Dialect {
+        self.ctx.chat.dialect(self.id)
     }
 
     fn identity_name(&self) -> Option<String> {
@@ -225,10 +236,7 @@ impl Session {
                 Some(Err(error)) => return End::ReadError(error),
                 Some(Ok(Frame::TooLong)) => {
                     let max = self.ctx.config.limits.max_line_bytes;
-                    self.refuse(&ProtocolError::new(
-                        ErrorCode::LineTooLong,
-                        format!("Line longer than {max} bytes: ignored."),
-                    ));
+                    self.refuse(&Refused::LineTooLong { max_bytes: max });
                 }
                 Some(Ok(Frame::Line(line))) => {
                     if !self
@@ -260,7 +268,7 @@ impl Session {
                                     &user,
                                 );
                             }
-                            self.refuse(&error);
+                            self.refuse(&Refused::Malformed(error));
                         }
                     }
                 }
@@ -277,18 +285,12 @@ impl Session {
         let unfinished = self.ctx.config.unfinished_line_timeout();
         let unfinished_deadline = codec.unfinished_since().map(|since| since + unfinished);
         if unfinished_deadline.is_some_and(|at| at <= now) {
-            self.reply_error(&ProtocolError::new(
-                ErrorCode::IdentifyTimeout,
-                "Closing: a line was left unfinished.",
-            ));
+            self.reply_error(&Refused::UnfinishedLine);
             return Deadline::Passed(End::UnfinishedLine);
         }
         let idle_deadline = self.last_request + self.ctx.config.identify_timeout();
         if idle_deadline <= now {
-            self.reply_error(&ProtocolError::new(
-                ErrorCode::IdentifyTimeout,
-                "Closing: log in or send a message sooner after connecting.",
-            ));
+            self.reply_error(&Refused::IdentifyTimeout);
             return Deadline::Passed(End::IdentifyTimeout);
         }
         // Bytes that arrive without finishing a line do not wake this task: look again
@@ -311,21 +313,19 @@ impl Session {
                 "refused: message rate limit reached"
             );
         }
-        self.reply_error(&ProtocolError::new(
-            ErrorCode::RateLimited,
-            "Too many messages: slow down.",
-        ));
+        self.reply_error(&Refused::TooManyMessages);
         self.flood_strikes >= self.ctx.config.gate.flood_disconnect_after
     }
 
     /// Answers a malformed line and notes it in the audit log.
-    fn refuse(&self, error: &ProtocolError) {
-        self.ctx.audit.record(
-            AuditEvent::of_peer(AuditKind::BadInput, &self.peer).with("code", error.code.as_str()),
-        );
-        tracing::debug!(peer = %self.peer.addr, code = error.code.as_str(), "bad input");
+    fn refuse(&self, refused: &Refused) {
+        let code = refused.code().as_str();
+        self.ctx
+            .audit
+            .record(self.peer.audit(AuditKind::BadInput).with("code", code));
+        tracing::debug!(peer = %self.peer.addr, code, "bad input");
         self.ctx.metrics.bad_input();
-        self.reply_error(error);
+        self.reply_error(refused);
     }
 
     fn reply(&self, line: Bytes) {
@@ -334,13 +334,13 @@ impl Session {
 
     /// Answers a refusal in this connection's dialect: legacy clients get no line for the
     /// well-formed requests the original server ignored.
-    fn reply_error(&self, error: &ProtocolError) {
-        match self.dialect.refusal(error) {
-            Refusal::Line(line) => self.reply(line),
-            Refusal::Say => self.reply(self.ctx.chat.said_by_server(&error.message)),
-            Refusal::Ignored(code) => {
-                tracing::debug!(peer = %self.peer.addr, code = code.as_str(), "legacy request ignored");
-                self.ctx.metrics.ignored(code.as_str());
+    fn reply_error(&self, refused: &Refused) {
+        match self.ctx.renderer.refusal(self.dialect(), refused) {
+            Some(line) => self.reply(line),
+            None => {
+                let code = refused.code().as_str();
+                tracing::debug!(peer = %self.peer.addr, code, "legacy request ignored");
+                self.ctx.metrics.ignored(code);
             }
         }
     }

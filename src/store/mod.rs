@@ -16,12 +16,12 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Synchronous;
-use crate::protocol::names::{AccountKey, ChannelKey, NameKey};
+use crate::names::{AccountKey, ChannelKey, NameKey};
 pub(crate) use moderation::{
     ModerationEntry, RoomChange, SanctionChange, SanctionKind, StoredRooms, StoredSanction, Subject,
 };
 use writer::WriteOp;
-pub(crate) use writer::{insert_user, now_ms, update_user};
+pub(crate) use writer::{insert_user, update_user};
 pub(crate) use writer::{
     CommitSink, NewMessage, SenderKind, StoredMessage, UserChange, UserUpdate,
 };
@@ -351,7 +351,7 @@ impl Store {
 
     /// Sanctions in force (at start).
     pub(crate) async fn sanctions(&self) -> Result<Vec<StoredSanction>, StoreError> {
-        let now = now_ms();
+        let now = crate::time_format::now_ms();
         self.read(move |conn| moderation::sanctions(conn, now))
             .await
     }

@@ -6,7 +6,7 @@ use classcord_protocol::{Role, RoomMode};
 use rusqlite::{params, Connection, Transaction};
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::names::{AccountKey, ChannelKey};
+use crate::names::{AccountKey, ChannelKey};
 
 /// A change to a room's mode or members.
 #[derive(Debug, Clone)]

@@ -3,7 +3,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
+
+use crate::time_format::now_ms;
 
 use prometheus_client::metrics::histogram::Histogram;
 use rusqlite::{params, Connection, Row};
@@ -12,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::moderation::{ModerationEntry, RoomChange, SanctionChange};
 use super::{CreateUser, StoreError};
 use crate::log_throttle::Throttle;
-use crate::protocol::names::{AccountKey, ChannelKey};
+use crate::names::{AccountKey, ChannelKey};
 
 /// A message accepted from a client, not yet committed.
 #[derive(Debug, Clone)]
@@ -54,7 +56,7 @@ pub(crate) trait CommitSink: Send + Sync + 'static {
     /// Called in commit order, right after the transaction that holds them committed.
     fn committed(&self, messages: Vec<(u64, StoredMessage)>);
     /// Called when a batch could not be committed: nothing of it was stored or sent.
-    fn failed(&self, sender_conns: Vec<u64>, error: &StoreError);
+    fn failed(&self, sender_conns: Vec<u64>);
 }
 
 pub(super) enum WriteOp {
@@ -277,7 +279,7 @@ fn commit_batch(
             if let Some(unreported) = failures.report(std::time::Instant::now()) {
                 tracing::error!(%error, unreported, "store batch not committed (messages refused with storage_error)");
             }
-            pipeline.sink.failed(sender_conns, &error);
+            pipeline.sink.failed(sender_conns);
             for reply in results.probes {
                 let _ = reply.send(Err(StoreError::Task(error.to_string())));
             }
@@ -381,11 +383,4 @@ fn insert_message(
         recipient: message.recipient,
         content: message.content,
     })
-}
-
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -27,7 +27,7 @@ use tokio::sync::oneshot;
 use tokio_util::codec::{AnyDelimiterCodec, FramedRead};
 
 use super::{Established, ListenerKind, Transport};
-use crate::gate::normalise;
+use crate::address::normalise;
 
 /// What the web listeners need from the configuration.
 #[derive(Debug, Clone)]

@@ -20,10 +20,11 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::Format;
+use crate::address::normalise;
 use crate::config::ListenerKind;
 use crate::context::Context;
-use crate::gate::{normalise, Refusal};
+use crate::metrics::Format;
+use crate::vocabulary::Refusal;
 
 /// Connections served at once (Prometheus keeps one open; an admin's curl is another).
 const MAX_CONNECTIONS: usize = 16;
@@ -58,7 +59,7 @@ async fn healthz() -> &'static str {
 /// Ready while the server accepts connections and a write transaction on the database
 /// commits in time.
 async fn readyz(State(ctx): State<Arc<Context>>) -> (StatusCode, String) {
-    if ctx.shutdown.is_cancelled() || ctx.stop_requested.is_cancelled() {
+    if ctx.shutdown.is_cancelled() || ctx.moderation.is_stopping() {
         return (StatusCode::SERVICE_UNAVAILABLE, "stopping\n".into());
     }
     match tokio::time::timeout(READY_TIMEOUT, ctx.chat.probe_store()).await {
@@ -101,11 +102,11 @@ pub(crate) async fn serve(
         };
         let peer = SocketAddr::new(normalise(peer.ip()), peer.port());
         if !ctx.gate.is_allowed(peer.ip()) {
-            Refusal::NotAllowed.record(&ctx, peer, ListenerKind::Metrics, None);
+            ctx.record_refusal(Refusal::NotAllowed, peer, ListenerKind::Metrics, None);
             continue;
         }
         let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-            Refusal::ServerFull.record(&ctx, peer, ListenerKind::Metrics, None);
+            ctx.record_refusal(Refusal::ServerFull, peer, ListenerKind::Metrics, None);
             continue;
         };
         let service = TowerToHyperService::new(router.clone());

@@ -2,60 +2,62 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+use crate::vocabulary::{ChannelNameProblem, NameProblem, StateProblem};
+
 /// Why a user name is refused, or `None` when it is acceptable.
-pub(crate) fn username_error(name: &str, max_chars: usize, reserved: &str) -> Option<String> {
+pub(crate) fn username_error(name: &str, max_chars: usize, reserved: &str) -> Option<NameProblem> {
     if name.trim().is_empty() {
-        return Some("Username must not be blank.".into());
+        return Some(NameProblem::Blank);
     }
     if name.chars().count() > max_chars {
-        return Some(format!("Username is longer than {max_chars} characters."));
+        return Some(NameProblem::TooLong { max_chars });
     }
     if name.chars().any(is_forbidden_in_name) {
-        return Some("Username contains control or invisible characters.".into());
+        return Some(NameProblem::Invisible);
     }
     if name
         .chars()
         .all(|c| c.is_whitespace() || is_blank_looking(c))
     {
-        return Some("Username must not be blank.".into());
+        return Some(NameProblem::Blank);
     }
     if name.trim() != name {
-        return Some("Username must not start or end with spaces.".into());
+        return Some(NameProblem::EdgeSpaces);
     }
     if NameKey::of(name) == NameKey::of(reserved) {
-        return Some("This username is reserved.".into());
+        return Some(NameProblem::Reserved);
     }
     None
 }
 
 /// Why a channel name is refused, or `None`. Channels are `#` then 1 to 32 letters, digits, `-` or `_`.
-pub(crate) fn channel_name_error(name: &str) -> Option<String> {
+pub(crate) fn channel_name_error(name: &str) -> Option<ChannelNameProblem> {
     let Some(rest) = name.strip_prefix('#') else {
-        return Some("Channel names start with '#'.".into());
+        return Some(ChannelNameProblem::NoHash);
     };
     let length = rest.chars().count();
     if length == 0 || length > 32 {
-        return Some("Channel names have 1 to 32 characters after '#'.".into());
+        return Some(ChannelNameProblem::Length);
     }
     if !rest
         .chars()
         .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
     {
-        return Some("Channel names use only letters, digits, '-' and '_'.".into());
+        return Some(ChannelNameProblem::Characters);
     }
     None
 }
 
 /// Why a presence state is refused, or `None`. States are free text ("online", "do not disturb").
-pub(crate) fn state_error(state: &str, max_chars: usize) -> Option<String> {
+pub(crate) fn state_error(state: &str, max_chars: usize) -> Option<StateProblem> {
     if state.trim().is_empty() {
-        return Some("State must not be blank.".into());
+        return Some(StateProblem::Blank);
     }
     if state.chars().count() > max_chars {
-        return Some(format!("State is longer than {max_chars} characters."));
+        return Some(StateProblem::TooLong { max_chars });
     }
     if state.chars().any(is_forbidden_in_name) {
-        return Some("State contains control or invisible characters.".into());
+        return Some(StateProblem::Invisible);
     }
     None
 }

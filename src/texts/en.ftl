@@ -1,0 +1,182 @@
+# ClassCord: every sentence a person reads, in English.
+# Placeholders are filled by src/texts/mod.rs; durations arrive already written.
+
+## Refusals of requests
+
+refused-line-too-long = Line longer than { $max } bytes: ignored.
+refused-nul-byte = NUL characters are not allowed.
+refused-content-too-long = Message longer than { $max } characters: not sent.
+refused-username-blank = Username must not be blank.
+refused-username-too-long = Username is longer than { $max } characters.
+refused-username-invisible = Username contains control or invisible characters.
+refused-username-edge-spaces = Username must not start or end with spaces.
+refused-username-reserved = This username is reserved.
+refused-password-too-long = Password longer than { $max } bytes.
+refused-password-too-short = Password needs at least { $min } character(s).
+refused-state-blank = State must not be blank.
+refused-state-too-long = State is longer than { $max } characters.
+refused-state-invisible = State contains control or invisible characters.
+refused-channel-no-hash = Channel names start with '#'.
+refused-channel-length = Channel names have 1 to 32 characters after '#'.
+refused-channel-characters = Channel names use only letters, digits, '-' and '_'.
+refused-connection-closed = Connection closed.
+refused-not-logged-in = Not logged in: log in first.
+refused-storage = Server error: try again later.
+refused-username-taken = Username already exists.
+refused-no-free-guest-name = No free guest name left.
+refused-login-failed = Login failed.
+refused-login-banned = Login failed: account banned.
+refused-look-alike-online = Login failed: someone whose name looks the same is online; try again later.
+refused-already-logged-in = Already logged in: reconnect to change account.
+refused-excluded-for = You were excluded by a moderator for another { $duration }: you cannot come back yet.
+refused-excluded-until-lifted = You were excluded by a moderator until a moderator lifts it: you cannot come back yet.
+refused-too-many-login-attempts = Too many login attempts: wait a minute.
+refused-too-many-name-probes = Too many attempts: wait a minute.
+refused-too-many-pending-logins = Too many logins at once from this address: try again in a moment.
+refused-too-many-reads = Too many history requests: slow down.
+refused-too-many-messages = Too many messages: slow down.
+refused-unfinished-line = Closing: a line was left unfinished.
+refused-identify-timeout = Closing: log in or send a message sooner after connecting.
+refused-muted-for = You are muted for another { $duration }: your message was not sent.
+refused-muted-until-lifted = You are muted until a moderator lifts it: your message was not sent.
+refused-join-before-writing = Join { $channel } before writing to it.
+refused-channel-gone = { $channel } is gone.
+refused-user-offline = User '{ $name }' is not online.
+refused-private-to-self = You cannot send a private message to yourself.
+refused-leave-default = Everyone stays in { $default }.
+refused-not-in-channel = You are not in { $channel }.
+refused-join-first = Join { $channel } first.
+refused-guests-cannot-create = Guests cannot create channels: join an existing one, or log in.
+refused-server-channels-full = The server has its { $max } channels.
+refused-only-teachers-create = Only teachers create rooms: join an existing one (/rooms lists them).
+refused-own-channels-full = You have created { $count } channels, the most one account may have.
+refused-room-private = { $room } is private: a teacher must invite you.
+refused-room-moderated = { $room } is moderated: your request was sent to the teachers.
+refused-default-room-stays-open = { $default } stays open to everyone.
+refused-default-room-stays = { $default } cannot be closed.
+refused-no-such-room = No room named { $room }.
+refused-not-asked = { $name } has not asked to join { $room }.
+refused-command-for-teachers = /{ $word } is for teachers (moderators): nothing was done.
+refused-command-for-admins = /{ $word } is for administrators: nothing was done.
+refused-command-bounds = /{ $word }: { $problem }.
+refused-usage = Usage: { $usage } ({ $problem }).
+refused-only-from-chat-client = Only from a chat client: rooms are about a connection.
+refused-nobody-unknown = { $name } is neither online nor an account.
+refused-nobody-not-online = { $name } is not online.
+refused-nobody-no-account = { $name } has no account.
+refused-nobody-not-muted = { $name } is not muted.
+refused-nobody-not-sanctioned = { $name } is neither banned nor kicked for a time.
+refused-not-to-yourself = You cannot do that to yourself.
+refused-outranks = { $name } is a { $role }: only an administrator may do that.
+refused-empty-notice = The notice is empty.
+refused-no-shutdown = No shutdown is under way.
+refused-guest-not-member = { $name } is a guest: only accounts are members of a room.
+
+## Notices
+
+notice-muted = A teacher muted you: your messages will not be sent.
+notice-muted-for = A teacher muted you for { $duration }: your messages will not be sent.
+notice-unmuted = A teacher lifted your mute: you may write again.
+notice-invited = You were invited to { $room }: /join { $room } to enter.
+notice-request-refused = Your request to join { $room } was refused.
+notice-request-refused-because = Your request to join { $room } was refused: { $reason }.
+notice-join-request = { $name } asks to join { $room }: /accept { $name } { $room } or /reject { $name } { $room }
+notice-room-closed = { $room } was closed: you are back in { $default }.
+notice-in-room = You are in { $room }: your messages go there. /leave to come back to { $default }.
+notice-kicked = You were disconnected by a teacher.
+notice-kicked-because = You were disconnected by a teacher: { $reason }.
+notice-kicked-for = You were disconnected by a teacher for { $duration }.
+notice-kicked-for-because = You were disconnected by a teacher for { $duration }: { $reason }.
+notice-banned-by-teacher = You were banned by a teacher.
+notice-banned-by-teacher-because = You were banned by a teacher: { $reason }.
+notice-banned-by-admin = You were banned by an administrator.
+notice-banned-by-admin-because = You were banned by an administrator: { $reason }.
+notice-account-banned = Account banned by an administrator.
+notice-account-deleted = Account deleted by an administrator.
+notice-replaced = Logged in from another connection.
+notice-not-stored = Message not sent: the server could not store it.
+notice-countdown = Arrêt du serveur dans { $seconds } s. / Server stopping in { $seconds } s.
+notice-countdown-message = Arrêt du serveur dans { $seconds } s. / Server stopping in { $seconds } s. { $message }
+notice-countdown-cancelled = Arrêt du serveur annulé. / Server shutdown cancelled.
+notice-stopping = Le serveur s'arrête. / The server is shutting down.
+
+## Answers to commands
+
+answer-help = Commands (//text sends a message that starts with /):
+answer-help-line = { $usage } — { $summary }
+answer-who = { $count } online:
+answer-who-guest = { $name } (guest)
+answer-who-role = { $name } ({ $role })
+answer-who-more = … and { $count } more
+answer-rooms = Rooms (/join #room to enter, /leave to come back):
+answer-rooms-line = { $room } ({ $mode }, { $count } in it)
+answer-rooms-line-ask = { $room } ({ $mode }, { $count } in it, ask to join)
+answer-members-room = { $room } ({ $mode })
+answer-members = members: { $list }
+answer-members-online = in the room now: { $list }
+answer-members-pending = asking to join: { $list }
+answer-list-nobody = nobody
+answer-list-more = { $list } and { $count } more
+answer-in-default-room = You are in { $default }.
+answer-left-room = You left { $room }: you are back in { $default }.
+answer-kicked = { $name } was kicked.
+answer-kicked-for = { $name } was kicked for { $duration }.
+answer-kicked-for-guest = { $name } was kicked for { $duration } (a guest: their address).
+answer-banned = { $name } is banned (/unban { $name } to lift it).
+answer-unbanned = { $name } may come back.
+answer-muted = { $name } is muted.
+answer-muted-for = { $name } is muted for { $duration }.
+answer-unmuted = { $name } may write again.
+answer-notice-sent = Notice sent to everyone.
+answer-shutdown-in = The server stops in { $seconds } s (/shutdown cancel to stop it).
+answer-shutdown-cancelled = Shutdown cancelled.
+answer-accepted = { $name } joined { $room }.
+answer-rejected = { $name } was told no for { $room }.
+answer-invited = { $name } is now a member of { $room }.
+answer-room-created = { $room } created ({ $mode }).
+answer-room-mode-changed = { $room } is now { $mode }.
+answer-room-closed = { $room } closed; its messages stay in the history.
+
+## Words
+
+role-user = user
+role-moderator = moderator
+role-admin = admin
+mode-open = open
+mode-moderated = moderated
+mode-private = private
+
+## The commands, as /help lists them
+
+usage-help = /help
+summary-help = what you may do
+usage-who = /who
+summary-who = who is online
+usage-rooms = /rooms
+summary-rooms = the rooms you may join
+usage-join = /join #room
+summary-join = make a room your current one (or ask to join it)
+usage-leave = /leave
+summary-leave = go back to the main room
+usage-kick = /kick NAME [DURATION] [reason]
+summary-kick = disconnect; with a duration (10m, 2h) they cannot come back until it ends
+usage-ban = /ban NAME [reason]
+summary-ban = disconnect and ban (a guest: their address)
+usage-unban = /unban NAME
+summary-unban = lift a ban or a timed kick
+usage-mute = /mute NAME [DURATION]
+summary-mute = refuse their messages (until /unmute without a duration)
+usage-unmute = /unmute NAME
+summary-unmute = let them speak again
+usage-notice = /notice TEXT
+summary-notice = an announcement to everyone
+usage-accept = /accept NAME #room
+summary-accept = accept a request to join a moderated room
+usage-reject = /reject NAME #room [reason]
+summary-reject = refuse a request to join a moderated room
+usage-invite = /invite NAME #room
+summary-invite = make someone a member of a room
+usage-room = /room create #room open|moderated|private, /room close #room, /room members #room
+summary-room = create, close or list a room
+usage-shutdown = /shutdown SECONDS [message], /shutdown cancel
+summary-shutdown = stop the server after a countdown

@@ -1,0 +1,207 @@
+//! Why a request was refused, as data: the chat core, moderation and the session return a
+//! [`Refused`]; the edge turns it into a code on the wire and the words the person reads.
+
+use std::time::Duration;
+
+use classcord_protocol::{ErrorCode, ProtocolError, Role};
+
+use super::problems::{ChannelNameProblem, NameProblem, PasswordProblem, StateProblem};
+
+/// How long a sanction still lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Remaining {
+    For(Duration),
+    UntilLifted,
+}
+
+/// What is missing about a name a moderation action gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NobodyIs {
+    /// Neither online nor an account.
+    Unknown,
+    NotOnline,
+    NoAccount,
+    NotMuted,
+    /// Neither banned nor kicked for a time.
+    NotSanctioned,
+}
+
+/// A refused request, with what the refusal needs to be told.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{:?}", self)]
+pub(crate) enum Refused {
+    /// A line the protocol crate could not read (its own words, from the wire layer).
+    Malformed(ProtocolError),
+    LineTooLong {
+        max_bytes: usize,
+    },
+    NulByte,
+    ContentTooLong {
+        max_chars: usize,
+    },
+    InvalidUsername(NameProblem),
+    InvalidPassword(PasswordProblem),
+    InvalidState(StateProblem),
+    InvalidChannel(ChannelNameProblem),
+    /// The connection is closing.
+    ConnectionClosed,
+    NotLoggedIn,
+    /// A database or internal error (logged for the administrator).
+    Storage,
+    UsernameTaken,
+    NoFreeGuestName,
+    LoginFailed,
+    LoginBanned,
+    /// An account whose name looks the same is online.
+    LookAlikeOnline,
+    AlreadyLoggedIn,
+    /// Logging in to an account excluded for a time (or until lifted).
+    LoginExcluded(Remaining),
+    /// A guest from an excluded address.
+    GuestExcluded(Remaining),
+    TooManyLoginAttempts,
+    /// Asking for registered names as a guest faster than the login budget.
+    TooManyNameProbes,
+    TooManyPendingLogins,
+    TooManyReads,
+    TooManyMessages,
+    UnfinishedLine,
+    IdentifyTimeout,
+    Muted(Remaining),
+    JoinBeforeWriting {
+        channel: String,
+    },
+    ChannelGone {
+        channel: String,
+    },
+    UserOffline {
+        name: String,
+    },
+    PrivateToSelf,
+    LeaveDefault {
+        default: String,
+    },
+    NotInChannel {
+        channel: String,
+    },
+    JoinFirst {
+        channel: String,
+    },
+    GuestsCannotCreate,
+    ServerChannelsFull {
+        max: usize,
+    },
+    OnlyTeachersCreate,
+    OwnChannelsFull {
+        count: usize,
+    },
+    RoomPrivate {
+        room: String,
+    },
+    RoomModerated {
+        room: String,
+    },
+    DefaultRoomStaysOpen {
+        default: String,
+    },
+    DefaultRoomStays {
+        default: String,
+    },
+    NoSuchRoom {
+        room: String,
+    },
+    NotAsked {
+        name: String,
+        room: String,
+    },
+    /// A command this role may not use.
+    CommandForbidden {
+        word: &'static str,
+        needs: Role,
+    },
+    /// A command whose values pass the bounds (`problem` from the protocol crate's parser).
+    CommandBounds {
+        word: &'static str,
+        problem: String,
+    },
+    Usage {
+        word: &'static str,
+        problem: String,
+    },
+    OnlyFromChatClient,
+    Nobody {
+        name: String,
+        what: NobodyIs,
+    },
+    NotToYourself,
+    Outranks {
+        name: String,
+        role: Role,
+    },
+    EmptyNotice,
+    NoShutdownUnderWay,
+    GuestNotMember {
+        name: String,
+    },
+}
+
+impl Refused {
+    /// The `code` of the error line.
+    pub(crate) fn code(&self) -> ErrorCode {
+        use Refused::*;
+        match self {
+            Malformed(error) => error.code,
+            LineTooLong { .. } => ErrorCode::LineTooLong,
+            NulByte => ErrorCode::NulByte,
+            ContentTooLong { .. } => ErrorCode::ContentTooLong,
+            InvalidUsername(_) => ErrorCode::InvalidUsername,
+            InvalidPassword(_) => ErrorCode::InvalidPassword,
+            InvalidState(_) => ErrorCode::InvalidState,
+            InvalidChannel(_)
+            | LeaveDefault { .. }
+            | DefaultRoomStaysOpen { .. }
+            | DefaultRoomStays { .. }
+            | NoSuchRoom { .. } => ErrorCode::InvalidChannel,
+            ConnectionClosed | NotLoggedIn => ErrorCode::NotLoggedIn,
+            Storage => ErrorCode::StorageError,
+            UsernameTaken | NoFreeGuestName => ErrorCode::UsernameTaken,
+            LoginFailed | LoginBanned | LookAlikeOnline | LoginExcluded(_) => {
+                ErrorCode::LoginFailed
+            }
+            AlreadyLoggedIn => ErrorCode::AlreadyLoggedIn,
+            GuestExcluded(_) => ErrorCode::Excluded,
+            TooManyLoginAttempts | TooManyNameProbes | TooManyPendingLogins | TooManyReads
+            | TooManyMessages => ErrorCode::RateLimited,
+            UnfinishedLine | IdentifyTimeout => ErrorCode::IdentifyTimeout,
+            Muted(_) => ErrorCode::Muted,
+            JoinBeforeWriting { .. }
+            | ChannelGone { .. }
+            | NotInChannel { .. }
+            | JoinFirst { .. } => ErrorCode::NotInChannel,
+            UserOffline { .. } => ErrorCode::UserOffline,
+            PrivateToSelf => ErrorCode::InvalidField,
+            GuestsCannotCreate
+            | RoomPrivate { .. }
+            | CommandForbidden { .. }
+            | NotToYourself
+            | Outranks { .. } => ErrorCode::Forbidden,
+            ServerChannelsFull { .. } | OnlyTeachersCreate | OwnChannelsFull { .. } => {
+                ErrorCode::TooManyChannels
+            }
+            RoomModerated { .. } => ErrorCode::JoinPending,
+            NotAsked { .. } | Nobody { .. } => ErrorCode::NoSuchUser,
+            CommandBounds { .. }
+            | Usage { .. }
+            | OnlyFromChatClient
+            | EmptyNotice
+            | NoShutdownUnderWay
+            | GuestNotMember { .. } => ErrorCode::InvalidCommand,
+        }
+    }
+}
+
+impl From<ProtocolError> for Refused {
+    fn from(error: ProtocolError) -> Refused {
+        Refused::Malformed(error)
+    }
+}

@@ -14,7 +14,7 @@ use crate::gate::Gate;
 use crate::logging::{escape_user_text, Audit, AuditEvent, AuditKind, AuthFailure};
 use crate::metrics::{Format, Gauges, LogName, Metrics};
 use crate::moderation::Moderation;
-use crate::session::render::Renderer;
+use crate::render::Renderer;
 use crate::transport::Tls;
 use crate::vocabulary::Refusal;
 

@@ -27,6 +27,7 @@ pub(crate) mod monitoring;
 pub(crate) mod names;
 pub(crate) mod password;
 pub(crate) mod proxy_header;
+pub(crate) mod render;
 pub mod server;
 pub(crate) mod session;
 pub(crate) mod store;

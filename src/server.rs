@@ -22,7 +22,7 @@ use crate::logging::{Audit, AuthFailure, LineFile};
 use crate::metrics::Metrics;
 use crate::moderation::Moderation;
 use crate::password::Passwords;
-use crate::session::render::Renderer;
+use crate::render::Renderer;
 use crate::store::StoreWriterThread;
 use crate::texts::{Language, Texts};
 use crate::transport::{

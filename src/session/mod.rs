@@ -4,7 +4,6 @@
 mod act;
 mod commands;
 pub(crate) mod frame;
-pub(crate) mod render;
 mod writer;
 
 use std::net::SocketAddr;

@@ -23,13 +23,10 @@ use tokio_util::task::TaskTracker;
 use crate::address::normalise;
 use crate::config::ListenerKind;
 use crate::context::Context;
+use crate::fixed::{MONITORING_CONNECTIONS, READY_TIMEOUT};
 use crate::metrics::Format;
 use crate::vocabulary::Refusal;
 
-/// Connections served at once (Prometheus keeps one open; an admin's curl is another).
-const MAX_CONNECTIONS: usize = 16;
-/// Longest wait for the database writer to answer a readiness probe.
-const READY_TIMEOUT: Duration = Duration::from_secs(2);
 const RETRY_ACCEPT: Duration = Duration::from_millis(100);
 
 fn router(ctx: Arc<Context>) -> Router {
@@ -86,7 +83,7 @@ pub(crate) async fn serve(
     stop: CancellationToken,
 ) {
     let router = router(Arc::clone(&ctx));
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let permits = Arc::new(Semaphore::new(MONITORING_CONNECTIONS));
     loop {
         let accepted = tokio::select! {
             _ = stop.cancelled() => return,

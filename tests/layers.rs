@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("log_throttle", 1),
     ("names", 2),
     ("config", 3),
+    ("fixed", 3),
     ("http1", 4),
     ("proxy_header", 4),
     ("web_client", 4),

@@ -1,7 +1,8 @@
 // ClassCord web client: the v2 protocol over the WebSocket of the page's own server.
 // One JSON object per frame. No framework, no build step, nothing fetched from elsewhere.
 
-const DEFAULT_ROOM = "#général";
+// The room everyone is in: the server says which in its hello answer.
+let DEFAULT_ROOM = "#général";
 const MAX_BACKOFF_MS = 30000;
 
 // French text for every error code the server sends; its own message otherwise.
@@ -90,6 +91,18 @@ function connect() {
   };
 }
 
+// The server's default room replaces the one assumed before its hello answer.
+function adoptDefaultRoom(name) {
+  if (!name || name === DEFAULT_ROOM) return;
+  const entries = state.conversations.get(DEFAULT_ROOM) || [];
+  state.conversations.delete(DEFAULT_ROOM);
+  state.conversations.set(name, entries);
+  if (state.current === DEFAULT_ROOM) state.current = name;
+  DEFAULT_ROOM = name;
+  $("current-title").textContent = state.current;
+  renderRooms();
+}
+
 function handle(line) {
   switch (line.type) {
     case "register":
@@ -146,6 +159,9 @@ function handle(line) {
       addEntry(line.channel, {
         server: `${line.user} ${line.event === "join" ? "arrive dans" : "quitte"} ${line.channel}`,
       });
+      break;
+    case "hello":
+      adoptDefaultRoom(line.default_channel);
       break;
     case "system":
       addEntry(state.current, { server: line.message });

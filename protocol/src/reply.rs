@@ -39,6 +39,9 @@ pub enum Reply {
         version: u64,
         server: String,
         features: Vec<String>,
+        /// Absent from servers older than it.
+        #[serde(default)]
+        default_channel: Option<String>,
     },
     System {
         event: NoticeEvent,

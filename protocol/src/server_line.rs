@@ -103,6 +103,8 @@ pub enum ServerLine<'a> {
         version: u64,
         server: &'static str,
         features: &'static [&'static str],
+        /// The room everyone is in (where a legacy client's messages go).
+        default_channel: &'a str,
     },
     System {
         event: NoticeEvent,

@@ -10,9 +10,6 @@ use classcord_protocol::Role;
 use crate::store::ModerationEntry;
 use crate::vocabulary::OnlineUser;
 
-/// Longest request line the server reads.
-pub(crate) const MAX_REQUEST_BYTES: u64 = 8 * 1024;
-
 /// Also the subcommands of `classcord admin` (the account variants are for `classcord user`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Subcommand)]
 #[serde(tag = "command", rename_all = "kebab-case", deny_unknown_fields)]

@@ -13,9 +13,10 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
 
-use super::protocol::{Request, Response, MAX_REQUEST_BYTES};
+use super::protocol::{Request, Response};
 use crate::chat::AccountError;
 use crate::context::Context;
+use crate::fixed::MAX_ADMIN_REQUEST_BYTES;
 use crate::logging::AuditEvent;
 use crate::moderation::Actor;
 use crate::store::UserChange;
@@ -78,7 +79,7 @@ pub(crate) async fn serve(
 /// UTF-8 or JSON, unknown command) is answered with a refusal.
 async fn handle(stream: UnixStream, control: Arc<Control>) {
     let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::new(read.take(MAX_REQUEST_BYTES));
+    let mut reader = BufReader::new(read.take(MAX_ADMIN_REQUEST_BYTES));
     let mut line = Vec::new();
     loop {
         line.clear();

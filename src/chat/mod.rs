@@ -36,6 +36,7 @@ pub(crate) use state::{ConnId, Identity};
 pub(crate) use words::Words;
 
 use crate::config::{Config, LimitsSection};
+use crate::fixed::MAX_HISTORY;
 use crate::names::{channel_name_error, state_error, username_error, ChannelKey};
 use crate::password::Passwords;
 use crate::store::{NewMessage, Store, StoreError, StoreOptions, StoreWriterThread};
@@ -75,8 +76,6 @@ pub(super) fn json_string_bound(text: &str) -> usize {
 
 /// Name of a guest whose first message carries no `from`.
 const DEFAULT_GUEST_NAME: &str = "invité";
-/// Most messages one `history` request returns.
-const MAX_HISTORY: u32 = 500;
 
 /// The facade. Cheap to share behind an `Arc`.
 pub(crate) struct Chat {

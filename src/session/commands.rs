@@ -88,6 +88,7 @@ impl Session {
                 version,
                 server: concat!("classcord/", env!("CARGO_PKG_VERSION")),
                 features,
+                default_channel: &self.ctx.config.server.default_channel,
             }
             .encode(),
         );

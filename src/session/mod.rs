@@ -267,7 +267,7 @@ impl Session {
                                     &user,
                                 );
                             }
-                            self.refuse(&Refused::Malformed(error));
+                            self.refuse(&Refused::from(error));
                         }
                     }
                 }

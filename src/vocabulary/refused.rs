@@ -201,7 +201,12 @@ impl Refused {
 }
 
 impl From<ProtocolError> for Refused {
+    /// A line the protocol crate refused. A NUL byte is refused as a NUL character in a
+    /// message is: one refusal, one text.
     fn from(error: ProtocolError) -> Refused {
-        Refused::Malformed(error)
+        match error.code {
+            ErrorCode::NulByte => Refused::NulByte,
+            _ => Refused::Malformed(error),
+        }
     }
 }

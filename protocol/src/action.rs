@@ -149,11 +149,10 @@ pub const MAX_SANCTION: Duration = Duration::from_secs(366 * 24 * 3600);
 pub const MAX_COUNTDOWN: Duration = Duration::from_secs(24 * 3600);
 const LONGEST_COUNTDOWN: &str = "the longest countdown is one day";
 
-/// One slash command: its word, how to use it, what it does, and who may use it.
+/// One slash command: its word and who may use it (how to write it and what it does are
+/// sentences: the server's catalogue has them, `usage-WORD` and `summary-WORD`).
 pub struct CommandInfo {
     pub word: &'static str,
-    pub usage: &'static str,
-    pub summary: &'static str,
     pub role: Role,
 }
 
@@ -161,98 +160,66 @@ pub struct CommandInfo {
 pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo {
         word: "help",
-        usage: "/help",
-        summary: "what you may do",
         role: Role::User,
     },
     CommandInfo {
         word: "who",
-        usage: "/who",
-        summary: "who is online",
         role: Role::User,
     },
     CommandInfo {
         word: "rooms",
-        usage: "/rooms",
-        summary: "the rooms you may join",
         role: Role::User,
     },
     CommandInfo {
         word: "join",
-        usage: "/join #room",
-        summary: "make a room your current one (or ask to join it)",
         role: Role::User,
     },
     CommandInfo {
         word: "leave",
-        usage: "/leave",
-        summary: "go back to the main room",
         role: Role::User,
     },
     CommandInfo {
         word: "kick",
-        usage: "/kick NAME [DURATION] [reason]",
-        summary: "disconnect; with a duration (10m, 2h) they cannot come back until it ends",
         role: Role::Moderator,
     },
     CommandInfo {
         word: "ban",
-        usage: "/ban NAME [reason]",
-        summary: "disconnect and ban (a guest: their address)",
         role: Role::Moderator,
     },
     CommandInfo {
         word: "unban",
-        usage: "/unban NAME",
-        summary: "lift a ban or a timed kick",
         role: Role::Moderator,
     },
     CommandInfo {
         word: "mute",
-        usage: "/mute NAME [DURATION]",
-        summary: "refuse their messages (until /unmute without a duration)",
         role: Role::Moderator,
     },
     CommandInfo {
         word: "unmute",
-        usage: "/unmute NAME",
-        summary: "let them speak again",
         role: Role::Moderator,
     },
     CommandInfo {
         word: "notice",
-        usage: "/notice TEXT",
-        summary: "an announcement to everyone",
         role: Role::Moderator,
     },
     CommandInfo {
         word: "accept",
-        usage: "/accept NAME #room",
-        summary: "accept a request to join a moderated room",
         role: Role::Moderator,
     },
     CommandInfo {
         word: "reject",
-        usage: "/reject NAME #room [reason]",
-        summary: "refuse a request to join a moderated room",
         role: Role::Moderator,
     },
     CommandInfo {
         word: "invite",
-        usage: "/invite NAME #room",
-        summary: "make someone a member of a room",
         role: Role::Moderator,
     },
     CommandInfo {
         word: "room",
-        usage: "/room create #room open|moderated|private, /room close #room, /room members #room",
-        summary: "create, close or list a room",
         role: Role::Moderator,
     },
     CommandInfo {
         word: "shutdown",
-        usage: "/shutdown SECONDS [message], /shutdown cancel",
-        summary: "stop the server after a countdown",
         role: Role::Admin,
     },
 ];

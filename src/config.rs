@@ -110,6 +110,9 @@ pub struct ServerSection {
     pub default_channel: String,
     /// Seconds connected users are given between the shutdown notice and the close.
     pub shutdown_grace_secs: u64,
+    /// The language of every text students and teachers read (`fr` or `en`). Logs, audit,
+    /// fail2ban lines and the administrator's tools stay in English.
+    pub language: Language,
     /// Directory every relative path of the file is resolved from. Empty: the directory of
     /// the configuration file. Relative: from the configuration file's directory.
     pub state_dir: PathBuf,
@@ -130,6 +133,15 @@ pub struct ListenSection {
     /// Listeners on which a PROXY protocol header from a `gate.trusted_proxies` address gives
     /// the client's real address (a relay such as stunnel or haproxy in front). None by default.
     pub proxy_protocol: Vec<ListenerKind>,
+}
+
+/// A language of the server's texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    Fr,
+    En,
 }
 
 /// A kind of listener: in the configuration, logs, the audit file, metrics, fail2ban lines.
@@ -283,6 +295,7 @@ impl Default for ServerSection {
             notice_sender: "Serveur".into(),
             default_channel: "#général".into(),
             shutdown_grace_secs: 2,
+            language: Language::Fr,
             state_dir: PathBuf::new(),
         }
     }

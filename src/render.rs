@@ -90,8 +90,9 @@ impl Renderer {
         if let Answer::Lines(lines) = answer {
             return lines;
         }
-        let lines = self.texts.answer(&answer, self.max_reply_bytes);
-        if dialect.receives_v2_lines() {
+        let v2 = dialect.receives_v2_lines();
+        let lines = self.texts.answer(&answer, self.max_reply_bytes, !v2);
+        if v2 {
             vec![ServerLine::Command {
                 action: word,
                 status: Outcome::Ok,

@@ -24,7 +24,7 @@ use crate::moderation::Moderation;
 use crate::password::Passwords;
 use crate::render::Renderer;
 use crate::store::StoreWriterThread;
-use crate::texts::{Language, Texts};
+use crate::texts::Texts;
 use crate::transport::{
     CertificatePaths, ListenerKind, Plain, Tls, TlsError, Transport, Web, WebSettings,
 };
@@ -89,7 +89,7 @@ impl RunningServer {
             metrics.password_hash.clone(),
         )
         .await?;
-        let renderer = Arc::new(Renderer::new(&config, Texts::new(Language::English)));
+        let renderer = Arc::new(Renderer::new(&config, Texts::new(config.server.language)));
         let (chat, store_thread) = Chat::open(
             &config,
             passwords,

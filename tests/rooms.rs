@@ -115,14 +115,12 @@ async fn requests_are_answered_or_vanish_with_their_connection() {
         .starts_with("refuse asks to join #club"));
 
     teacher.say("/room members #club").await;
-    let lines = [
-        teacher.said().await,
-        teacher.said().await,
-        teacher.said().await,
-        teacher.said().await,
-    ];
-    assert_eq!(lines[0], "#club (moderated)");
-    assert_eq!(lines[3], "asking to join: refuse");
+    let members = teacher.said().await;
+    assert!(
+        members.starts_with("#club (moderated): members: "),
+        "{members}"
+    );
+    assert!(members.ends_with("; asking to join: refuse"), "{members}");
 
     teacher.say("/accept parti #club").await;
     assert_eq!(teacher.said().await, "parti has not asked to join #club.");
@@ -155,8 +153,9 @@ async fn private_rooms_take_invited_members_only() {
     teacher.sync().await;
     teacher.expect_nothing_pending().await;
     other.say("/rooms").await;
-    let rooms = [other.said().await, other.said().await];
-    assert!(rooms[1].starts_with("#général (open, "), "{rooms:?}");
+    let rooms = other.said().await;
+    assert!(rooms.starts_with("Rooms: #général (open, "), "{rooms}");
+    assert!(!rooms.contains("#conseil"), "{rooms}");
     other.expect_nothing_pending().await;
 
     teacher.say("/invite delegue #conseil").await;
@@ -168,14 +167,8 @@ async fn private_rooms_take_invited_members_only() {
     member.say("/join #conseil").await;
     assert!(member.said().await.starts_with("You are in #conseil"));
     member.say("/rooms").await;
-    let mut listed = Vec::new();
-    for _ in 0..3 {
-        listed.push(member.said().await);
-    }
-    assert!(
-        listed.contains(&"#conseil (private, 1 in it)".to_owned()),
-        "{listed:?}"
-    );
+    let listed = member.said().await;
+    assert!(listed.contains("#conseil (private, 1 in it)"), "{listed}");
 
     teacher.say("/room close #conseil").await;
     assert_eq!(

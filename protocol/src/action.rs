@@ -147,7 +147,8 @@ pub enum Action {
 pub const MAX_SANCTION: Duration = Duration::from_secs(366 * 24 * 3600);
 /// Longest shutdown countdown.
 pub const MAX_COUNTDOWN: Duration = Duration::from_secs(24 * 3600);
-const LONGEST_COUNTDOWN: &str = "the longest countdown is one day";
+/// The countdown of `/kill` without a number of seconds (the seeds' servers waited 10 s).
+pub const KILL_COUNTDOWN_SECS: u64 = 10;
 
 /// One slash command: its word and who may use it (how to write it and what it does are
 /// sentences: the server's catalogue has them, `usage-WORD` and `summary-WORD`).
@@ -156,73 +157,86 @@ pub struct CommandInfo {
     pub role: Role,
 }
 
+const fn command(word: &'static str, role: Role) -> CommandInfo {
+    CommandInfo { word, role }
+}
+
 /// Every slash command, in the order `/help` lists them.
 pub const COMMANDS: &[CommandInfo] = &[
-    CommandInfo {
-        word: "help",
-        role: Role::User,
-    },
-    CommandInfo {
-        word: "who",
-        role: Role::User,
-    },
-    CommandInfo {
-        word: "rooms",
-        role: Role::User,
-    },
-    CommandInfo {
-        word: "join",
-        role: Role::User,
-    },
-    CommandInfo {
-        word: "leave",
-        role: Role::User,
-    },
-    CommandInfo {
-        word: "kick",
-        role: Role::Moderator,
-    },
-    CommandInfo {
-        word: "ban",
-        role: Role::Moderator,
-    },
-    CommandInfo {
-        word: "unban",
-        role: Role::Moderator,
-    },
-    CommandInfo {
-        word: "mute",
-        role: Role::Moderator,
-    },
-    CommandInfo {
-        word: "unmute",
-        role: Role::Moderator,
-    },
-    CommandInfo {
-        word: "notice",
-        role: Role::Moderator,
-    },
-    CommandInfo {
-        word: "accept",
-        role: Role::Moderator,
-    },
-    CommandInfo {
-        word: "reject",
-        role: Role::Moderator,
-    },
-    CommandInfo {
-        word: "invite",
-        role: Role::Moderator,
-    },
-    CommandInfo {
-        word: "room",
-        role: Role::Moderator,
-    },
-    CommandInfo {
-        word: "shutdown",
-        role: Role::Admin,
-    },
+    command("help", Role::User),
+    command("who", Role::User),
+    command("rooms", Role::User),
+    command("join", Role::User),
+    command("leave", Role::User),
+    command("pm", Role::User),
+    command("kick", Role::Moderator),
+    command("ban", Role::Moderator),
+    command("unban", Role::Moderator),
+    command("mute", Role::Moderator),
+    command("unmute", Role::Moderator),
+    command("notice", Role::Moderator),
+    command("accept", Role::Moderator),
+    command("reject", Role::Moderator),
+    command("invite", Role::Moderator),
+    command("room", Role::Moderator),
+    command("shutdown", Role::Admin),
 ];
+
+/// Other words for the commands, one table: French as teachers type them (with and without
+/// accents), and the seeds' own (`/kill`, `/msg`). The first alias of a command is the one
+/// French help shows.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("aide", "help"),
+    ("qui", "who"),
+    ("salons", "rooms"),
+    ("rejoindre", "join"),
+    ("quitter", "leave"),
+    ("msg", "pm"),
+    ("expulser", "kick"),
+    ("bannir", "ban"),
+    ("debannir", "unban"),
+    ("débannir", "unban"),
+    ("muet", "mute"),
+    ("parole", "unmute"),
+    ("annonce", "notice"),
+    ("accepter", "accept"),
+    ("refuser", "reject"),
+    ("inviter", "invite"),
+    ("salon", "room"),
+    ("arret", "shutdown"),
+    ("arrêt", "shutdown"),
+    ("kill", "shutdown"),
+];
+
+/// What is wrong with a command's arguments (the server's catalogue words it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageProblem {
+    MissingName,
+    MissingRoom,
+    MissingText,
+    MissingSeconds,
+    MissingMessage,
+    /// A word that starts with a digit but is no duration.
+    NotADuration,
+    ZeroDuration,
+    DurationTooLong {
+        max: Duration,
+    },
+    CountdownTooLong,
+    OnlyDurationAfterName,
+    OnlyName,
+    OnlyNameAndRoom,
+    BadMode,
+    NothingAfterMode,
+    RoomSubcommand,
+}
+
+/// A refused duration: what was written, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DurationError {
+    pub text: String,
+    pub problem: UsageProblem,
+}
 
 /// What the content of a chat message is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,8 +247,30 @@ pub enum Slash {
     Escaped(String),
     /// A command to run.
     Action(Action),
-    /// A known command used the wrong way: never sent as chat.
-    Usage { word: &'static str, problem: String },
+    /// `/pm NAME text`: a private message typed in the chat box (seed 004).
+    Private { to: String, text: String },
+    /// A known command used the wrong way: never sent as chat. `text` is what was written
+    /// when the problem is about it (a duration).
+    Usage {
+        word: &'static str,
+        problem: UsageProblem,
+        text: Option<String>,
+    },
+}
+
+/// The command a typed word names (its own word or an alias, in any case).
+pub fn command_word(typed: &str) -> Option<&'static str> {
+    let lowered = typed.to_lowercase();
+    COMMANDS
+        .iter()
+        .map(|info| info.word)
+        .find(|word| *word == lowered)
+        .or_else(|| {
+            ALIASES
+                .iter()
+                .find(|(alias, _)| *alias == lowered)
+                .map(|(_, word)| *word)
+        })
 }
 
 /// Reads a message's content as a slash command, if it is one.
@@ -245,23 +281,68 @@ pub fn parse_slash(content: &str) -> Slash {
     if rest.starts_with('/') {
         return Slash::Escaped(rest.to_owned());
     }
-    let (word, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-    let lowered = word.to_lowercase();
-    let Some(info) = COMMANDS.iter().find(|info| info.word == lowered) else {
+    let (typed, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let Some(word) = command_word(typed) else {
         return Slash::Chat;
     };
-    match parse_args(info.word, args.trim()) {
+    let args = args.trim();
+    if word == "pm" {
+        let (to, text) = next_name(args);
+        return match (to.is_empty(), text.trim().is_empty()) {
+            (true, _) => usage(word, UsageProblem::MissingName),
+            (false, true) => usage(word, UsageProblem::MissingMessage),
+            (false, false) => Slash::Private {
+                to,
+                text: text.trim().to_owned(),
+            },
+        };
+    }
+    let kill = typed.eq_ignore_ascii_case("kill");
+    match parse_args(word, args, kill) {
         Ok(action) => Slash::Action(action),
-        Err(problem) => Slash::Usage {
-            word: info.word,
+        Err(Misuse { problem, text }) => Slash::Usage {
+            word,
             problem,
+            text,
         },
+    }
+}
+
+fn usage(word: &'static str, problem: UsageProblem) -> Slash {
+    Slash::Usage {
+        word,
+        problem,
+        text: None,
     }
 }
 
 impl CommandInfo {
     pub fn of(word: &str) -> Option<&'static CommandInfo> {
         COMMANDS.iter().find(|info| info.word == word)
+    }
+}
+
+/// Why a command line was refused, with the piece of text it is about.
+struct Misuse {
+    problem: UsageProblem,
+    text: Option<String>,
+}
+
+impl From<UsageProblem> for Misuse {
+    fn from(problem: UsageProblem) -> Misuse {
+        Misuse {
+            problem,
+            text: None,
+        }
+    }
+}
+
+impl From<DurationError> for Misuse {
+    fn from(error: DurationError) -> Misuse {
+        Misuse {
+            problem: error.problem,
+            text: Some(error.text),
+        }
     }
 }
 
@@ -274,19 +355,55 @@ fn next_word(text: &str) -> (&str, &str) {
     }
 }
 
-fn required<'a>(word: &'a str, what: &str) -> Result<&'a str, String> {
-    if word.is_empty() {
-        Err(format!("missing {what}"))
+/// Quotes that may hold a name with spaces: `"Zoé Élève"`, `« Zoé Élève »`, `“Zoé Élève”`.
+const QUOTES: &[(char, char)] = &[('"', '"'), ('«', '»'), ('“', '”'), ('\'', '\'')];
+
+/// Splits off a name: a quoted one (spaces allowed) or the first word.
+fn next_name(text: &str) -> (String, &str) {
+    let text = text.trim_start();
+    for &(open, close) in QUOTES {
+        if let Some(inner) = text.strip_prefix(open) {
+            if let Some(end) = inner.find(close) {
+                let name = inner[..end].trim().to_owned();
+                return (name, inner[end + close.len_utf8()..].trim_start());
+            }
+        }
+    }
+    let (word, rest) = next_word(text);
+    (word.to_owned(), rest)
+}
+
+/// Splits off a name that a `#room` follows: quoted, or everything before the first word
+/// that starts with `#` (`/accept Zoé Élève #devoirs`, as the server suggests it).
+fn name_before_room(text: &str) -> (String, &str) {
+    let text = text.trim_start();
+    if text.starts_with(|c| QUOTES.iter().any(|&(open, _)| open == c)) {
+        return next_name(text);
+    }
+    let mut offset = 0;
+    for word in text.split_whitespace() {
+        let at = offset + text[offset..].find(word).unwrap_or(0);
+        if word.starts_with('#') && at > 0 {
+            return (text[..at].trim().to_owned(), &text[at..]);
+        }
+        offset = at + word.len();
+    }
+    next_name(text)
+}
+
+fn required(name: String, problem: UsageProblem) -> Result<String, UsageProblem> {
+    if name.is_empty() {
+        Err(problem)
     } else {
-        Ok(word)
+        Ok(name)
     }
 }
 
 /// `#room` with its `#` (added when the user left it out).
-fn room_name(word: &str) -> Result<String, String> {
-    let word = required(word, "room")?;
+fn room_name(word: &str) -> Result<String, UsageProblem> {
+    let word = required(word.to_owned(), UsageProblem::MissingRoom)?;
     Ok(if word.starts_with('#') {
-        word.to_owned()
+        word
     } else {
         format!("#{word}")
     })
@@ -297,31 +414,101 @@ fn optional_text(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
-/// A duration such as `90s`, `10m`, `2h`, `1d` or `1h30m`, within `max`.
-pub fn parse_duration(text: &str, max: Duration) -> Result<Duration, String> {
-    let duration = humantime::parse_duration(text)
-        .map_err(|_| format!("{text:?} is not a duration (write 30s, 10m, 2h or 1d)"))?;
-    if duration.is_zero() {
-        return Err("the duration must be longer than zero".to_owned());
+/// The seconds of one unit word (`m`, `min`, `minutes`, `h`, `heures`, `j`, `jours`, `d`…).
+fn unit_seconds(unit: &str) -> Option<u64> {
+    Some(match unit.to_lowercase().as_str() {
+        "s" | "sec" | "secs" | "second" | "seconds" | "seconde" | "secondes" => 1,
+        "m" | "min" | "mins" | "minute" | "minutes" | "mn" => 60,
+        "h" | "hr" | "hrs" | "hour" | "hours" | "heure" | "heures" => 3600,
+        "d" | "day" | "days" | "j" | "jour" | "jours" => 86_400,
+        "w" | "week" | "weeks" | "sem" | "semaine" | "semaines" => 7 * 86_400,
+        _ => return None,
+    })
+}
+
+/// Reads a compact duration: `90s`, `10m`, `2h`, `1d`, `1j`, `1h30` (minutes after hours),
+/// `1h30m`, `60` (seconds, as seed 004's `/kick john 60`). `None` when it is not one.
+fn compact_seconds(text: &str) -> Option<u64> {
+    let mut total: u64 = 0;
+    let mut rest = text;
+    let mut last_unit = None;
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            return None;
+        }
+        let number: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let letters = rest.len() - rest.trim_start_matches(char::is_alphabetic).len();
+        let unit = if letters == 0 {
+            match last_unit {
+                // `1h30`: the number after hours is minutes, after minutes seconds.
+                Some(3600) => 60,
+                Some(60) => 1,
+                None if rest.is_empty() => 1,
+                _ => return None,
+            }
+        } else {
+            unit_seconds(&rest[..letters])?
+        };
+        rest = &rest[letters..];
+        total = total.checked_add(number.checked_mul(unit)?)?;
+        last_unit = Some(unit);
     }
-    if duration > max {
-        return Err(format!(
-            "the longest duration is {}",
-            humantime::format_duration(max)
-        ));
+    Some(total)
+}
+
+/// A duration written at the start of `text`, and what follows it: one word (`10m`, `1h30`,
+/// `60`) or a number and a unit word (`5 min`, `2 heures`).
+fn leading_duration(text: &str) -> Option<(u64, &str)> {
+    let (first, rest) = next_word(text);
+    if first.chars().all(|c| c.is_ascii_digit()) {
+        let (unit, after) = next_word(rest);
+        if let (Some(unit), Ok(number)) = (unit_seconds(unit), first.parse::<u64>()) {
+            return Some((number.checked_mul(unit)?, after));
+        }
     }
-    Ok(duration)
+    compact_seconds(first).map(|seconds| (seconds, rest))
+}
+
+/// A duration such as `90s`, `10m`, `5 min`, `2h`, `1h30`, `1d`, `1j` or `60` (seconds),
+/// within `max`.
+pub fn parse_duration(text: &str, max: Duration) -> Result<Duration, DurationError> {
+    let error = |problem| DurationError {
+        text: text.to_owned(),
+        problem,
+    };
+    match leading_duration(text.trim()) {
+        Some((seconds, "")) => check_duration(seconds, max).map_err(error),
+        _ => Err(error(UsageProblem::NotADuration)),
+    }
+}
+
+fn check_duration(seconds: u64, max: Duration) -> Result<Duration, UsageProblem> {
+    if seconds == 0 {
+        return Err(UsageProblem::ZeroDuration);
+    }
+    if seconds > max.as_secs() {
+        return Err(UsageProblem::DurationTooLong { max });
+    }
+    Ok(Duration::from_secs(seconds))
 }
 
 /// A shutdown countdown in seconds: a number of seconds (0 stops at once) or a duration such
 /// as `2m`, at most [`MAX_COUNTDOWN`].
-pub fn parse_countdown(text: &str) -> Result<u64, String> {
-    let seconds = match text.parse::<u64>() {
+pub fn parse_countdown(text: &str) -> Result<u64, DurationError> {
+    let seconds = match text.trim().parse::<u64>() {
         Ok(seconds) => seconds,
-        Err(_) => parse_duration(text, MAX_COUNTDOWN)?.as_secs(),
+        Err(_) => match parse_duration(text, Duration::MAX) {
+            Ok(duration) => duration.as_secs(),
+            Err(error) => return Err(error),
+        },
     };
     if seconds > MAX_COUNTDOWN.as_secs() {
-        return Err(LONGEST_COUNTDOWN.to_owned());
+        return Err(DurationError {
+            text: text.to_owned(),
+            problem: UsageProblem::CountdownTooLong,
+        });
     }
     Ok(seconds)
 }
@@ -331,7 +518,34 @@ fn looks_like_duration(word: &str) -> bool {
     word.starts_with(|c: char| c.is_ascii_digit())
 }
 
-fn parse_args(word: &'static str, args: &str) -> Result<Action, String> {
+/// A duration at the start of `text` (checked against [`MAX_SANCTION`]) and what follows.
+fn sanction_duration(text: &str) -> Result<(Option<u64>, &str), Misuse> {
+    let (first, _) = next_word(text);
+    if !looks_like_duration(first) {
+        return Ok((None, text));
+    }
+    let (seconds, after) = leading_duration(text).ok_or_else(|| Misuse {
+        problem: UsageProblem::NotADuration,
+        text: Some(first.to_owned()),
+    })?;
+    let duration = check_duration(seconds, MAX_SANCTION).map_err(|problem| Misuse {
+        problem,
+        text: Some(first.to_owned()),
+    })?;
+    Ok((Some(duration.as_secs()), after))
+}
+
+/// A room mode in English or French, with or without accents.
+fn room_mode(word: &str) -> Option<RoomMode> {
+    RoomMode::parse(word).or(match word.to_lowercase().as_str() {
+        "ouvert" => Some(RoomMode::Open),
+        "modere" | "modéré" => Some(RoomMode::Moderated),
+        "prive" | "privé" => Some(RoomMode::Private),
+        _ => None,
+    })
+}
+
+fn parse_args(word: &'static str, args: &str, kill: bool) -> Result<Action, Misuse> {
     let (first, rest) = next_word(args);
     let action = match word {
         "help" => Action::Help,
@@ -342,14 +556,10 @@ fn parse_args(word: &'static str, args: &str) -> Result<Action, String> {
             room: room_name(first)?,
         },
         "kick" | "mute" => {
-            let user = required(first, "NAME")?.to_owned();
-            let (maybe_duration, after) = next_word(rest);
-            let (duration_secs, reason) = if looks_like_duration(maybe_duration) {
-                let duration = parse_duration(maybe_duration, MAX_SANCTION)?;
-                (Some(duration.as_secs()), optional_text(after))
-            } else {
-                (None, optional_text(rest))
-            };
+            let (user, rest) = next_name(args);
+            let user = required(user, UsageProblem::MissingName)?;
+            let (duration_secs, after) = sanction_duration(rest)?;
+            let reason = optional_text(after);
             if word == "kick" {
                 Action::Kick {
                     user,
@@ -358,7 +568,7 @@ fn parse_args(word: &'static str, args: &str) -> Result<Action, String> {
                 }
             } else {
                 if reason.is_some() {
-                    return Err("after NAME, only a duration (such as 10m)".to_owned());
+                    return Err(UsageProblem::OnlyDurationAfterName.into());
                 }
                 Action::Mute {
                     user,
@@ -366,14 +576,18 @@ fn parse_args(word: &'static str, args: &str) -> Result<Action, String> {
                 }
             }
         }
-        "ban" => Action::Ban {
-            user: required(first, "NAME")?.to_owned(),
-            reason: optional_text(rest),
-        },
+        "ban" => {
+            let (user, rest) = next_name(args);
+            Action::Ban {
+                user: required(user, UsageProblem::MissingName)?,
+                reason: optional_text(rest),
+            }
+        }
         "unban" | "unmute" => {
-            let user = required(first, "NAME")?.to_owned();
+            let (user, rest) = next_name(args);
+            let user = required(user, UsageProblem::MissingName)?;
             if !rest.is_empty() {
-                return Err("only a NAME is expected".to_owned());
+                return Err(UsageProblem::OnlyName.into());
             }
             if word == "unban" {
                 Action::Unban { user }
@@ -382,13 +596,14 @@ fn parse_args(word: &'static str, args: &str) -> Result<Action, String> {
             }
         }
         "notice" => Action::Notice {
-            text: optional_text(args).ok_or("missing TEXT")?,
+            text: optional_text(args).ok_or(UsageProblem::MissingText)?,
         },
         "accept" | "invite" => {
-            let user = required(first, "NAME")?.to_owned();
+            let (user, rest) = name_before_room(args);
+            let user = required(user, UsageProblem::MissingName)?;
             let (room, extra) = next_word(rest);
             if !extra.is_empty() {
-                return Err("only NAME and #room are expected".to_owned());
+                return Err(UsageProblem::OnlyNameAndRoom.into());
             }
             let room = room_name(room)?;
             if word == "accept" {
@@ -398,7 +613,8 @@ fn parse_args(word: &'static str, args: &str) -> Result<Action, String> {
             }
         }
         "reject" => {
-            let user = required(first, "NAME")?.to_owned();
+            let (user, rest) = name_before_room(args);
+            let user = required(user, UsageProblem::MissingName)?;
             let (room, reason) = next_word(rest);
             Action::Reject {
                 user,
@@ -409,32 +625,40 @@ fn parse_args(word: &'static str, args: &str) -> Result<Action, String> {
         "room" => {
             let (room, extra) = next_word(rest);
             let room = room_name(room)?;
-            match first {
-                "create" => {
+            match first.to_lowercase().as_str() {
+                "create" | "creer" | "créer" => {
                     let (mode, extra) = next_word(extra);
-                    let mode =
-                        RoomMode::parse(mode).ok_or("the mode is open, moderated or private")?;
+                    let mode = room_mode(mode).ok_or(UsageProblem::BadMode)?;
                     if !extra.is_empty() {
-                        return Err("nothing is expected after the mode".to_owned());
+                        return Err(UsageProblem::NothingAfterMode.into());
                     }
                     Action::RoomCreate { room, mode }
                 }
-                "close" if extra.is_empty() => Action::RoomClose { room },
-                "members" if extra.is_empty() => Action::RoomMembers { room },
-                _ => return Err("create, close or members, then #room".to_owned()),
+                "close" | "fermer" if extra.is_empty() => Action::RoomClose { room },
+                "members" | "membres" if extra.is_empty() => Action::RoomMembers { room },
+                _ => return Err(UsageProblem::RoomSubcommand.into()),
             }
         }
         "shutdown" => {
-            if first == "cancel" && rest.is_empty() {
+            let cancel = ["cancel", "annuler"].contains(&first.to_lowercase().as_str());
+            if cancel && rest.is_empty() {
                 Action::ShutdownCancel
-            } else {
+            } else if kill && first.is_empty() {
                 Action::Shutdown {
-                    seconds: parse_countdown(required(first, "SECONDS")?)?,
+                    seconds: KILL_COUNTDOWN_SECS,
+                    message: None,
+                }
+            } else {
+                if first.is_empty() {
+                    return Err(UsageProblem::MissingSeconds.into());
+                }
+                Action::Shutdown {
+                    seconds: parse_countdown(first)?,
                     message: optional_text(rest),
                 }
             }
         }
-        _ => unreachable!("every word of COMMANDS has its arguments"),
+        _ => unreachable!("every word of COMMANDS but pm has its arguments"),
     };
     Ok(action)
 }
@@ -466,7 +690,7 @@ impl Action {
 
     /// Refuses what no command line could have asked for (typed requests carry raw numbers):
     /// durations of zero or past [`MAX_SANCTION`], countdowns past [`MAX_COUNTDOWN`].
-    pub fn check_bounds(&self) -> Result<(), String> {
+    pub fn check_bounds(&self) -> Result<(), UsageProblem> {
         match self {
             Action::Kick {
                 duration_secs: Some(secs),
@@ -475,20 +699,9 @@ impl Action {
             | Action::Mute {
                 duration_secs: Some(secs),
                 ..
-            } => {
-                if *secs == 0 {
-                    Err("the duration must be longer than zero".to_owned())
-                } else if *secs > MAX_SANCTION.as_secs() {
-                    Err(format!(
-                        "the longest duration is {}",
-                        humantime::format_duration(MAX_SANCTION)
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
+            } => check_duration(*secs, MAX_SANCTION).map(|_| ()),
             Action::Shutdown { seconds, .. } if *seconds > MAX_COUNTDOWN.as_secs() => {
-                Err(LONGEST_COUNTDOWN.to_owned())
+                Err(UsageProblem::CountdownTooLong)
             }
             _ => Ok(()),
         }
@@ -574,6 +787,106 @@ mod tests {
     }
 
     #[test]
+    fn french_words_quoted_names_and_the_seeds_commands() {
+        assert_eq!(
+            action("/expulser \"Zoé Élève\" 5m bavardage"),
+            Action::Kick {
+                user: "Zoé Élève".into(),
+                duration_secs: Some(300),
+                reason: Some("bavardage".into())
+            }
+        );
+        assert_eq!(
+            action("/kick « Zoé Élève » 5 min"),
+            Action::Kick {
+                user: "Zoé Élève".into(),
+                duration_secs: Some(300),
+                reason: None
+            }
+        );
+        assert_eq!(
+            action("/kick john 60"),
+            Action::Kick {
+                user: "john".into(),
+                duration_secs: Some(60),
+                reason: None
+            }
+        );
+        assert_eq!(
+            action("/Muet bob 1h30"),
+            Action::Mute {
+                user: "bob".into(),
+                duration_secs: Some(5400)
+            }
+        );
+        assert_eq!(
+            action("/accepter Zoé Élève #devoirs"),
+            Action::Accept {
+                user: "Zoé Élève".into(),
+                room: "#devoirs".into()
+            }
+        );
+        assert_eq!(
+            action("/refuser Zoé Élève #devoirs pas aujourd'hui"),
+            Action::Reject {
+                user: "Zoé Élève".into(),
+                room: "#devoirs".into(),
+                reason: Some("pas aujourd'hui".into())
+            }
+        );
+        assert_eq!(
+            action("/salon créer #maths modéré"),
+            Action::RoomCreate {
+                room: "#maths".into(),
+                mode: RoomMode::Moderated
+            }
+        );
+        assert_eq!(action("/arret annuler"), Action::ShutdownCancel);
+        assert_eq!(
+            action("/kill"),
+            Action::Shutdown {
+                seconds: KILL_COUNTDOWN_SECS,
+                message: None
+            }
+        );
+        assert_eq!(
+            action("/kill 30 fin du cours"),
+            Action::Shutdown {
+                seconds: 30,
+                message: Some("fin du cours".into())
+            }
+        );
+        assert_eq!(
+            parse_slash("/pm \"Zoé Élève\" tu as le corrigé ?"),
+            Slash::Private {
+                to: "Zoé Élève".into(),
+                text: "tu as le corrigé ?".into()
+            }
+        );
+        assert_eq!(action("/aide"), Action::Help);
+        assert_eq!(action("/qui"), Action::Who);
+        assert_eq!(
+            parse_duration("2 heures", MAX_SANCTION),
+            Ok(Duration::from_secs(7200))
+        );
+        assert_eq!(
+            parse_duration("1j", MAX_SANCTION),
+            Ok(Duration::from_secs(86_400))
+        );
+    }
+
+    #[test]
+    fn every_alias_names_a_command() {
+        for (alias, word) in ALIASES {
+            assert!(CommandInfo::of(word).is_some(), "{alias} -> {word}");
+            assert!(
+                CommandInfo::of(alias).is_none(),
+                "{alias} is a command word"
+            );
+        }
+    }
+
+    #[test]
     fn misuse_is_a_usage_error_never_chat() {
         for text in [
             "/kick",
@@ -586,6 +899,8 @@ mod tests {
             "/shutdown soon",
             "/notice   ",
             "/accept bob",
+            "/pm bob",
+            "/pm",
         ] {
             assert!(
                 matches!(parse_slash(text), Slash::Usage { .. }),

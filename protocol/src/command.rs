@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::action::Action;
 use super::dialect::Presence;
-use super::error::{ErrorCode, ProtocolError};
+use super::error::{Expected, LineProblem};
 use super::server_line::Subtype;
 use super::wire::encode_line;
 
@@ -184,7 +184,7 @@ impl<'a> From<&'a Command> for WireCommand<'a> {
 }
 
 /// Parses one line. Never panics, whatever the bytes.
-pub fn parse_line(raw: &[u8]) -> Result<Command, ProtocolError> {
+pub fn parse_line(raw: &[u8]) -> Result<Command, LineProblem> {
     let text = decode_text(raw)?;
     match PlainMessage::read(&text) {
         Some(message) => message.into_command(),
@@ -193,13 +193,10 @@ pub fn parse_line(raw: &[u8]) -> Result<Command, ProtocolError> {
 }
 
 /// Any line: parsed into a JSON object, then read by its `type`.
-fn parse_object(text: &str) -> Result<Command, ProtocolError> {
+fn parse_object(text: &str) -> Result<Command, LineProblem> {
     let value: Value = serde_json::from_str(text).map_err(json_error)?;
     let Value::Object(object) = value else {
-        return Err(ProtocolError::new(
-            ErrorCode::NotAnObject,
-            "Each line must be one JSON object.",
-        ));
+        return Err(LineProblem::NotAnObject);
     };
     command_from_object(object)
 }
@@ -220,12 +217,9 @@ pub fn malformed_login_user(raw: &[u8]) -> Option<String> {
 }
 
 /// Decodes a line: UTF-8 when valid, Windows-1252 otherwise. NUL bytes are refused.
-fn decode_text(raw: &[u8]) -> Result<Cow<'_, str>, ProtocolError> {
+fn decode_text(raw: &[u8]) -> Result<Cow<'_, str>, LineProblem> {
     if raw.contains(&0) {
-        return Err(ProtocolError::new(
-            ErrorCode::NulByte,
-            "NUL bytes are not allowed.",
-        ));
+        return Err(LineProblem::NulByte);
     }
     match std::str::from_utf8(raw) {
         Ok(text) => Ok(Cow::Borrowed(text)),
@@ -236,29 +230,22 @@ fn decode_text(raw: &[u8]) -> Result<Cow<'_, str>, ProtocolError> {
     }
 }
 
-fn json_error(error: serde_json::Error) -> ProtocolError {
+fn json_error(error: serde_json::Error) -> LineProblem {
     if error.to_string().contains("recursion limit") {
-        ProtocolError::new(ErrorCode::NestingTooDeep, "JSON nesting is too deep.")
+        LineProblem::NestingTooDeep
     } else {
-        ProtocolError::new(ErrorCode::InvalidJson, format!("Invalid JSON: {error}."))
+        LineProblem::InvalidJson {
+            line: error.line(),
+            column: error.column(),
+        }
     }
 }
 
-fn command_from_object(mut object: Map<String, Value>) -> Result<Command, ProtocolError> {
+fn command_from_object(mut object: Map<String, Value>) -> Result<Command, LineProblem> {
     let kind = match object.remove("type") {
-        None => {
-            return Err(ProtocolError::new(
-                ErrorCode::MissingType,
-                "Missing field 'type'.",
-            ))
-        }
+        None => return Err(LineProblem::MissingType),
         Some(Value::String(kind)) => kind,
-        Some(_) => {
-            return Err(ProtocolError::new(
-                ErrorCode::InvalidField,
-                "Field 'type' must be a string.",
-            ))
-        }
+        Some(_) => return Err(LineProblem::TypeNotString),
     };
     if kind == "command" {
         return action_command(object);
@@ -307,25 +294,18 @@ fn command_from_object(mut object: Map<String, Value>) -> Result<Command, Protoc
                 .optional_u64("before")?
                 .map(|id| i64::try_from(id).unwrap_or(i64::MAX)),
         }),
-        other => Err(ProtocolError::new(
-            ErrorCode::UnknownType,
-            format!("Unknown message type '{}'.", truncate_for_reply(other)),
-        )),
+        other => Err(LineProblem::UnknownType {
+            kind: truncate_for_reply(other),
+        }),
     }
 }
 
 /// A typed action: the object without its `type`, read as an [`Action`].
-fn action_command(object: Map<String, Value>) -> Result<Command, ProtocolError> {
+fn action_command(object: Map<String, Value>) -> Result<Command, LineProblem> {
     serde_json::from_value(Value::Object(object))
         .map(Command::Act)
-        .map_err(|error| {
-            ProtocolError::new(
-                ErrorCode::InvalidField,
-                format!(
-                    "Invalid command: {}.",
-                    truncate_for_reply(&error.to_string())
-                ),
-            )
+        .map_err(|error| LineProblem::InvalidCommand {
+            detail: truncate_for_reply(&error.to_string()),
         })
 }
 
@@ -357,7 +337,7 @@ impl<'a> PlainMessage<'a> {
             .filter(|message| message.kind == "message")
     }
 
-    fn into_command(self) -> Result<Command, ProtocolError> {
+    fn into_command(self) -> Result<Command, LineProblem> {
         message_command(MessageFields {
             content: self.content.map(Cow::into_owned),
             from: self.from.map(Cow::into_owned),
@@ -378,7 +358,7 @@ struct MessageFields {
 }
 
 impl MessageFields {
-    fn take(fields: &mut Fields<'_>) -> Result<MessageFields, ProtocolError> {
+    fn take(fields: &mut Fields<'_>) -> Result<MessageFields, LineProblem> {
         Ok(MessageFields {
             content: fields.optional_string("content")?,
             from: fields.optional_string("from")?,
@@ -389,7 +369,7 @@ impl MessageFields {
     }
 }
 
-fn message_command(fields: MessageFields) -> Result<Command, ProtocolError> {
+fn message_command(fields: MessageFields) -> Result<Command, LineProblem> {
     let MessageFields {
         content,
         from,
@@ -402,12 +382,7 @@ fn message_command(fields: MessageFields) -> Result<Command, ProtocolError> {
     let target = match subtype.as_deref() {
         Some("private") => match to {
             Some(to) if !to.is_empty() => Target::Private(to),
-            _ => {
-                return Err(ProtocolError::new(
-                    ErrorCode::InvalidField,
-                    "A private message needs a string field 'to'.",
-                ))
-            }
+            _ => return Err(LineProblem::PrivateNeedsTo),
         },
         Some("global") | None => match (channel, to) {
             (Some(channel), _) => Target::Channel(channel),
@@ -417,13 +392,9 @@ fn message_command(fields: MessageFields) -> Result<Command, ProtocolError> {
             _ => Target::Global,
         },
         Some(other) => {
-            return Err(ProtocolError::new(
-                ErrorCode::InvalidField,
-                format!(
-                    "Unknown message subtype '{}': use 'global' or 'private'.",
-                    truncate_for_reply(other)
-                ),
-            ))
+            return Err(LineProblem::UnknownSubtype {
+                subtype: truncate_for_reply(other),
+            })
         }
     };
     Ok(Command::Message {
@@ -441,58 +412,57 @@ struct Fields<'a> {
 }
 
 impl Fields<'_> {
-    fn optional_string(&mut self, name: &str) -> Result<Option<String>, ProtocolError> {
+    fn optional_string(&mut self, name: &'static str) -> Result<Option<String>, LineProblem> {
         match self.object.remove(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(text)) => Ok(Some(text)),
-            Some(_) => Err(self.wrong_type(name, "a string")),
+            Some(_) => Err(self.wrong_type(name, Expected::String)),
         }
     }
 
-    fn required_string(&mut self, name: &str) -> Result<String, ProtocolError> {
+    fn required_string(&mut self, name: &'static str) -> Result<String, LineProblem> {
         self.optional_string(name)?
-            .ok_or_else(|| self.missing(name, "a string"))
+            .ok_or_else(|| self.missing(name, Expected::String))
     }
 
-    fn optional_bool(&self, name: &str) -> Result<Option<bool>, ProtocolError> {
+    fn optional_bool(&self, name: &'static str) -> Result<Option<bool>, LineProblem> {
         match self.object.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(flag)) => Ok(Some(*flag)),
-            Some(_) => Err(self.wrong_type(name, "true or false")),
+            Some(_) => Err(self.wrong_type(name, Expected::Bool)),
         }
     }
 
-    fn optional_u64(&self, name: &str) -> Result<Option<u64>, ProtocolError> {
+    fn optional_u64(&self, name: &'static str) -> Result<Option<u64>, LineProblem> {
         match self.object.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Number(number)) => number
                 .as_u64()
                 .map(Some)
-                .ok_or_else(|| self.wrong_type(name, "a non-negative integer")),
-            Some(_) => Err(self.wrong_type(name, "a non-negative integer")),
+                .ok_or_else(|| self.wrong_type(name, Expected::Integer)),
+            Some(_) => Err(self.wrong_type(name, Expected::Integer)),
         }
     }
 
-    fn required_u64(&self, name: &str) -> Result<u64, ProtocolError> {
+    fn required_u64(&self, name: &'static str) -> Result<u64, LineProblem> {
         self.optional_u64(name)?
-            .ok_or_else(|| self.missing(name, "a non-negative integer"))
+            .ok_or_else(|| self.missing(name, Expected::Integer))
     }
 
-    fn missing(&self, name: &str, expected: &str) -> ProtocolError {
-        ProtocolError::new(
-            ErrorCode::InvalidField,
-            format!("Message '{}' needs field '{name}' ({expected}).", self.kind),
-        )
+    fn missing(&self, field: &'static str, expected: Expected) -> LineProblem {
+        LineProblem::MissingField {
+            kind: self.kind.to_owned(),
+            field,
+            expected,
+        }
     }
 
-    fn wrong_type(&self, name: &str, expected: &str) -> ProtocolError {
-        ProtocolError::new(
-            ErrorCode::InvalidField,
-            format!(
-                "Field '{name}' of message '{}' must be {expected}.",
-                self.kind
-            ),
-        )
+    fn wrong_type(&self, field: &'static str, expected: Expected) -> LineProblem {
+        LineProblem::WrongType {
+            kind: self.kind.to_owned(),
+            field,
+            expected,
+        }
     }
 }
 
@@ -511,9 +481,10 @@ fn truncate_for_reply(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorCode;
 
     fn code(raw: &[u8]) -> ErrorCode {
-        parse_line(raw).unwrap_err().code
+        parse_line(raw).unwrap_err().code()
     }
 
     #[test]
@@ -706,7 +677,7 @@ mod tests {
             }
 
             /// A message object of any shape reads the same through the fast path as
-            /// through the general one: same command, or same error code and text.
+            /// through the general one: same command, or the same problem.
             #[test]
             fn plain_messages_read_as_the_general_path_reads_them(
                 fields in proptest::collection::vec(
@@ -732,8 +703,8 @@ mod tests {
                     .collect();
                 let line = format!("{{\"type\":\"message\",{}}}", members.join(","));
                 let line = line.replace(",}", "}");
-                let fast = parse_line(line.as_bytes()).map_err(|e| (e.code, e.message));
-                let general = parse_object(&line).map_err(|e| (e.code, e.message));
+                let fast = parse_line(line.as_bytes());
+                let general = parse_object(&line);
                 prop_assert_eq!(fast, general, "{}", line);
             }
 

@@ -100,3 +100,66 @@ impl ProtocolError {
         }
     }
 }
+
+/// Why a line could not be read as a request (the server's catalogue words it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineProblem {
+    NulByte,
+    InvalidJson {
+        line: usize,
+        column: usize,
+    },
+    NestingTooDeep,
+    NotAnObject,
+    MissingType,
+    TypeNotString,
+    UnknownType {
+        kind: String,
+    },
+    /// A typed `command` whose fields do not make an action (serde's words, shortened).
+    InvalidCommand {
+        detail: String,
+    },
+    PrivateNeedsTo,
+    UnknownSubtype {
+        subtype: String,
+    },
+    MissingField {
+        kind: String,
+        field: &'static str,
+        expected: Expected,
+    },
+    WrongType {
+        kind: String,
+        field: &'static str,
+        expected: Expected,
+    },
+}
+
+/// What a field must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    String,
+    Bool,
+    Integer,
+}
+
+impl LineProblem {
+    /// The `code` of the error line.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            LineProblem::NulByte => ErrorCode::NulByte,
+            LineProblem::InvalidJson { .. } => ErrorCode::InvalidJson,
+            LineProblem::NestingTooDeep => ErrorCode::NestingTooDeep,
+            LineProblem::NotAnObject => ErrorCode::NotAnObject,
+            LineProblem::MissingType => ErrorCode::MissingType,
+            LineProblem::UnknownType { .. } => ErrorCode::UnknownType,
+            LineProblem::TypeNotString
+            | LineProblem::InvalidCommand { .. }
+            | LineProblem::PrivateNeedsTo
+            | LineProblem::UnknownSubtype { .. }
+            | LineProblem::MissingField { .. }
+            | LineProblem::WrongType { .. } => ErrorCode::InvalidField,
+        }
+    }
+}

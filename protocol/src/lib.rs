@@ -11,9 +11,12 @@ pub mod reply;
 pub mod server_line;
 pub mod wire;
 
-pub use action::{parse_slash, Action, CommandInfo, Role, RoomMode, Slash, COMMANDS};
+pub use action::{
+    command_word, parse_slash, Action, CommandInfo, DurationError, Role, RoomMode, Slash,
+    UsageProblem, ALIASES, COMMANDS,
+};
 pub use command::{malformed_login_user, parse_line, Command, Target};
 pub use dialect::{Dialect, DialectLines, Presence, Refusal};
-pub use error::{ErrorCode, ProtocolError};
+pub use error::{ErrorCode, Expected, LineProblem, ProtocolError};
 pub use reply::Reply;
 pub use server_line::{error_line, ChannelInfo, ChatLine, ServerLine, V2_FEATURES};

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use classcord_protocol::action::{parse_countdown, parse_duration, MAX_SANCTION};
-use classcord_protocol::{parse_slash, Action, Slash};
+use classcord_protocol::{parse_slash, Action, DurationError, Slash};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
@@ -101,9 +101,11 @@ async fn handle(stream: UnixStream, control: Arc<Control>) {
 
 /// The moderation action an admin request asks for.
 fn moderation_action(request: Request, texts: &Texts) -> Result<Action, String> {
+    let refused = |error: DurationError| texts.usage_problem(error.problem, Some(&error.text));
     let duration = |text: Option<String>| {
         text.map(|text| parse_duration(&text, MAX_SANCTION).map(|d| d.as_secs()))
             .transpose()
+            .map_err(refused)
     };
     Ok(match request {
         Request::Kick {
@@ -127,15 +129,20 @@ fn moderation_action(request: Request, texts: &Texts) -> Result<Action, String> 
         Request::Unmute { user } => Action::Unmute { user },
         Request::Shutdown { when, .. } if when == "cancel" => Action::ShutdownCancel,
         Request::Shutdown { when, message } => Action::Shutdown {
-            seconds: parse_countdown(&when)?,
+            seconds: parse_countdown(&when).map_err(refused)?,
             message,
         },
         Request::Run { slash } => match parse_slash(slash.trim()) {
             Slash::Action(action) => action,
-            Slash::Usage { word, problem } => {
+            Slash::Usage {
+                word,
+                problem,
+                text,
+            } => {
+                let problem = texts.usage_problem(problem, text.as_deref());
                 return Err(format!("usage: {} ({problem})", texts.usage(word)));
             }
-            Slash::Chat | Slash::Escaped(_) => {
+            Slash::Chat | Slash::Escaped(_) | Slash::Private { .. } => {
                 return Err(format!("{slash:?} is not a command (/help lists them)"))
             }
         },
@@ -150,7 +157,7 @@ impl Control {
         match self.ctx.moderation.execute(&Actor::console(), action).await {
             Ok(Answer::Lines(_)) => Response::Done,
             Ok(answer) => Response::Said {
-                lines: texts.answer(&answer, self.ctx.config.limits.max_reply_bytes),
+                lines: texts.answer(&answer, self.ctx.config.limits.max_reply_bytes, false),
             },
             Err(refused) => Response::refused(texts.refused(&refused)),
         }

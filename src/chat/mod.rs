@@ -170,6 +170,24 @@ impl Chat {
         self.forget_expired_channels();
     }
 
+    /// Waits (at most `limit`) until a connection that was asked to close has left and its
+    /// departure was announced: a teacher's answer then comes after the student's `offline`
+    /// line, as the last line of the burst (some legacy clients show only that one).
+    pub(crate) async fn wait_gone(&self, id: ConnId, limit: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let departed = self.hub.departures.notified();
+            tokio::pin!(departed);
+            departed.as_mut().enable();
+            if !self.hub.is_attached(id) {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, departed).await.is_err() {
+                return;
+            }
+        }
+    }
+
     pub(crate) fn set_dialect(&self, id: ConnId, dialect: Dialect) {
         self.hub.set_dialect(id, dialect)
     }

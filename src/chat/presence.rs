@@ -50,6 +50,16 @@ impl Hub {
 
     /// Removes a closed connection and tells the others it went offline.
     pub(super) fn detach(&self, id: ConnId) {
+        self.detach_member(id);
+        self.departures.notify_waiters();
+    }
+
+    /// Whether the connection is still attached.
+    pub(super) fn is_attached(&self, id: ConnId) -> bool {
+        self.lock().members.contains_key(&id)
+    }
+
+    fn detach_member(&self, id: ConnId) {
         let mut state = self.lock();
         let Some(member) = state.members.remove(&id) else {
             return;

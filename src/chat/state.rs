@@ -107,6 +107,8 @@ pub(crate) struct Hub {
     pub(super) fanout_seconds: Histogram,
     /// The edge's words for what the core tells connections on its own.
     pub(super) words: Arc<dyn Words>,
+    /// Woken after each connection has left (and its departure was announced).
+    pub(super) departures: tokio::sync::Notify,
 }
 
 impl Hub {
@@ -122,6 +124,7 @@ impl Hub {
             settings,
             fanout_seconds,
             words,
+            departures: tokio::sync::Notify::new(),
         }
     }
 

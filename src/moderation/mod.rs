@@ -29,6 +29,10 @@ pub(crate) struct Actor {
     pub(crate) conn: Option<ConnId>,
 }
 
+/// Longest wait for a kicked or banned connection to leave before the teacher is answered
+/// (it leaves within milliseconds; a stuck writer is closed by the slow-consumer rules).
+const DEPARTURE_WAIT: Duration = Duration::from_secs(2);
+
 /// Name of the admin socket in the moderation log.
 const CONSOLE: &str = "console";
 
@@ -270,7 +274,7 @@ impl Moderation {
                 )
                 .await?;
         }
-        if target.online.is_some() {
+        if let Some(id) = target.online {
             self.chat.kick(
                 &target.name,
                 &Notice::Kicked {
@@ -278,6 +282,7 @@ impl Moderation {
                     reason: reason.clone(),
                 },
             );
+            self.chat.wait_gone(id, DEPARTURE_WAIT).await;
         }
         self.record(
             actor,
@@ -327,6 +332,9 @@ impl Moderation {
                     .await?;
                 self.chat.kick(&target.name, &told);
             }
+        }
+        if let Some(id) = target.online {
+            self.chat.wait_gone(id, DEPARTURE_WAIT).await;
         }
         self.record(actor, "ban", Some(&target.name), None, reason.as_deref())
             .await?;

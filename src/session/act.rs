@@ -2,7 +2,7 @@
 //! typed `command` request): who runs it, and the answer in the client's dialect, to that
 //! client alone (messages from the server for legacy clients, one `command` line for v2).
 
-use classcord_protocol::{Action, CommandInfo};
+use classcord_protocol::{Action, CommandInfo, UsageProblem};
 
 use crate::moderation::{self, Actor};
 use crate::vocabulary::Refused;
@@ -36,7 +36,12 @@ impl Session {
     }
 
     /// A known command used the wrong way: refused (for lack of rights first), never chat.
-    pub(super) fn misused(&self, word: &str, problem: String) -> Result<(), Refused> {
+    pub(super) fn misused(
+        &self,
+        word: &str,
+        problem: UsageProblem,
+        text: Option<String>,
+    ) -> Result<(), Refused> {
         let actor = self.actor()?;
         let Some(info) = CommandInfo::of(word) else {
             return Ok(());
@@ -46,6 +51,7 @@ impl Session {
             .unwrap_or(Refused::Usage {
                 word: info.word,
                 problem,
+                text,
             });
         self.command_refused(&refused);
         Ok(())

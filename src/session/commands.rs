@@ -220,11 +220,16 @@ impl Session {
         if !self.identified {
             self.become_guest(from)?;
         }
-        let content = match slash {
-            Slash::Chat => content,
-            Slash::Escaped(text) => text,
+        let (target, content) = match slash {
+            Slash::Chat => (target, content),
+            Slash::Escaped(text) => (target, text),
+            Slash::Private { to, text } => (Target::Private(to), text),
             Slash::Action(action) => return self.act(action).await,
-            Slash::Usage { word, problem } => return self.misused(word, problem),
+            Slash::Usage {
+                word,
+                problem,
+                text,
+            } => return self.misused(word, problem, text),
         };
         let sent = self
             .ctx

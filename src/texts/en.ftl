@@ -95,10 +95,10 @@ notice-account-banned = Account banned by an administrator.
 notice-account-deleted = Account deleted by an administrator.
 notice-replaced = Logged in from another connection.
 notice-not-stored = Message not sent: the server could not store it.
-notice-countdown = Arrêt du serveur dans { $seconds } s. / Server stopping in { $seconds } s.
-notice-countdown-message = Arrêt du serveur dans { $seconds } s. / Server stopping in { $seconds } s. { $message }
-notice-countdown-cancelled = Arrêt du serveur annulé. / Server shutdown cancelled.
-notice-stopping = Le serveur s'arrête. / The server is shutting down.
+notice-countdown = The server stops in { $seconds } s.
+notice-countdown-message = The server stops in { $seconds } s. { $message }
+notice-countdown-cancelled = Server shutdown cancelled.
+notice-stopping = The server is shutting down.
 
 ## Answers to commands
 
@@ -158,6 +158,8 @@ usage-join = /join #room
 summary-join = make a room your current one (or ask to join it)
 usage-leave = /leave
 summary-leave = go back to the main room
+usage-pm = /pm NAME message
+summary-pm = a private message
 usage-kick = /kick NAME [DURATION] [reason]
 summary-kick = disconnect; with a duration (10m, 2h) they cannot come back until it ends
 usage-ban = /ban NAME [reason]
@@ -178,5 +180,61 @@ usage-invite = /invite NAME #room
 summary-invite = make someone a member of a room
 usage-room = /room create #room open|moderated|private, /room close #room, /room members #room
 summary-room = create, close or list a room
-usage-shutdown = /shutdown SECONDS [message], /shutdown cancel
+usage-shutdown = /shutdown SECONDS [message], /shutdown cancel, /kill [SECONDS]
 summary-shutdown = stop the server after a countdown
+
+## Lines the server could not read
+
+line-invalid-json = Invalid JSON (line { $line }, column { $column }).
+line-nesting-too-deep = JSON nesting is too deep.
+line-not-an-object = Each line must be one JSON object.
+line-missing-type = Missing field 'type'.
+line-type-not-string = Field 'type' must be a string.
+line-unknown-type = Unknown message type '{ $kind }'.
+line-invalid-command = Invalid command: { $detail }.
+line-private-needs-to = A private message needs a string field 'to'.
+line-unknown-subtype = Unknown message subtype '{ $subtype }': use 'global' or 'private'.
+line-missing-field = Message '{ $kind }' needs field '{ $field }' ({ $expected }).
+line-wrong-type = Field '{ $field }' of message '{ $kind }' must be { $expected }.
+expected-string = a string
+expected-bool = true or false
+expected-integer = a non-negative integer
+
+## What is wrong with a command's arguments
+
+usage-missing-name = missing NAME
+usage-missing-room = missing room
+usage-missing-text = missing TEXT
+usage-missing-seconds = missing SECONDS
+usage-missing-message = missing the message
+usage-not-a-duration = "{ $text }" is not a duration (write 30s, 10m, 2h or 1d)
+usage-zero-duration = the duration must be longer than zero
+usage-duration-too-long = the longest duration is { $max }
+usage-countdown-too-long = the longest countdown is one day
+usage-only-duration-after-name = after NAME, only a duration (such as 10m)
+usage-only-name = only a NAME is expected
+usage-only-name-and-room = only NAME and #room are expected
+usage-bad-mode = the mode is open, moderated or private
+usage-nothing-after-mode = nothing is expected after the mode
+usage-room-subcommand = create, close or members, then #room
+
+## Durations
+
+duration-only-days = { $n }d
+duration-only-hours = { $n }h
+duration-only-minutes = { $n }m
+duration-only-seconds = { $n }s
+duration-part-days = { $n }d
+duration-part-hours = { $n }h
+duration-part-minutes = { $n }m
+duration-part-seconds = { $n }s
+
+## Short answers for legacy clients (one message where one fits)
+
+compact-help = Commands: { $words } (//text sends a message that starts with /).
+compact-who = { $count } online: { $list }
+compact-rooms = Rooms: { $list } (/join #room to enter, /leave to come back)
+compact-rooms-none = Rooms: none.
+compact-room = { $room } ({ $mode }, { $count } in it)
+compact-room-ask = { $room } ({ $mode }, { $count } in it, ask to join)
+compact-members = { $room } ({ $mode }): members: { $members }; in the room now: { $online }; asking to join: { $pending }

@@ -5,39 +5,34 @@
 
 use std::time::Duration;
 
-use classcord_protocol::{Role, RoomMode, COMMANDS};
+use classcord_protocol::{Expected, LineProblem, Role, RoomMode, UsageProblem, COMMANDS};
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
+use crate::config::Language;
 use crate::vocabulary::{
     Answer, Banner, ChannelNameProblem, NameKind, NameProblem, NobodyIs, Notice, OnlineUser,
     PasswordProblem, Refused, Remaining, RoomListing, RoomMembers, StateProblem,
 };
 
-/// A language of the catalogue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Language {
-    English,
-}
+/// Every language of the catalogue, with its file.
+const LANGUAGES: &[(Language, &str, &str)] = &[
+    (Language::Fr, "fr", include_str!("fr.ftl")),
+    (Language::En, "en", include_str!("en.ftl")),
+];
 
-impl Language {
-    fn source(self) -> &'static str {
-        match self {
-            Language::English => include_str!("en.ftl"),
-        }
-    }
-
-    fn tag(self) -> &'static str {
-        match self {
-            Language::English => "en",
-        }
-    }
+fn catalogue(language: Language) -> (&'static str, &'static str) {
+    LANGUAGES
+        .iter()
+        .find(|(l, _, _)| *l == language)
+        .map(|(_, tag, source)| (*tag, *source))
+        .expect("every language has a file")
 }
 
 /// The words of the administrator's tools (the command line, the admin socket): English,
 /// whatever language the server speaks to its users.
 pub(crate) fn admin_texts() -> Texts {
-    Texts::new(Language::English)
+    Texts::new(Language::En)
 }
 
 /// Names listed per line of `/room members` (the rest are counted).
@@ -52,9 +47,10 @@ type Args<'a> = &'a [(&'static str, FluentValue<'a>)];
 
 impl Texts {
     pub(crate) fn new(language: Language) -> Texts {
-        let resource = FluentResource::try_new(language.source().to_owned())
-            .unwrap_or_else(|(_, errors)| panic!("{} catalogue: {errors:?}", language.tag()));
-        let tag = language.tag().parse().expect("a valid language tag");
+        let (tag, source) = catalogue(language);
+        let resource = FluentResource::try_new(source.to_owned())
+            .unwrap_or_else(|(_, errors)| panic!("{tag} catalogue: {errors:?}"));
+        let tag = tag.parse().expect("a valid language tag");
         let mut bundle = FluentBundle::new_concurrent(vec![tag]);
         // Java clients read Windows-1252: no Unicode isolation marks around placeholders.
         bundle.set_use_isolating(false);
@@ -84,9 +80,125 @@ impl Texts {
         text.into_owned()
     }
 
-    /// A duration as people write it ("10m", "1h 30m").
+    /// A duration as people read it: one unit in words ("5 minutes", "2 heures"), several
+    /// in short ("1 h 30 min", "9 min 58 s"), from days down to seconds.
     fn duration(&self, duration: Duration) -> String {
-        humantime::format_duration(duration).to_string()
+        const UNITS: [(&str, u64); 4] = [
+            ("days", 86_400),
+            ("hours", 3600),
+            ("minutes", 60),
+            ("seconds", 1),
+        ];
+        let mut left = duration.as_secs();
+        let mut parts = Vec::new();
+        for (unit, seconds) in UNITS {
+            if left >= seconds {
+                parts.push((unit, left / seconds));
+                left %= seconds;
+            }
+        }
+        let n = |n: u64| [("n", FluentValue::from(n))];
+        match parts.as_slice() {
+            [] => self.say("duration-only-seconds", &n(0)),
+            [(unit, count)] => self.say(&format!("duration-only-{unit}"), &n(*count)),
+            _ => parts
+                .iter()
+                .map(|(unit, count)| self.say(&format!("duration-part-{unit}"), &n(*count)))
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+
+    /// What is wrong with a line the server could not read.
+    fn line_problem(&self, problem: &LineProblem) -> String {
+        let s = |value: &str| FluentValue::from(value.to_owned());
+        let expected = |expected: &Expected| {
+            FluentValue::from(self.say(
+                match expected {
+                    Expected::String => "expected-string",
+                    Expected::Bool => "expected-bool",
+                    Expected::Integer => "expected-integer",
+                },
+                &[],
+            ))
+        };
+        match problem {
+            LineProblem::NulByte => self.say("refused-nul-byte", &[]),
+            LineProblem::InvalidJson { line, column } => self.say(
+                "line-invalid-json",
+                &[
+                    ("line", FluentValue::from(*line)),
+                    ("column", FluentValue::from(*column)),
+                ],
+            ),
+            LineProblem::NestingTooDeep => self.say("line-nesting-too-deep", &[]),
+            LineProblem::NotAnObject => self.say("line-not-an-object", &[]),
+            LineProblem::MissingType => self.say("line-missing-type", &[]),
+            LineProblem::TypeNotString => self.say("line-type-not-string", &[]),
+            LineProblem::UnknownType { kind } => {
+                self.say("line-unknown-type", &[("kind", s(kind))])
+            }
+            LineProblem::InvalidCommand { detail } => {
+                self.say("line-invalid-command", &[("detail", s(detail))])
+            }
+            LineProblem::PrivateNeedsTo => self.say("line-private-needs-to", &[]),
+            LineProblem::UnknownSubtype { subtype } => {
+                self.say("line-unknown-subtype", &[("subtype", s(subtype))])
+            }
+            LineProblem::MissingField {
+                kind,
+                field,
+                expected: what,
+            } => self.say(
+                "line-missing-field",
+                &[
+                    ("kind", s(kind)),
+                    ("field", s(field)),
+                    ("expected", expected(what)),
+                ],
+            ),
+            LineProblem::WrongType {
+                kind,
+                field,
+                expected: what,
+            } => self.say(
+                "line-wrong-type",
+                &[
+                    ("kind", s(kind)),
+                    ("field", s(field)),
+                    ("expected", expected(what)),
+                ],
+            ),
+        }
+    }
+
+    /// What is wrong with a command's arguments; `text` is the piece written, when the
+    /// problem is about it.
+    pub(crate) fn usage_problem(&self, problem: UsageProblem, text: Option<&str>) -> String {
+        let id = match problem {
+            UsageProblem::MissingName => "usage-missing-name",
+            UsageProblem::MissingRoom => "usage-missing-room",
+            UsageProblem::MissingText => "usage-missing-text",
+            UsageProblem::MissingSeconds => "usage-missing-seconds",
+            UsageProblem::MissingMessage => "usage-missing-message",
+            UsageProblem::NotADuration => "usage-not-a-duration",
+            UsageProblem::ZeroDuration => "usage-zero-duration",
+            UsageProblem::DurationTooLong { max } => {
+                return self.say(
+                    "usage-duration-too-long",
+                    &[("max", FluentValue::from(self.duration(max)))],
+                )
+            }
+            UsageProblem::CountdownTooLong => "usage-countdown-too-long",
+            UsageProblem::OnlyDurationAfterName => "usage-only-duration-after-name",
+            UsageProblem::OnlyName => "usage-only-name",
+            UsageProblem::OnlyNameAndRoom => "usage-only-name-and-room",
+            UsageProblem::BadMode => "usage-bad-mode",
+            UsageProblem::NothingAfterMode => "usage-nothing-after-mode",
+            UsageProblem::RoomSubcommand => "usage-room-subcommand",
+        };
+        let text = FluentValue::from(text.unwrap_or_default().to_owned());
+        self.say(id, &[("text", text)])
     }
 
     fn role(&self, role: Role) -> String {
@@ -102,13 +214,24 @@ impl Texts {
         self.say(&format!("usage-{word}"), &[])
     }
 
+    /// The command's word in this language, without its slash (`expulser` for `kick`): the
+    /// first word of its usage.
+    fn typed_word(&self, word: &str) -> String {
+        let usage = self.usage(word);
+        let first = usage.split_whitespace().next().unwrap_or_default();
+        first
+            .trim_start_matches('/')
+            .trim_end_matches(',')
+            .to_owned()
+    }
+
     /// The words of a refusal.
     pub(crate) fn refused(&self, refused: &Refused) -> String {
         use Refused::*;
         let s = |value: &str| FluentValue::from(value.to_owned());
         let n = |value: usize| FluentValue::from(value);
         match refused {
-            Malformed(error) => error.message.clone(),
+            Malformed(problem) => self.line_problem(problem),
             LineTooLong { max_bytes } => {
                 self.say("refused-line-too-long", &[("max", n(*max_bytes))])
             }
@@ -190,15 +313,25 @@ impl Texts {
                     Role::Admin => "refused-command-for-admins",
                     _ => "refused-command-for-teachers",
                 },
-                &[("word", s(word))],
+                &[("word", s(&self.typed_word(word)))],
             ),
             CommandBounds { word, problem } => self.say(
                 "refused-command-bounds",
-                &[("word", s(word)), ("problem", s(problem))],
+                &[
+                    ("word", s(&self.typed_word(word))),
+                    ("problem", s(&self.usage_problem(*problem, None))),
+                ],
             ),
-            Usage { word, problem } => self.say(
+            Usage {
+                word,
+                problem,
+                text,
+            } => self.say(
                 "refused-usage",
-                &[("usage", s(&self.usage(word))), ("problem", s(problem))],
+                &[
+                    ("usage", s(&self.usage(word))),
+                    ("problem", s(&self.usage_problem(*problem, text.as_deref()))),
+                ],
             ),
             OnlyFromChatClient => self.say("refused-only-from-chat-client", &[]),
             Nobody { name, what } => self.say(
@@ -349,13 +482,21 @@ impl Texts {
 
     /// The lines of an action's answer (lines already made are not text: none here).
     /// `max_bytes` bounds the long lists (`/who`).
-    pub(crate) fn answer(&self, answer: &Answer, max_bytes: usize) -> Vec<String> {
+    /// `compact`: one line where one fits (legacy clients: two of the real Java clients keep
+    /// only the last message of a burst).
+    pub(crate) fn answer(&self, answer: &Answer, max_bytes: usize, compact: bool) -> Vec<String> {
         let s = |value: &str| FluentValue::from(value.to_owned());
         let one = |line: String| vec![line];
         match answer {
+            Answer::Help { role } if compact => one(self.compact_help(*role)),
             Answer::Help { role } => self.help(*role),
+            Answer::Who { online, viewer } if compact => {
+                one(self.compact_who(online, *viewer, max_bytes))
+            }
             Answer::Who { online, viewer } => self.who(online, *viewer, max_bytes),
+            Answer::Rooms(rooms) if compact => one(self.compact_rooms(rooms)),
             Answer::Rooms(rooms) => self.rooms(rooms),
+            Answer::RoomMembers(members) if compact => one(self.compact_members(members)),
             Answer::RoomMembers(members) => self.room_members(members),
             Answer::Lines(_) => Vec::new(),
             Answer::InDefaultRoom { default } => {
@@ -442,25 +583,122 @@ impl Texts {
         lines
     }
 
+    /// The commands this role may use, on one line.
+    fn compact_help(&self, role: Role) -> String {
+        let words: Vec<String> = COMMANDS
+            .iter()
+            .filter(|info| info.role <= role)
+            .map(|info| format!("/{}", self.typed_word(info.word)))
+            .collect();
+        let words = FluentValue::from(words.join(", "));
+        self.say("compact-help", &[("words", words)])
+    }
+
+    /// One person of `/who`: a guest or a role is marked, moderators also see addresses.
+    fn who_entry(&self, user: &OnlineUser, viewer: Role) -> String {
+        let name = FluentValue::from(user.name.clone());
+        let mut line = match (user.kind, user.role) {
+            (NameKind::Guest, _) => self.say("answer-who-guest", &[("name", name)]),
+            (NameKind::Account, Role::User) => user.name.clone(),
+            (NameKind::Account, role) => self.say(
+                "answer-who-role",
+                &[("name", name), ("role", FluentValue::from(self.role(role)))],
+            ),
+        };
+        if viewer >= Role::Moderator {
+            line.push(' ');
+            line.push_str(&user.address.ip().to_string());
+        }
+        line
+    }
+
+    /// Who is online on one line, cut (with how many more) within `max_bytes`.
+    fn compact_who(&self, online: &[OnlineUser], viewer: Role, max_bytes: usize) -> String {
+        let mut entries: Vec<String> = Vec::new();
+        let mut used = 64;
+        for (index, user) in online.iter().enumerate() {
+            let entry = self.who_entry(user, viewer);
+            used += entry.len() + 16;
+            if used > max_bytes {
+                let more = FluentValue::from(online.len() - index);
+                entries.push(self.say("answer-who-more", &[("count", more)]));
+                break;
+            }
+            entries.push(entry);
+        }
+        self.say(
+            "compact-who",
+            &[
+                ("count", FluentValue::from(online.len())),
+                ("list", FluentValue::from(entries.join(", "))),
+            ],
+        )
+    }
+
+    fn compact_rooms(&self, rooms: &[RoomListing]) -> String {
+        if rooms.is_empty() {
+            return self.say("compact-rooms-none", &[]);
+        }
+        let list: Vec<String> = rooms
+            .iter()
+            .map(|room| {
+                self.say(
+                    if room.ask {
+                        "compact-room-ask"
+                    } else {
+                        "compact-room"
+                    },
+                    &[
+                        ("room", FluentValue::from(room.name.clone())),
+                        ("mode", FluentValue::from(self.mode(room.mode))),
+                        ("count", FluentValue::from(room.members)),
+                    ],
+                )
+            })
+            .collect();
+        let list = FluentValue::from(list.join("; "));
+        self.say("compact-rooms", &[("list", list)])
+    }
+
+    fn compact_members(&self, room: &RoomMembers) -> String {
+        self.say(
+            "compact-members",
+            &[
+                ("room", FluentValue::from(room.room.clone())),
+                ("mode", FluentValue::from(self.mode(room.mode))),
+                ("members", self.name_list(&room.members)),
+                ("online", self.name_list(&room.online)),
+                ("pending", self.name_list(&room.pending)),
+            ],
+        )
+    }
+
+    /// Names joined by commas: "nobody" when there are none, the first hundred and how many
+    /// more past that.
+    fn name_list(&self, names: &[String]) -> FluentValue<'static> {
+        FluentValue::from(match names.len() {
+            0 => self.say("answer-list-nobody", &[]),
+            n if n > MEMBERS_LISTED => self.say(
+                "answer-list-more",
+                &[
+                    (
+                        "list",
+                        FluentValue::from(names[..MEMBERS_LISTED].join(", ")),
+                    ),
+                    ("count", FluentValue::from(n - MEMBERS_LISTED)),
+                ],
+            ),
+            _ => names.join(", "),
+        })
+    }
+
     /// Who is online, one line each, within `max_bytes`: moderators also see addresses.
     fn who(&self, online: &[OnlineUser], viewer: Role, max_bytes: usize) -> Vec<String> {
         let count = |n: usize| FluentValue::from(n);
         let mut lines = vec![self.say("answer-who", &[("count", count(online.len()))])];
         let mut used = lines[0].len();
         for (index, user) in online.iter().enumerate() {
-            let name = FluentValue::from(user.name.clone());
-            let mut line = match (user.kind, user.role) {
-                (NameKind::Guest, _) => self.say("answer-who-guest", &[("name", name)]),
-                (NameKind::Account, Role::User) => user.name.clone(),
-                (NameKind::Account, role) => self.say(
-                    "answer-who-role",
-                    &[("name", name), ("role", FluentValue::from(self.role(role)))],
-                ),
-            };
-            if viewer >= Role::Moderator {
-                line.push(' ');
-                line.push_str(&user.address.ip().to_string());
-            }
+            let line = self.who_entry(user, viewer);
             used += line.len() + 16;
             if used > max_bytes {
                 lines.push(self.say("answer-who-more", &[("count", count(online.len() - index))]));
@@ -491,22 +729,7 @@ impl Texts {
     }
 
     fn room_members(&self, room: &RoomMembers) -> Vec<String> {
-        let list = |names: &[String]| -> FluentValue<'static> {
-            FluentValue::from(match names.len() {
-                0 => self.say("answer-list-nobody", &[]),
-                n if n > MEMBERS_LISTED => self.say(
-                    "answer-list-more",
-                    &[
-                        (
-                            "list",
-                            FluentValue::from(names[..MEMBERS_LISTED].join(", ")),
-                        ),
-                        ("count", FluentValue::from(n - MEMBERS_LISTED)),
-                    ],
-                ),
-                _ => names.join(", "),
-            })
-        };
+        let list = |names: &[String]| self.name_list(names);
         vec![
             self.say(
                 "answer-members-room",
@@ -528,7 +751,7 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled_without_isolation_marks() {
-        let texts = Texts::new(Language::English);
+        let texts = Texts::new(Language::En);
         let text = texts.refused(&Refused::NotAsked {
             name: "Zoé".into(),
             room: "#devoirs".into(),
@@ -539,7 +762,7 @@ mod tests {
 
     #[test]
     fn every_command_has_its_usage_and_summary() {
-        let texts = Texts::new(Language::English);
+        let texts = Texts::new(Language::En);
         for info in COMMANDS {
             for id in [
                 format!("usage-{}", info.word),

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use classcord_protocol::{ErrorCode, ProtocolError, Role};
+use classcord_protocol::{ErrorCode, LineProblem, Role, UsageProblem};
 
 use super::problems::{ChannelNameProblem, NameProblem, PasswordProblem, StateProblem};
 
@@ -30,8 +30,8 @@ pub(crate) enum NobodyIs {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{:?}", self)]
 pub(crate) enum Refused {
-    /// A line the protocol crate could not read (its own words, from the wire layer).
-    Malformed(ProtocolError),
+    /// A line the protocol crate could not read.
+    Malformed(LineProblem),
     LineTooLong {
         max_bytes: usize,
     },
@@ -122,11 +122,13 @@ pub(crate) enum Refused {
     /// A command whose values pass the bounds (`problem` from the protocol crate's parser).
     CommandBounds {
         word: &'static str,
-        problem: String,
+        problem: UsageProblem,
     },
+    /// A known command written the wrong way; `text` is the piece it is about.
     Usage {
         word: &'static str,
-        problem: String,
+        problem: UsageProblem,
+        text: Option<String>,
     },
     OnlyFromChatClient,
     Nobody {
@@ -150,7 +152,7 @@ impl Refused {
     pub(crate) fn code(&self) -> ErrorCode {
         use Refused::*;
         match self {
-            Malformed(error) => error.code,
+            Malformed(problem) => problem.code(),
             LineTooLong { .. } => ErrorCode::LineTooLong,
             NulByte => ErrorCode::NulByte,
             ContentTooLong { .. } => ErrorCode::ContentTooLong,
@@ -200,13 +202,13 @@ impl Refused {
     }
 }
 
-impl From<ProtocolError> for Refused {
+impl From<LineProblem> for Refused {
     /// A line the protocol crate refused. A NUL byte is refused as a NUL character in a
     /// message is: one refusal, one text.
-    fn from(error: ProtocolError) -> Refused {
-        match error.code {
-            ErrorCode::NulByte => Refused::NulByte,
-            _ => Refused::Malformed(error),
+    fn from(problem: LineProblem) -> Refused {
+        match problem {
+            LineProblem::NulByte => Refused::NulByte,
+            problem => Refused::Malformed(problem),
         }
     }
 }

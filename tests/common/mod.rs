@@ -33,6 +33,8 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     config.tls.ca_key = dir.join("certs/ca.key");
     config.admin.socket = dir.join("admin.sock");
     config.server.shutdown_grace_secs = 1;
+    // The suite reads the English texts; tests/french.rs reads the French ones (the default).
+    config.server.language = classcord::config::Language::En;
     // Most tests create channels as ordinary accounts (the default leaves that to teachers).
     config.limits.max_channels_per_account = 5;
     config

@@ -28,6 +28,8 @@ async fn two_students_on_the_web_and_a_legacy_client_share_the_class() {
     );
     let server = TestServer::start_with(|config| {
         config.listen.web = vec!["127.0.0.1:0".parse().unwrap()];
+        // The page shows the server's words: the French a class reads.
+        config.server.language = classcord::config::Language::Fr;
     })
     .await;
     let url = format!("http://{}", server.running().web_addrs()[0]);

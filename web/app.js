@@ -5,33 +5,6 @@
 let DEFAULT_ROOM = "#général";
 const MAX_BACKOFF_MS = 30000;
 
-// French text for every error code the server sends; its own message otherwise.
-const ERRORS = {
-  login_failed: "Nom d'utilisateur ou mot de passe incorrect.",
-  username_taken: "Ce nom est déjà pris.",
-  invalid_username: "Ce nom d'utilisateur n'est pas accepté.",
-  invalid_password: "Ce mot de passe n'est pas accepté.",
-  not_logged_in: "Connectez-vous d'abord.",
-  already_logged_in: "Vous êtes déjà connecté.",
-  user_offline: "Cette personne n'est pas en ligne : message non remis.",
-  invalid_channel: "Nom de salon invalide (il commence par #).",
-  not_in_channel: "Vous n'êtes pas dans ce salon.",
-  rate_limited: "Trop de messages ou de tentatives : patientez un peu.",
-  storage_error: "Le serveur n'a pas pu enregistrer le message : réessayez.",
-  content_too_long: "Message trop long.",
-  line_too_long: "Message trop long.",
-  replaced: "Votre compte s'est connecté ailleurs : cette session est fermée.",
-  kicked: "Vous avez été exclu par un enseignant.",
-  forbidden: "Cette action est réservée aux enseignants.",
-  too_many_channels: "Impossible de créer un salon de plus.",
-  muted: "Un enseignant vous a rendu muet pour l'instant.",
-  excluded: "Vous êtes exclu pour l'instant.",
-  no_such_user: "Personne ne porte ce nom.",
-  invalid_command: "Commande inconnue ou mal écrite (/help donne la liste).",
-  join_pending: "Demande envoyée : un enseignant doit l'accepter.",
-  identify_timeout: "Connexion fermée : identifiez-vous plus vite.",
-};
-
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -178,7 +151,9 @@ function login() {
 }
 
 function onError(line) {
-  const text = ERRORS[line.code] || line.message || "Erreur.";
+  // The server's own words (in its language, with the reason and the time left); the page
+  // keeps its own text only for what happens in the browser.
+  const text = line.message || "Erreur.";
   if (SIGNED_OUT.has(line.code) || state.pendingLogin) {
     // Back to the login form, without logging in again by itself.
     state.pendingLogin = false;

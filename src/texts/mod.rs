@@ -64,6 +64,7 @@ impl Texts {
     fn say(&self, id: &str, args: Args<'_>) -> String {
         let Some(pattern) = self.bundle.get_message(id).and_then(|m| m.value()) else {
             tracing::error!(id, "missing text in the catalogue");
+            debug_assert!(false, "missing text {id}");
             return id.to_owned();
         };
         let mut fluent_args = FluentArgs::new();
@@ -77,6 +78,7 @@ impl Texts {
         if !errors.is_empty() {
             tracing::error!(id, ?errors, "text with a missing placeholder");
         }
+        debug_assert!(errors.is_empty(), "{id}: {errors:?}");
         text.into_owned()
     }
 
@@ -747,28 +749,466 @@ impl Texts {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+    use std::net::SocketAddr;
+
+    use fluent_syntax::ast;
+
     use super::*;
 
+    /// Each message id of a language's file, with the placeholders it uses.
+    fn messages(source: &str) -> Vec<(String, BTreeSet<String>)> {
+        let resource = fluent_syntax::parser::parse(source).expect("the file parses");
+        resource
+            .body
+            .iter()
+            .filter_map(|entry| match entry {
+                ast::Entry::Message(message) => {
+                    let mut variables = BTreeSet::new();
+                    if let Some(pattern) = &message.value {
+                        pattern_variables(pattern, &mut variables);
+                    }
+                    Some((message.id.name.to_owned(), variables))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn pattern_variables(pattern: &ast::Pattern<&str>, out: &mut BTreeSet<String>) {
+        for element in &pattern.elements {
+            if let ast::PatternElement::Placeable { expression } = element {
+                expression_variables(expression, out);
+            }
+        }
+    }
+
+    fn expression_variables(expression: &ast::Expression<&str>, out: &mut BTreeSet<String>) {
+        match expression {
+            ast::Expression::Select { selector, variants } => {
+                inline_variables(selector, out);
+                for variant in variants {
+                    pattern_variables(&variant.value, out);
+                }
+            }
+            ast::Expression::Inline(inline) => inline_variables(inline, out),
+        }
+    }
+
+    fn inline_variables(inline: &ast::InlineExpression<&str>, out: &mut BTreeSet<String>) {
+        match inline {
+            ast::InlineExpression::VariableReference { id } => {
+                out.insert(id.name.to_owned());
+            }
+            ast::InlineExpression::Placeable { expression } => {
+                expression_variables(expression, out)
+            }
+            _ => {}
+        }
+    }
+
     #[test]
-    fn placeholders_are_filled_without_isolation_marks() {
-        let texts = Texts::new(Language::En);
-        let text = texts.refused(&Refused::NotAsked {
-            name: "Zoé".into(),
-            room: "#devoirs".into(),
-        });
-        assert_eq!(text, "Zoé has not asked to join #devoirs.");
-        assert!(!text.contains(['\u{2068}', '\u{2069}']));
+    fn both_languages_have_every_message_with_the_same_placeholders() {
+        let french = messages(catalogue(Language::Fr).1);
+        let english = messages(catalogue(Language::En).1);
+        assert!(french.len() > 150, "{} messages", french.len());
+        assert_eq!(
+            french.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+            english.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+            "the two files list the same ids in the same order"
+        );
+        for ((id, fr), (_, en)) in french.iter().zip(&english) {
+            assert_eq!(fr, en, "{id}: placeholders differ");
+        }
+    }
+
+    /// Every refusal, notice and answer the code can make, rendered in both languages: a
+    /// missing message or placeholder fails (`say` asserts in debug builds).
+    fn samples() -> (Vec<Refused>, Vec<Notice>, Vec<Answer>) {
+        let name = || "Zoé Élève".to_owned();
+        let room = || "#devoirs".to_owned();
+        let left = Remaining::For(Duration::from_secs(598));
+        let mut refused = vec![
+            Refused::Malformed(LineProblem::InvalidJson { line: 1, column: 4 }),
+            Refused::Malformed(LineProblem::NestingTooDeep),
+            Refused::Malformed(LineProblem::NotAnObject),
+            Refused::Malformed(LineProblem::MissingType),
+            Refused::Malformed(LineProblem::TypeNotString),
+            Refused::Malformed(LineProblem::UnknownType { kind: "x".into() }),
+            Refused::Malformed(LineProblem::InvalidCommand { detail: "x".into() }),
+            Refused::Malformed(LineProblem::PrivateNeedsTo),
+            Refused::Malformed(LineProblem::UnknownSubtype {
+                subtype: "x".into(),
+            }),
+            Refused::Malformed(LineProblem::MissingField {
+                kind: "login".into(),
+                field: "username",
+                expected: Expected::String,
+            }),
+            Refused::Malformed(LineProblem::WrongType {
+                kind: "hello".into(),
+                field: "presence",
+                expected: Expected::Bool,
+            }),
+            Refused::Malformed(LineProblem::WrongType {
+                kind: "hello".into(),
+                field: "version",
+                expected: Expected::Integer,
+            }),
+            Refused::LineTooLong { max_bytes: 8192 },
+            Refused::NulByte,
+            Refused::ContentTooLong { max_chars: 4000 },
+            Refused::InvalidPassword(PasswordProblem::TooLong { max_bytes: 1024 }),
+            Refused::InvalidPassword(PasswordProblem::TooShort { min_chars: 1 }),
+            Refused::InvalidPassword(PasswordProblem::TooShort { min_chars: 8 }),
+            Refused::InvalidState(StateProblem::Blank),
+            Refused::InvalidState(StateProblem::TooLong { max_chars: 64 }),
+            Refused::InvalidState(StateProblem::Invisible),
+            Refused::InvalidChannel(ChannelNameProblem::NoHash),
+            Refused::InvalidChannel(ChannelNameProblem::Length),
+            Refused::InvalidChannel(ChannelNameProblem::Characters),
+            Refused::ConnectionClosed,
+            Refused::NotLoggedIn,
+            Refused::Storage,
+            Refused::UsernameTaken,
+            Refused::NoFreeGuestName,
+            Refused::LoginFailed,
+            Refused::LoginBanned,
+            Refused::LookAlikeOnline,
+            Refused::AlreadyLoggedIn,
+            Refused::LoginExcluded(left),
+            Refused::GuestExcluded(Remaining::UntilLifted),
+            Refused::TooManyLoginAttempts,
+            Refused::TooManyNameProbes,
+            Refused::TooManyPendingLogins,
+            Refused::TooManyReads,
+            Refused::TooManyMessages,
+            Refused::UnfinishedLine,
+            Refused::IdentifyTimeout,
+            Refused::Muted(left),
+            Refused::Muted(Remaining::UntilLifted),
+            Refused::JoinBeforeWriting { channel: room() },
+            Refused::ChannelGone { channel: room() },
+            Refused::UserOffline { name: name() },
+            Refused::PrivateToSelf,
+            Refused::LeaveDefault { default: room() },
+            Refused::NotInChannel { channel: room() },
+            Refused::JoinFirst { channel: room() },
+            Refused::GuestsCannotCreate,
+            Refused::ServerChannelsFull { max: 200 },
+            Refused::OnlyTeachersCreate,
+            Refused::OwnChannelsFull { count: 5 },
+            Refused::RoomPrivate { room: room() },
+            Refused::RoomModerated { room: room() },
+            Refused::DefaultRoomStaysOpen { default: room() },
+            Refused::DefaultRoomStays { default: room() },
+            Refused::NoSuchRoom { room: room() },
+            Refused::NotAsked {
+                name: name(),
+                room: room(),
+            },
+            Refused::CommandForbidden {
+                word: "kick",
+                needs: Role::Moderator,
+            },
+            Refused::CommandForbidden {
+                word: "shutdown",
+                needs: Role::Admin,
+            },
+            Refused::CommandBounds {
+                word: "mute",
+                problem: UsageProblem::ZeroDuration,
+            },
+            Refused::OnlyFromChatClient,
+            Refused::NotToYourself,
+            Refused::Outranks {
+                name: name(),
+                role: Role::Moderator,
+            },
+            Refused::EmptyNotice,
+            Refused::NoShutdownUnderWay,
+            Refused::GuestNotMember { name: name() },
+        ];
+        for problem in [
+            NameProblem::Blank,
+            NameProblem::TooLong { max_chars: 64 },
+            NameProblem::Invisible,
+            NameProblem::EdgeSpaces,
+            NameProblem::Reserved,
+        ] {
+            refused.push(Refused::InvalidUsername(problem));
+        }
+        for what in [
+            NobodyIs::Unknown,
+            NobodyIs::NotOnline,
+            NobodyIs::NoAccount,
+            NobodyIs::NotMuted,
+            NobodyIs::NotSanctioned,
+        ] {
+            refused.push(Refused::Nobody { name: name(), what });
+        }
+        for problem in [
+            UsageProblem::MissingName,
+            UsageProblem::MissingRoom,
+            UsageProblem::MissingText,
+            UsageProblem::MissingSeconds,
+            UsageProblem::MissingMessage,
+            UsageProblem::NotADuration,
+            UsageProblem::ZeroDuration,
+            UsageProblem::DurationTooLong {
+                max: classcord_protocol::action::MAX_SANCTION,
+            },
+            UsageProblem::CountdownTooLong,
+            UsageProblem::OnlyDurationAfterName,
+            UsageProblem::OnlyName,
+            UsageProblem::OnlyNameAndRoom,
+            UsageProblem::BadMode,
+            UsageProblem::NothingAfterMode,
+            UsageProblem::RoomSubcommand,
+        ] {
+            for info in COMMANDS {
+                refused.push(Refused::Usage {
+                    word: info.word,
+                    problem,
+                    text: Some("10x".into()),
+                });
+            }
+        }
+        let duration = Some(Duration::from_secs(5400));
+        let notices = vec![
+            Notice::Muted { duration: None },
+            Notice::Muted { duration },
+            Notice::Unmuted,
+            Notice::Invited { room: room() },
+            Notice::RequestRefused {
+                room: room(),
+                reason: None,
+            },
+            Notice::RequestRefused {
+                room: room(),
+                reason: Some("pas ce soir".into()),
+            },
+            Notice::JoinRequest {
+                name: name(),
+                room: room(),
+            },
+            Notice::RoomClosed {
+                room: room(),
+                default: room(),
+            },
+            Notice::InRoom {
+                room: room(),
+                default: room(),
+            },
+            Notice::Kicked {
+                duration: None,
+                reason: None,
+            },
+            Notice::Kicked {
+                duration,
+                reason: Some("bavardage".into()),
+            },
+            Notice::Kicked {
+                duration,
+                reason: None,
+            },
+            Notice::Kicked {
+                duration: None,
+                reason: Some("bavardage".into()),
+            },
+            Notice::Banned {
+                by: Banner::Teacher,
+                reason: None,
+            },
+            Notice::Banned {
+                by: Banner::Teacher,
+                reason: Some("insultes".into()),
+            },
+            Notice::Banned {
+                by: Banner::Administrator,
+                reason: None,
+            },
+            Notice::Banned {
+                by: Banner::Administrator,
+                reason: Some("insultes".into()),
+            },
+            Notice::AccountBanned,
+            Notice::AccountDeleted,
+            Notice::Replaced,
+            Notice::NotStored,
+            Notice::Announcement("contrôle demain".into()),
+            Notice::Countdown {
+                seconds: 10,
+                message: None,
+            },
+            Notice::Countdown {
+                seconds: 10,
+                message: Some("fin du cours".into()),
+            },
+            Notice::CountdownCancelled,
+            Notice::Stopping,
+        ];
+        let address: SocketAddr = "10.0.0.7:4000".parse().unwrap();
+        let person = |kind, role| OnlineUser {
+            name: name(),
+            address,
+            kind,
+            role,
+        };
+        let online = vec![
+            person(NameKind::Account, Role::User),
+            person(NameKind::Account, Role::Moderator),
+            person(NameKind::Guest, Role::User),
+        ];
+        let listing = |ask| RoomListing {
+            name: room(),
+            mode: RoomMode::Moderated,
+            members: 3,
+            ask,
+        };
+        let names = vec![name(); 101];
+        let answers = vec![
+            Answer::Help { role: Role::Admin },
+            Answer::Help { role: Role::User },
+            Answer::Who {
+                online: online.clone(),
+                viewer: Role::Moderator,
+            },
+            Answer::Who {
+                online,
+                viewer: Role::User,
+            },
+            Answer::Rooms(vec![listing(false), listing(true)]),
+            Answer::Rooms(Vec::new()),
+            Answer::RoomMembers(RoomMembers {
+                room: room(),
+                mode: RoomMode::Private,
+                members: names,
+                online: vec![name()],
+                pending: Vec::new(),
+            }),
+            Answer::InDefaultRoom { default: room() },
+            Answer::LeftRoom {
+                room: room(),
+                default: room(),
+            },
+            Answer::Kicked {
+                name: name(),
+                duration: None,
+                guest: false,
+            },
+            Answer::Kicked {
+                name: name(),
+                duration,
+                guest: false,
+            },
+            Answer::Kicked {
+                name: name(),
+                duration,
+                guest: true,
+            },
+            Answer::Banned { name: name() },
+            Answer::Unbanned { name: name() },
+            Answer::Muted {
+                name: name(),
+                duration: None,
+            },
+            Answer::Muted {
+                name: name(),
+                duration,
+            },
+            Answer::Unmuted { name: name() },
+            Answer::NoticeSent,
+            Answer::ShutdownIn { seconds: 30 },
+            Answer::ShutdownCancelled,
+            Answer::Accepted {
+                name: name(),
+                room: room(),
+            },
+            Answer::Rejected {
+                name: name(),
+                room: room(),
+            },
+            Answer::Invited {
+                name: name(),
+                room: room(),
+            },
+            Answer::RoomCreated {
+                room: room(),
+                mode: RoomMode::Open,
+            },
+            Answer::RoomModeChanged {
+                room: room(),
+                mode: RoomMode::Private,
+            },
+            Answer::RoomClosed { room: room() },
+        ];
+        (refused, notices, answers)
+    }
+
+    #[test]
+    fn every_outcome_renders_in_both_languages_without_isolation_marks() {
+        let (refused, notices, answers) = samples();
+        for language in [Language::Fr, Language::En] {
+            let texts = Texts::new(language);
+            let mut all: Vec<String> = refused.iter().map(|r| texts.refused(r)).collect();
+            all.extend(notices.iter().map(|n| texts.notice(n)));
+            for answer in &answers {
+                all.extend(texts.answer(answer, 16 * 1024, false));
+                all.extend(texts.answer(answer, 16 * 1024, true));
+            }
+            for text in &all {
+                assert!(!text.is_empty());
+                assert!(!text.contains(['\u{2068}', '\u{2069}']), "{text:?}");
+                assert!(!text.contains("{ $"), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn french_texts_read_as_french() {
+        let texts = Texts::new(Language::Fr);
+        assert_eq!(
+            texts.refused(&Refused::UsernameTaken),
+            "Ce nom d'utilisateur existe déjà (already exists)."
+        );
+        assert_eq!(
+            texts.refused(&Refused::Muted(Remaining::For(Duration::from_secs(300)))),
+            "Un enseignant vous a rendu muet (encore 5 minutes) : votre message n'a pas été envoyé."
+        );
+        assert_eq!(texts.duration(Duration::from_secs(5400)), "1 h 30 min");
+        assert_eq!(texts.duration(Duration::from_secs(3600)), "1 heure");
+        assert_eq!(texts.duration(Duration::from_secs(1)), "1 seconde");
+        assert_eq!(texts.duration(Duration::from_secs(2 * 86_400)), "2 jours");
+        assert_eq!(
+            texts.refused(&Refused::CommandForbidden {
+                word: "kick",
+                needs: Role::Moderator
+            }),
+            "/expulser est réservé aux enseignants : rien n'a été fait."
+        );
+        let english = Texts::new(Language::En);
+        assert_eq!(english.duration(Duration::from_secs(5400)), "1h 30m");
+        assert_eq!(
+            english.refused(&Refused::NotAsked {
+                name: "Zoé".into(),
+                room: "#devoirs".into(),
+            }),
+            "Zoé has not asked to join #devoirs."
+        );
     }
 
     #[test]
     fn every_command_has_its_usage_and_summary() {
-        let texts = Texts::new(Language::En);
-        for info in COMMANDS {
-            for id in [
-                format!("usage-{}", info.word),
-                format!("summary-{}", info.word),
-            ] {
-                assert!(texts.bundle.has_message(&id), "{id} missing");
+        for language in [Language::Fr, Language::En] {
+            let texts = Texts::new(language);
+            for info in COMMANDS {
+                for id in [
+                    format!("usage-{}", info.word),
+                    format!("summary-{}", info.word),
+                ] {
+                    assert!(texts.bundle.has_message(&id), "{id} missing");
+                }
             }
         }
     }

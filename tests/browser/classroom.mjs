@@ -89,10 +89,10 @@ try {
   await sees(chloe, "Tu me montres ta méthode ?");
   step("private message");
 
-  // An error the server sends is shown in French: a student may not kick.
+  // An error the server sends is shown in its French words: a student may not kick.
   await chloe.getByRole("button", { name: "#général" }).click();
   await say(chloe, "/kick alice");
-  await chloe.getByRole("alert").filter({ hasText: "réservée aux enseignants" }).waitFor({ timeout: WAIT });
+  await chloe.getByRole("alert").filter({ hasText: "réservé aux enseignants" }).waitFor({ timeout: WAIT });
   step("error shown");
 
   // Back in #général; alice gets there with the keyboard only.
@@ -114,7 +114,7 @@ try {
   await prof.getByRole("button", { name: "Se connecter" }).click();
   await prof.getByRole("heading", { name: "#général" }).waitFor({ timeout: WAIT });
   await say(prof, "/kick chloé");
-  await chloe.getByRole("alert").filter({ hasText: "exclu par un enseignant" }).waitFor({ timeout: WAIT });
+  await chloe.getByRole("alert").filter({ hasText: "expulsé du serveur par un enseignant" }).waitFor({ timeout: WAIT });
   await chloe.getByRole("button", { name: "Se connecter" }).waitFor({ timeout: WAIT });
   // After the reconnection delay (1 s) she is connected to the server but not logged in.
   await chloe.waitForTimeout(2500);

@@ -56,6 +56,35 @@ pub struct Config {
     pub admin: AdminSection,
     pub metrics: MetricsSection,
     pub web: WebSection,
+    pub accounts: AccountsSection,
+}
+
+/// Who may make an account or come in without one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountsSection {
+    /// `open`: anyone registers from their client (the original server's behaviour);
+    /// `closed`: accounts come from the school (`classcord user add`, an import).
+    pub registration: Registration,
+    /// Whether a connection may chat as a guest, without an account.
+    pub guests: bool,
+}
+
+impl Default for AccountsSection {
+    fn default() -> Self {
+        AccountsSection {
+            registration: Registration::Open,
+            guests: true,
+        }
+    }
+}
+
+/// Whether clients may register accounts themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    Open,
+    Closed,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,6 +7,7 @@ use classcord_protocol::ServerLine;
 
 use super::names::NameTaken;
 use super::{internal, Chat, ConnId};
+use crate::config::Registration;
 use crate::names::AccountKey;
 use crate::store::{CreateUser, StoreError, UserChange, UserUpdate};
 use crate::vocabulary::{AuthFailureReason, NameProblem, Notice, PasswordProblem, Refused};
@@ -57,6 +58,9 @@ impl Chat {
 
     /// A client's `register`.
     pub(crate) async fn register(&self, username: &str, password: String) -> Result<(), Refused> {
+        if self.accounts.registration == Registration::Closed {
+            return Err(Refused::RegistrationClosed);
+        }
         if let Some(problem) = self.username_error(username) {
             return Err(Refused::InvalidUsername(problem));
         }

@@ -35,7 +35,7 @@ pub(crate) use rooms::RoomCreated;
 pub(crate) use state::{ConnId, Identity};
 pub(crate) use words::Words;
 
-use crate::config::{Config, LimitsSection};
+use crate::config::{AccountsSection, Config, LimitsSection};
 use crate::fixed::MAX_HISTORY;
 use crate::names::{channel_name_error, state_error, username_error, ChannelKey};
 use crate::password::Passwords;
@@ -83,6 +83,7 @@ pub(crate) struct Chat {
     store: Store,
     passwords: Passwords,
     limits: LimitsSection,
+    accounts: AccountsSection,
     history_replay: u32,
 }
 
@@ -155,6 +156,7 @@ impl Chat {
             store,
             passwords,
             limits: config.limits.clone(),
+            accounts: config.accounts.clone(),
             history_replay: config.storage.history_replay,
         };
         Ok((chat, writer))
@@ -220,6 +222,9 @@ impl Chat {
     ) -> Result<String, Refused> {
         if let Some(name) = self.hub.identity(id).name() {
             return Ok(name.to_owned());
+        }
+        if !self.accounts.guests {
+            return Err(Refused::GuestsClosed);
         }
         let requested = requested
             .filter(|name| !name.trim().is_empty())

@@ -50,6 +50,10 @@ pub(crate) enum Refused {
     Storage,
     UsernameTaken,
     NoFreeGuestName,
+    /// `[accounts] registration = "closed"`.
+    RegistrationClosed,
+    /// `[accounts] guests = false`.
+    GuestsClosed,
     LoginFailed,
     LoginBanned,
     /// An account whose name looks the same is online.
@@ -183,6 +187,8 @@ impl Refused {
             UserOffline { .. } => ErrorCode::UserOffline,
             PrivateToSelf => ErrorCode::InvalidField,
             GuestsCannotCreate
+            | RegistrationClosed
+            | GuestsClosed
             | RoomPrivate { .. }
             | CommandForbidden { .. }
             | NotToYourself

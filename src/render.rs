@@ -54,29 +54,39 @@ impl Renderer {
         .encode()
     }
 
-    fn error_line(&self, code: ErrorCode, message: String) -> Bytes {
-        error_line(&ProtocolError { code, message })
+    /// `text` as an error line with `code`, or as the server's words.
+    fn refusal_line(
+        &self,
+        form: Refusal,
+        code: ErrorCode,
+        text: impl FnOnce() -> String,
+    ) -> Option<Bytes> {
+        match form {
+            Refusal::Line => Some(error_line(&ProtocolError {
+                code,
+                message: text(),
+            })),
+            Refusal::Say => Some(self.said_by_server(&text())),
+            Refusal::Ignored(_) => None,
+        }
     }
 
     /// A refused request, as this dialect gets it: `None` when the original server stayed
     /// silent (legacy clients, well-formed requests it ignored).
     pub(crate) fn refusal(&self, dialect: Dialect, refused: &Refused) -> Option<Bytes> {
         let code = refused.code();
-        match dialect.refusal(code) {
-            Refusal::Line => Some(self.error_line(code, self.texts.refused(refused))),
-            Refusal::Say => Some(self.said_by_server(&self.texts.refused(refused))),
-            Refusal::Ignored(_) => None,
-        }
+        self.refusal_line(dialect.refusal(code), code, || self.texts.refused(refused))
     }
 
     /// A refused command: legacy clients read the reason as a message from the server.
     pub(crate) fn command_refused(&self, dialect: Dialect, refused: &Refused) -> Bytes {
-        let text = self.texts.refused(refused);
-        if dialect.receives_v2_lines() {
-            self.error_line(refused.code(), text)
+        let form = if dialect.receives_v2_lines() {
+            Refusal::Line
         } else {
-            self.said_by_server(&text)
-        }
+            Refusal::Say
+        };
+        self.refusal_line(form, refused.code(), || self.texts.refused(refused))
+            .expect("an error line or the server's words")
     }
 
     /// A command's answer: messages from the server for legacy clients, one `command` line
@@ -118,10 +128,15 @@ impl Words for Renderer {
             _ => None,
         };
         match closing {
-            Some(code) => match dialect.refusal(code) {
-                Refusal::Line => self.error_line(code, text),
-                Refusal::Say | Refusal::Ignored(_) => self.said_by_server(&text),
-            },
+            // A closing notice is never silent: a legacy client is told as the server's words.
+            Some(code) => {
+                let form = match dialect.refusal(code) {
+                    Refusal::Ignored(_) => Refusal::Say,
+                    form => form,
+                };
+                self.refusal_line(form, code, move || text)
+                    .expect("an error line or the server's words")
+            }
             None if dialect.receives_v2_lines() => ServerLine::System {
                 event: NoticeEvent::Moderation,
                 message: &text,

@@ -32,11 +32,11 @@ async fn closed_registration_refuses_register_in_french_and_accounts_still_log_i
         "Les inscriptions sont fermées : demandez votre compte à votre enseignant."
     );
     // Nothing was created: the name is not an account.
-    let login = newcomer.login_raw("prof_martin", "x").await;
+    let login = newcomer.try_login("prof_martin", "x").await;
     assert_eq!(login["code"], "login_failed", "{login}");
 
     let mut pupil = server.client().await;
-    let reply = pupil.login_raw("eleve", "secret").await;
+    let reply = pupil.try_login("eleve", "secret").await;
     assert_eq!(reply["type"], "login", "{reply}");
     assert_eq!(reply["status"], "ok", "{reply}");
 }
@@ -53,7 +53,7 @@ async fn without_guests_only_accounts_chat() {
         })
         .await;
     let mut pupil = server.client().await;
-    pupil.login_raw("eleve", "secret").await;
+    pupil.try_login("eleve", "secret").await;
     pupil.sync().await;
 
     // A legacy client writing before logging in, and a typed guest request: both refused.
@@ -73,12 +73,4 @@ async fn without_guests_only_accounts_chat() {
     assert_eq!(stranger.recv().await["code"], "forbidden");
     // Nobody saw the stranger.
     pupil.expect_nothing_pending().await;
-}
-
-impl common::Client {
-    async fn login_raw(&mut self, name: &str, password: &str) -> serde_json::Value {
-        self.send(json!({"type": "login", "username": name, "password": password}))
-            .await;
-        self.recv().await
-    }
 }

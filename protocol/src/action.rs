@@ -380,15 +380,14 @@ fn name_before_room(text: &str) -> (String, &str) {
     if text.starts_with(|c| QUOTES.iter().any(|&(open, _)| open == c)) {
         return next_name(text);
     }
-    let mut offset = 0;
-    for word in text.split_whitespace() {
-        let at = offset + text[offset..].find(word).unwrap_or(0);
-        if word.starts_with('#') && at > 0 {
-            return (text[..at].trim().to_owned(), &text[at..]);
-        }
-        offset = at + word.len();
+    let room = text
+        .match_indices('#')
+        .map(|(at, _)| at)
+        .find(|&at| text[..at].ends_with(char::is_whitespace));
+    match room {
+        Some(at) => (text[..at].trim().to_owned(), &text[at..]),
+        None => next_name(text),
     }
-    next_name(text)
 }
 
 fn required(name: String, problem: UsageProblem) -> Result<String, UsageProblem> {
@@ -499,10 +498,7 @@ fn check_duration(seconds: u64, max: Duration) -> Result<Duration, UsageProblem>
 pub fn parse_countdown(text: &str) -> Result<u64, DurationError> {
     let seconds = match text.trim().parse::<u64>() {
         Ok(seconds) => seconds,
-        Err(_) => match parse_duration(text, Duration::MAX) {
-            Ok(duration) => duration.as_secs(),
-            Err(error) => return Err(error),
-        },
+        Err(_) => parse_duration(text, Duration::MAX)?.as_secs(),
     };
     if seconds > MAX_COUNTDOWN.as_secs() {
         return Err(DurationError {

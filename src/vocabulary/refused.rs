@@ -27,8 +27,7 @@ pub(crate) enum NobodyIs {
 }
 
 /// A refused request, with what the refusal needs to be told.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{:?}", self)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Refused {
     /// A line the protocol crate could not read.
     Malformed(LineProblem),

@@ -7,10 +7,10 @@ use std::time::Duration;
 /// `limits.max_reply_bytes` anyway; more would only cost a longer database read.
 pub(crate) const MAX_HISTORY: u32 = 500;
 
-/// Longest request line the admin socket reads: its requests are small JSON objects (a
-/// password hash is the largest field, about 100 bytes); only root and the service user
-/// can write to the socket, so this only bounds a mistake.
-pub(crate) const MAX_ADMIN_REQUEST_BYTES: u64 = 8 * 1024;
+/// Most bytes one admin connection may send: a class-list import is one request carrying
+/// every new account's name and password hash (about 200 bytes each: 20,000 accounts fit);
+/// only root and the service user can write to the socket, so this only bounds a mistake.
+pub(crate) const MAX_ADMIN_REQUEST_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Connections the monitoring listener serves at once: Prometheus keeps one open and an
 /// administrator's curl is another; past that, a caller is refused rather than queued.

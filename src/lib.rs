@@ -29,6 +29,7 @@ pub(crate) mod names;
 pub(crate) mod password;
 pub(crate) mod proxy_header;
 pub(crate) mod render;
+pub(crate) mod roster;
 pub mod server;
 pub(crate) mod session;
 pub(crate) mod store;

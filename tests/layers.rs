@@ -31,6 +31,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("gate", 11),
     ("chat", 12),
     ("moderation", 13),
+    ("roster", 12),
     // edges
     ("render", 19),
     ("context", 20),

@@ -9,7 +9,10 @@ use rusqlite::Connection;
 
 use crate::config::Synchronous;
 use crate::names::{username_error, AccountKey};
-use crate::store::{open_connection, schema, CreateUser, StoreError, UserChange};
+use crate::store::{
+    open_connection, schema, CreateUser, RosterConflict, RosterSnapshot, RosterWrite, StoreError,
+    UserChange,
+};
 use crate::texts::admin_texts;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +33,8 @@ pub(crate) enum AdminError {
     Exists(String),
     #[error("{0} already exists: remove it first")]
     TargetExists(String),
+    #[error(transparent)]
+    Conflict(#[from] RosterConflict),
     #[error("cannot write: {0}")]
     Io(#[from] std::io::Error),
     #[error("cannot read the legacy users file: {0}")]
@@ -112,6 +117,19 @@ impl Admin {
         if changed == 0 {
             return Err(AdminError::NoSuchUser(username.to_owned()));
         }
+        Ok(())
+    }
+
+    /// What a class-list import compares its rows with.
+    pub(crate) fn roster_snapshot(&self) -> Result<RosterSnapshot, AdminError> {
+        Ok(RosterSnapshot::read(&self.conn)?)
+    }
+
+    /// Writes a class list's accounts, rooms and memberships in one transaction.
+    pub(crate) fn import_roster(&self, write: &RosterWrite) -> Result<(), AdminError> {
+        let tx = self.conn.unchecked_transaction()?;
+        crate::store::apply_roster(&tx, write, crate::time_format::now_ms())??;
+        tx.commit()?;
         Ok(())
     }
 

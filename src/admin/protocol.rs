@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use classcord_protocol::Role;
 
-use crate::store::ModerationEntry;
+use crate::store::{ModerationEntry, RosterWrite};
 use crate::vocabulary::OnlineUser;
 
 /// Also the subcommands of `classcord admin` (the account variants are for `classcord user`).
@@ -85,6 +85,10 @@ pub enum Request {
     /// Give an account a role; it has (or loses) the rights at once.
     #[command(skip)]
     UserRole { user: String, role: Role },
+    /// A class list's accounts (passwords hashed by the client), rooms and memberships,
+    /// written all or nothing.
+    #[command(skip)]
+    UserImport { write: RosterWrite },
 }
 
 fn default_log_limit() -> u32 {
@@ -112,6 +116,7 @@ impl Request {
             Request::UserAdd { .. } => "user-add",
             Request::UserPasswd { .. } => "user-passwd",
             Request::UserDelete { .. } => "user-delete",
+            Request::UserImport { .. } => "user-import",
         }
     }
 
@@ -143,6 +148,7 @@ impl Request {
             | Request::Metrics
             | Request::Shutdown { .. }
             | Request::Run { .. }
+            | Request::UserImport { .. }
             | Request::Log { .. } => None,
         }
     }

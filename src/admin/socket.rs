@@ -237,6 +237,16 @@ impl Control {
                 Ok(()) => done(chat.create_account(&user, password_hash).await),
                 Err(error) => Response::refused(error),
             },
+            Request::UserImport { write } => {
+                match write
+                    .accounts
+                    .iter()
+                    .try_for_each(|account| crate::password::check_hash(&account.password_hash))
+                {
+                    Ok(()) => done(chat.import_roster(write).await),
+                    Err(error) => Response::refused(error),
+                }
+            }
             Request::Users => Response::Users {
                 users: chat.online(),
             },

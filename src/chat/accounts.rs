@@ -9,7 +9,7 @@ use super::names::NameTaken;
 use super::{internal, Chat, ConnId};
 use crate::config::Registration;
 use crate::names::AccountKey;
-use crate::store::{CreateUser, StoreError, UserChange, UserUpdate};
+use crate::store::{CreateUser, RosterConflict, RosterWrite, StoreError, UserChange, UserUpdate};
 use crate::vocabulary::{AuthFailureReason, NameProblem, Notice, PasswordProblem, Refused};
 
 /// A refused login: the reply for the client and, for the fail2ban log, why.
@@ -44,12 +44,14 @@ pub(crate) enum AccountError {
     #[error("no user named {0:?}")]
     NoSuchUser(String),
     #[error(transparent)]
+    Conflict(#[from] RosterConflict),
+    #[error(transparent)]
     Storage(#[from] StoreError),
 }
 
 impl Chat {
     fn password_error(&self, password: &str) -> Option<PasswordProblem> {
-        password_error(
+        crate::password::password_error(
             password,
             self.limits.min_password_chars,
             self.limits.max_password_bytes,
@@ -160,6 +162,33 @@ impl Chat {
         }
     }
 
+    /// Writes a class list's accounts, rooms and memberships, all or nothing; the live
+    /// registry of names, rooms and roles changes with it.
+    pub(crate) async fn import_roster(&self, write: RosterWrite) -> Result<(), AccountError> {
+        let mut reservations = Vec::with_capacity(write.accounts.len());
+        for account in &write.accounts {
+            let username = &account.username;
+            if let Some(reason) = self.username_error(username) {
+                return Err(AccountError::InvalidName(reason));
+            }
+            reservations.push(self.hub.reserve_registration(username).map_err(
+                |taken| match taken {
+                    NameTaken::Registered => AccountError::Taken(username.clone()),
+                    NameTaken::Online => AccountError::Online(username.clone()),
+                },
+            )?);
+        }
+        self.store.import_roster(write.clone()).await??;
+        for reservation in reservations {
+            reservation.confirm();
+        }
+        self.hub.add_roster_rooms(&write.rooms, &write.members);
+        for (username, role) in &write.roles {
+            self.hub.set_role(username, *role);
+        }
+        Ok(())
+    }
+
     /// Applies an administrator's change to an existing account. A ban or a deletion also
     /// disconnects the account; a deletion frees its name.
     pub(crate) async fn change_account(
@@ -210,20 +239,4 @@ impl Chat {
         }
         Ok(())
     }
-}
-
-/// Why a new password is refused, or `None`: the same rules for clients and the CLI.
-pub(crate) fn password_error(
-    password: &str,
-    min_chars: usize,
-    max_bytes: usize,
-) -> Option<PasswordProblem> {
-    if password.len() > max_bytes {
-        return Some(PasswordProblem::TooLong { max_bytes });
-    }
-    let min_chars = min_chars.max(1);
-    if password.chars().count() < min_chars {
-        return Some(PasswordProblem::TooShort { min_chars });
-    }
-    None
 }

@@ -27,7 +27,7 @@ use bytes::Bytes;
 use classcord_protocol::server_line::{NoticeEvent, Outcome};
 use classcord_protocol::{Dialect, ServerLine, Target};
 
-pub(crate) use accounts::{password_error, AccountError};
+pub(crate) use accounts::AccountError;
 pub(crate) use actions::RequestAnswer;
 pub(crate) use channels::JoinOutcome;
 pub(crate) use outbound::{Closer, LineQueue, Outbound, QueueLimits};

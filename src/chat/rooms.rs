@@ -201,6 +201,25 @@ impl Hub {
         })
     }
 
+    /// A class list's rooms and members: a room that does not exist is created private (one
+    /// that exists keeps its mode).
+    pub(super) fn add_roster_rooms(&self, rooms: &[String], members: &[(String, String)]) {
+        let mut state = self.lock();
+        for name in rooms {
+            let key = ChannelKey::of(name);
+            if state.add_channel(key.clone(), name, None, true) {
+                if let Some(channel) = state.channels.get_mut(&key) {
+                    channel.mode = RoomMode::Private;
+                }
+            }
+        }
+        for (room, account) in members {
+            if let Some(channel) = state.channels.get_mut(&ChannelKey::of(room)) {
+                channel.allowed.insert(AccountKey::of(account));
+            }
+        }
+    }
+
     /// Makes an account a member of a room (an invitation or an accepted request). Returns
     /// the room's name.
     pub(super) fn allow(&self, room: &str, account: &AccountKey) -> Result<String, Refused> {

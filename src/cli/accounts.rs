@@ -10,14 +10,14 @@ use super::{DatabaseArgs, UserAction};
 use crate::admin::client::{running_server, AdminClient};
 use crate::admin::offline::{read_legacy_users, Admin, AdminError, Create};
 use crate::admin::protocol::{Request, Response};
-use crate::chat::password_error;
 use crate::config::Config;
 use crate::logging::{Audit, AuditEvent, LineFile};
+use crate::password::password_error;
 use crate::store::UserChange;
 use crate::texts::admin_texts;
 
 /// Where account changes are written.
-enum Accounts {
+pub(super) enum Accounts {
     /// Through a running server.
     Live(AdminClient),
     /// Directly in the database file: no server runs on it. Changes are audited here.
@@ -33,7 +33,7 @@ enum AddOutcome {
 }
 
 impl Accounts {
-    fn open(config: &Config, create: Create) -> anyhow::Result<Accounts> {
+    pub(super) fn open(config: &Config, create: Create) -> anyhow::Result<Accounts> {
         let database = &config.storage.database;
         Ok(match running_server(&config.admin.socket, database)? {
             Some(client) => Accounts::Live(client),
@@ -53,7 +53,7 @@ impl Accounts {
     }
 
     /// Records a change made directly in the database file (a running server audits its own).
-    fn audit_offline(audit: &Audit, request: &Request) {
+    pub(super) fn audit_offline(audit: &Audit, request: &Request) {
         let mut event = AuditEvent::admin(request.action()).with("via", "database file");
         if let Some(user) = request.user() {
             event = event.with("user", user);
@@ -177,6 +177,7 @@ pub(super) fn user(args: &DatabaseArgs, action: UserAction) -> anyhow::Result<()
             );
         }
         UserAction::List => unreachable!("answered above"),
+        UserAction::Import(_) => unreachable!("cli::roster imports class lists"),
     }
     Ok(())
 }

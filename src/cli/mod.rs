@@ -7,6 +7,7 @@ mod admin;
 mod cert;
 mod check;
 mod ownership;
+mod roster;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -112,6 +113,31 @@ pub enum UserAction {
     Role { name: String, role: RoleArg },
     /// List accounts.
     List,
+    /// Create the accounts of a class list (CSV with columns nom, prénom, classe and
+    /// optionally identifiant, mot_de_passe, role; `,` or `;`; UTF-8 or Windows-1252): user
+    /// names prénom.nom, each class a private room of its pupils. Running it again changes
+    /// nothing.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The class list.
+    pub file: PathBuf,
+    /// Where to write the new accounts' first passwords, with their class, to hand out
+    /// (created with mode 0600; required when passwords are generated).
+    #[arg(long, value_name = "FILE")]
+    pub passwords_out: Option<PathBuf>,
+    /// Role of the rows whose role column is empty or missing.
+    #[arg(long, value_enum, default_value = "user")]
+    pub role: RoleArg,
+    /// A room every account of the list joins, beside its class's (repeatable): the classes
+    /// of a list of teachers.
+    #[arg(long, value_name = "#ROOM")]
+    pub room: Vec<String>,
+    /// Print what the import would do, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// A role as `classcord user role` takes it.
@@ -225,6 +251,10 @@ pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(_) => anyhow::bail!("`serve` is run by the classcord binary"),
         Command::GenerateCert(args) => cert::generate(args),
+        Command::User {
+            database,
+            action: UserAction::Import(import),
+        } => roster::import(&database.load_config()?, &import),
         Command::User { database, action } => accounts::user(&database, action),
         Command::Admin {
             config,

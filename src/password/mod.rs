@@ -163,6 +163,22 @@ pub(crate) fn check_hash(hash: &str) -> Result<(), PasswordError> {
     Ok(())
 }
 
+/// Why a new password is refused, or `None`: the same rules for clients and the CLI.
+pub(crate) fn password_error(
+    password: &str,
+    min_chars: usize,
+    max_bytes: usize,
+) -> Option<crate::vocabulary::PasswordProblem> {
+    if password.len() > max_bytes {
+        return Some(crate::vocabulary::PasswordProblem::TooLong { max_bytes });
+    }
+    let min_chars = min_chars.max(1);
+    if password.chars().count() < min_chars {
+        return Some(crate::vocabulary::PasswordProblem::TooShort { min_chars });
+    }
+    None
+}
+
 /// Hashes synchronously (also used by the admin command line).
 pub(crate) fn hash_now(password: &str) -> Result<String, PasswordError> {
     let salt = SaltString::generate(&mut OsRng);

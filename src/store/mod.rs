@@ -4,6 +4,7 @@
 //! only then hands them to the [`CommitSink`] (the hub), so nothing a client saw can be lost.
 
 mod moderation;
+mod roster;
 pub(crate) mod schema;
 mod writer;
 
@@ -19,6 +20,11 @@ use crate::config::Synchronous;
 use crate::names::{AccountKey, ChannelKey, NameKey};
 pub(crate) use moderation::{
     ModerationEntry, RoomChange, SanctionChange, SanctionKind, StoredRooms, StoredSanction, Subject,
+};
+#[cfg(test)]
+pub(crate) use roster::ExistingAccount;
+pub(crate) use roster::{
+    apply as apply_roster, NewAccount, RosterConflict, RosterSnapshot, RosterWrite,
 };
 use writer::WriteOp;
 pub(crate) use writer::{insert_user, update_user};
@@ -202,6 +208,17 @@ impl Store {
         let (reply, answer) = oneshot::channel();
         self.write(WriteOp::UpdateUser { key, change, reply })
             .await?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Writes a class list's accounts, rooms and memberships in one transaction, unless
+    /// something it creates appeared since it was planned.
+    pub(crate) async fn import_roster(
+        &self,
+        write: RosterWrite,
+    ) -> Result<Result<(), RosterConflict>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.write(WriteOp::Roster { write, reply }).await?;
         answer.await.map_err(|_| StoreError::WriterStopped)?
     }
 

@@ -80,6 +80,12 @@ const MIGRATIONS: &[&str] = &[
          duration_secs INTEGER,
          reason TEXT
      );",
+    // 5: accounts from the school: the key of the class-list row an account was imported
+    // from (a re-import finds it again), and accounts whose password the school directory
+    // checks (LDAP: no password stored, the hash column holds a value no password matches).
+    "ALTER TABLE users ADD COLUMN import_key TEXT;
+     CREATE UNIQUE INDEX users_by_import_key ON users (import_key) WHERE import_key IS NOT NULL;
+     ALTER TABLE users ADD COLUMN directory INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The schema version this program writes.

@@ -12,6 +12,7 @@ use rusqlite::{params, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::moderation::{ModerationEntry, RoomChange, SanctionChange};
+use super::roster::{RosterConflict, RosterWrite};
 use super::{CreateUser, StoreError};
 use crate::log_throttle::Throttle;
 use crate::names::{AccountKey, ChannelKey};
@@ -83,6 +84,11 @@ pub(super) enum WriteOp {
         name: String,
     },
     Room(RoomChange),
+    /// A class list's accounts, rooms and memberships, all or nothing.
+    Roster {
+        write: RosterWrite,
+        reply: RosterReply,
+    },
     Sanction(SanctionChange),
     Moderation(ModerationEntry),
     Flush {
@@ -94,6 +100,9 @@ pub(super) enum WriteOp {
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
 }
+
+/// Where an import's outcome goes: written, refused for a conflict, or not committed.
+pub(super) type RosterReply = oneshot::Sender<Result<Result<(), RosterConflict>, StoreError>>;
 
 /// Where the writer's results go.
 pub(super) struct Pipeline {
@@ -160,6 +169,7 @@ struct BatchResults {
     messages: Vec<(u64, StoredMessage)>,
     users: Vec<(oneshot::Sender<Result<CreateUser, StoreError>>, CreateUser)>,
     updates: Vec<(oneshot::Sender<Result<UserUpdate, StoreError>>, UserUpdate)>,
+    rosters: Vec<(RosterReply, Result<(), RosterConflict>)>,
     flushes: Vec<oneshot::Sender<()>>,
     probes: Vec<oneshot::Sender<Result<(), StoreError>>>,
     /// When each committed message arrived.
@@ -235,6 +245,10 @@ fn commit_batch(
                     ])?;
                 }
                 WriteOp::Room(change) => change.apply(&tx, now)?,
+                WriteOp::Roster { write, reply } => {
+                    let outcome = super::roster::apply(&tx, &write, now)?;
+                    results.rosters.push((reply, outcome));
+                }
                 WriteOp::Sanction(change) => change.apply(&tx)?,
                 WriteOp::Moderation(entry) => entry.insert(&tx, now)?,
                 WriteOp::Flush { reply } => results.flushes.push(reply),
@@ -274,6 +288,9 @@ fn commit_batch(
             for (reply, outcome) in results.updates {
                 let _ = reply.send(Ok(outcome));
             }
+            for (reply, outcome) in results.rosters {
+                let _ = reply.send(Ok(outcome));
+            }
         }
         Err(error) => {
             if let Some(unreported) = failures.report(std::time::Instant::now()) {
@@ -284,6 +301,9 @@ fn commit_batch(
                 let _ = reply.send(Err(StoreError::Task(error.to_string())));
             }
             for (reply, _) in results.users {
+                let _ = reply.send(Err(StoreError::Task(error.to_string())));
+            }
+            for (reply, _) in results.rosters {
                 let _ = reply.send(Err(StoreError::Task(error.to_string())));
             }
             for (reply, _) in results.updates {

@@ -57,6 +57,69 @@ pub struct Config {
     pub metrics: MetricsSection,
     pub web: WebSection,
     pub accounts: AccountsSection,
+    pub ldap: LdapSection,
+}
+
+/// The school's directory (OpenLDAP, Scribe, Samba or Active Directory): logins checked by
+/// binding as the user; roles from groups. An empty `url` leaves it out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LdapSection {
+    /// `ldap://host` (StartTLS unless `starttls = false`) or `ldaps://host`. Empty: no directory.
+    pub url: String,
+    /// Upgrade an `ldap://` connection with StartTLS before sending any password.
+    pub starttls: bool,
+    /// The directory's CA certificate (PEM); empty: the system's trusted roots.
+    pub ca_file: PathBuf,
+    /// The account the server searches with; empty: anonymous searches.
+    pub bind_dn: String,
+    /// The file holding `bind_dn`'s password (mode 0600), never the configuration file.
+    pub bind_password_file: PathBuf,
+    /// Where users are searched (the whole subtree).
+    pub user_base: String,
+    /// The search for a login; `{login}` is replaced by the escaped login.
+    pub user_filter: String,
+    /// Groups whose members are teachers (`moderator`).
+    pub moderator_groups: Vec<String>,
+    /// Groups whose members are administrators.
+    pub admin_groups: Vec<String>,
+    /// `also`: accounts of the server first, the directory for the others; `only`: every
+    /// login goes to the directory.
+    pub mode: LdapMode,
+    /// Longest wait for the directory during one login, in seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for LdapSection {
+    fn default() -> Self {
+        LdapSection {
+            url: String::new(),
+            starttls: true,
+            ca_file: PathBuf::new(),
+            bind_dn: String::new(),
+            bind_password_file: PathBuf::new(),
+            user_base: String::new(),
+            user_filter: "(uid={login})".into(),
+            moderator_groups: Vec::new(),
+            admin_groups: Vec::new(),
+            mode: LdapMode::Also,
+            timeout_secs: 5,
+        }
+    }
+}
+
+impl LdapSection {
+    pub(crate) fn is_enabled(&self) -> bool {
+        !self.url.is_empty()
+    }
+}
+
+/// Which logins the directory checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LdapMode {
+    Also,
+    Only,
 }
 
 /// Who may make an account or come in without one.
@@ -477,12 +540,41 @@ impl Config {
             &mut self.tls.ca_cert,
             &mut self.tls.ca_key,
             &mut self.admin.socket,
+            &mut self.ldap.ca_file,
+            &mut self.ldap.bind_password_file,
         ] {
             // An empty path disables the file: it stays empty.
             if !path.as_os_str().is_empty() && path.is_relative() {
                 *path = base.join(&*path);
             }
         }
+    }
+
+    /// What is wrong with `[ldap]`, when it is enabled.
+    fn ldap_error(&self) -> Option<String> {
+        let ldap = &self.ldap;
+        if !ldap.is_enabled() {
+            return None;
+        }
+        if !(ldap.url.starts_with("ldap://") || ldap.url.starts_with("ldaps://")) {
+            return Some(format!(
+                "ldap.url {:?} must start with ldap:// or ldaps://",
+                ldap.url
+            ));
+        }
+        if ldap.user_base.is_empty() {
+            return Some("ldap.user_base is empty: where are the users?".into());
+        }
+        if !ldap.user_filter.contains("{login}") {
+            return Some("ldap.user_filter must contain {login}".into());
+        }
+        if ldap.timeout_secs == 0 {
+            return Some("ldap.timeout_secs must be at least 1".into());
+        }
+        if !ldap.bind_dn.is_empty() && ldap.bind_password_file.as_os_str().is_empty() {
+            return Some("ldap.bind_dn is set but ldap.bind_password_file is empty".into());
+        }
+        None
     }
 
     /// Checks values that the types alone cannot.
@@ -546,6 +638,9 @@ impl Config {
         }
         if self.limits.max_username_chars == 0 {
             return invalid("limits.max_username_chars must be at least 1");
+        }
+        if let Some(reason) = self.ldap_error() {
+            return Err(ConfigError::Invalid(reason));
         }
         if let Some(reason) = level_error(&self.logging.level) {
             return Err(ConfigError::Invalid(reason));

@@ -12,6 +12,7 @@ pub(crate) mod chat;
 pub mod cli;
 pub mod config;
 pub(crate) mod context;
+pub(crate) mod directory;
 pub(crate) mod fixed;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -52,6 +52,8 @@ pub(crate) enum StartError {
     #[error(transparent)]
     Password(#[from] crate::password::PasswordError),
     #[error(transparent)]
+    Directory(#[from] crate::directory::DirectorySetupError),
+    #[error(transparent)]
     Tls(#[from] TlsError),
     #[error(transparent)]
     Certificate(#[from] CertError),
@@ -90,11 +92,13 @@ impl RunningServer {
         )
         .await?;
         let renderer = Arc::new(Renderer::new(&config, Texts::new(config.server.language)));
+        let directory = crate::directory::Directory::open(&config.ldap)?;
         let (chat, store_thread) = Chat::open(
             &config,
             passwords,
             &metrics,
             Arc::clone(&renderer) as Arc<dyn Words>,
+            directory,
         )
         .await?;
         let chat = Arc::new(chat);

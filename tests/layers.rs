@@ -25,6 +25,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("password", 10),
     ("certs", 10),
     ("memory", 10),
+    ("directory", 10),
     ("texts", 11),
     ("store", 11),
     ("transport", 11),

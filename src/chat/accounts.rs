@@ -8,8 +8,11 @@ use classcord_protocol::ServerLine;
 use super::names::NameTaken;
 use super::{internal, Chat, ConnId};
 use crate::config::Registration;
+use crate::directory::{Directory, DirectoryAnswer};
 use crate::names::AccountKey;
-use crate::store::{CreateUser, RosterConflict, RosterWrite, StoreError, UserChange, UserUpdate};
+use crate::store::{
+    CreateUser, PasswordCheck, RosterConflict, RosterWrite, StoreError, UserChange, UserUpdate,
+};
 use crate::vocabulary::{AuthFailureReason, NameProblem, Notice, PasswordProblem, Refused};
 
 /// A refused login: the reply for the client and, for the fail2ban log, why.
@@ -30,6 +33,13 @@ impl LoginRefused {
             },
         }
     }
+}
+
+/// An account whose password was just checked.
+struct LoggedIn {
+    username: String,
+    role: classcord_protocol::Role,
+    banned: bool,
 }
 
 /// Why an administrator's account change did not happen.
@@ -109,32 +119,94 @@ impl Chat {
                 reason: None,
                 error: internal(error),
             })?;
-        let stored_hash = record.as_ref().map(|r| r.password_hash.clone());
-        let matches = self.passwords.verify(password, stored_hash).await;
-        let record = match record {
-            None => return Err(LoginRefused::failed(AuthFailureReason::UnknownUser)),
-            Some(_) if !matches => {
-                return Err(LoginRefused::failed(AuthFailureReason::WrongPassword))
+        let account = match &self.directory {
+            Some(directory)
+                if directory.checks_every_login()
+                    || record
+                        .as_ref()
+                        .is_none_or(|r| r.checked_by == PasswordCheck::Directory) =>
+            {
+                self.directory_login(directory, username, &password).await?
             }
-            Some(record) if record.banned => {
-                return Err(LoginRefused::failed(AuthFailureReason::Banned))
+            _ => {
+                let stored_hash = record.as_ref().map(|r| r.password_hash.clone());
+                let matches = self.passwords.verify(password, stored_hash).await;
+                match record {
+                    None => return Err(LoginRefused::failed(AuthFailureReason::UnknownUser)),
+                    Some(_) if !matches => {
+                        return Err(LoginRefused::failed(AuthFailureReason::WrongPassword))
+                    }
+                    Some(record) => LoggedIn {
+                        username: record.username,
+                        role: record.role,
+                        banned: record.banned,
+                    },
+                }
             }
-            Some(record) => record,
         };
+        if account.banned {
+            return Err(LoginRefused::failed(AuthFailureReason::Banned));
+        }
         let reply = ServerLine::Login {
             status: Outcome::Ok,
-            username: &record.username,
+            username: &account.username,
         }
         .encode();
         self.hub
-            .login(id, &record.username, record.role, reply)
+            .login(id, &account.username, account.role, reply)
             .map_err(|error| LoginRefused {
                 reason: None,
                 error,
             })?;
-        self.store.record_login(&record.username);
+        self.store.record_login(&account.username);
         self.forget_expired_channels();
-        Ok(record.username)
+        Ok(account.username)
+    }
+
+    /// A login checked by the school directory: the account is created or given the role of
+    /// the directory's groups. A directory that does not answer fails the login without
+    /// counting it against the user.
+    async fn directory_login(
+        &self,
+        directory: &Directory,
+        username: &str,
+        password: &str,
+    ) -> Result<LoggedIn, LoginRefused> {
+        match directory.authenticate(username, password).await {
+            Ok(DirectoryAnswer::Accepted(role)) => {
+                let account =
+                    self.store
+                        .directory_account(username, role)
+                        .await
+                        .map_err(|error| LoginRefused {
+                            reason: None,
+                            error: internal(error),
+                        })?;
+                if account.created {
+                    self.hub
+                        .register_names(vec![crate::names::NameKey::of(&account.username)]);
+                    tracing::info!(user = ?account.username, role = role.as_str(), "ldap: account created");
+                }
+                Ok(LoggedIn {
+                    username: account.username,
+                    role,
+                    banned: account.banned,
+                })
+            }
+            Ok(DirectoryAnswer::WrongPassword) => {
+                Err(LoginRefused::failed(AuthFailureReason::WrongPassword))
+            }
+            Ok(DirectoryAnswer::UnknownUser) => {
+                Err(LoginRefused::failed(AuthFailureReason::UnknownUser))
+            }
+            Err(error) => {
+                tracing::warn!(%error, user = ?username, "ldap: login not checked");
+                Err(LoginRefused {
+                    reason: None,
+                    error: Refused::DirectoryUnavailable,
+                })
+            }
+        }
     }
 
     /// Creates an account from an administrator's command (the password already hashed).

@@ -84,6 +84,8 @@ pub(crate) struct Chat {
     passwords: Passwords,
     limits: LimitsSection,
     accounts: AccountsSection,
+    /// The school directory, when `[ldap]` names one.
+    directory: Option<crate::directory::Directory>,
     history_replay: u32,
 }
 
@@ -109,6 +111,7 @@ impl Chat {
         passwords: Passwords,
         metrics: &Metrics,
         words: Arc<dyn Words>,
+        directory: Option<crate::directory::Directory>,
     ) -> Result<(Chat, StoreWriterThread), StoreError> {
         let hub = Arc::new(Hub::new(
             Settings {
@@ -157,6 +160,7 @@ impl Chat {
             passwords,
             limits: config.limits.clone(),
             accounts: config.accounts.clone(),
+            directory,
             history_replay: config.storage.history_replay,
         };
         Ok((chat, writer))

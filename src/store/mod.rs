@@ -29,7 +29,7 @@ pub(crate) use roster::{
 use writer::WriteOp;
 pub(crate) use writer::{insert_user, update_user};
 pub(crate) use writer::{
-    CommitSink, NewMessage, SenderKind, StoredMessage, UserChange, UserUpdate,
+    CommitSink, DirectoryAccount, NewMessage, SenderKind, StoredMessage, UserChange, UserUpdate,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +56,17 @@ pub(crate) struct UserRecord {
     pub(crate) password_hash: String,
     pub(crate) banned: bool,
     pub(crate) role: classcord_protocol::Role,
+    /// Whether the school directory checks its password (none is stored).
+    pub(crate) checked_by: PasswordCheck,
+}
+
+/// Who checks an account's password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PasswordCheck {
+    /// Its stored hash.
+    Local,
+    /// The school directory (`[ldap]`).
+    Directory,
 }
 
 /// A channel as stored.
@@ -222,6 +233,22 @@ impl Store {
         answer.await.map_err(|_| StoreError::WriterStopped)?
     }
 
+    /// Creates or updates the account of a login the school directory accepted.
+    pub(crate) async fn directory_account(
+        &self,
+        username: &str,
+        role: classcord_protocol::Role,
+    ) -> Result<DirectoryAccount, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.write(WriteOp::DirectoryAccount {
+            username: username.to_owned(),
+            role,
+            reply,
+        })
+        .await?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
     /// Records a successful login time; nobody waits for it.
     pub(crate) fn record_login(&self, username: &str) {
         let op = WriteOp::RecordLogin {
@@ -287,7 +314,8 @@ impl Store {
         let name_key = key.as_str().to_owned();
         Self::read_on(Arc::clone(&self.auth_reader), move |conn| {
             conn.prepare_cached(
-                "SELECT username, password_hash, banned, role FROM users WHERE name_key = ?1",
+                "SELECT username, password_hash, banned, role, directory FROM users
+                 WHERE name_key = ?1",
             )?
             .query_row([name_key], |row| {
                 Ok(UserRecord {
@@ -295,6 +323,11 @@ impl Store {
                     password_hash: row.get(1)?,
                     banned: row.get(2)?,
                     role: moderation::parse_role(&row.get::<_, String>(3)?),
+                    checked_by: if row.get::<_, bool>(4)? {
+                        PasswordCheck::Directory
+                    } else {
+                        PasswordCheck::Local
+                    },
                 })
             })
             .optional()

@@ -75,6 +75,12 @@ pub(super) enum WriteOp {
     RecordLogin {
         key: AccountKey,
     },
+    /// Creates or updates the account of a login the school directory accepted.
+    DirectoryAccount {
+        username: String,
+        role: classcord_protocol::Role,
+        reply: oneshot::Sender<Result<DirectoryAccount, StoreError>>,
+    },
     EnsureChannel {
         name: String,
         created_by: Option<String>,
@@ -170,6 +176,10 @@ struct BatchResults {
     users: Vec<(oneshot::Sender<Result<CreateUser, StoreError>>, CreateUser)>,
     updates: Vec<(oneshot::Sender<Result<UserUpdate, StoreError>>, UserUpdate)>,
     rosters: Vec<(RosterReply, Result<(), RosterConflict>)>,
+    directory_accounts: Vec<(
+        oneshot::Sender<Result<DirectoryAccount, StoreError>>,
+        DirectoryAccount,
+    )>,
     flushes: Vec<oneshot::Sender<()>>,
     probes: Vec<oneshot::Sender<Result<(), StoreError>>>,
     /// When each committed message arrived.
@@ -220,6 +230,14 @@ fn commit_batch(
                         UserUpdate::Done
                     };
                     results.updates.push((reply, outcome));
+                }
+                WriteOp::DirectoryAccount {
+                    username,
+                    role,
+                    reply,
+                } => {
+                    let account = upsert_directory_account(&tx, &username, role, now)?;
+                    results.directory_accounts.push((reply, account));
                 }
                 WriteOp::RecordLogin { key } => {
                     tx.prepare_cached("UPDATE users SET last_login_at = ?1 WHERE name_key = ?2")?
@@ -291,6 +309,9 @@ fn commit_batch(
             for (reply, outcome) in results.rosters {
                 let _ = reply.send(Ok(outcome));
             }
+            for (reply, account) in results.directory_accounts {
+                let _ = reply.send(Ok(account));
+            }
         }
         Err(error) => {
             if let Some(unreported) = failures.report(std::time::Instant::now()) {
@@ -304,6 +325,9 @@ fn commit_batch(
                 let _ = reply.send(Err(StoreError::Task(error.to_string())));
             }
             for (reply, _) in results.rosters {
+                let _ = reply.send(Err(StoreError::Task(error.to_string())));
+            }
+            for (reply, _) in results.directory_accounts {
                 let _ = reply.send(Err(StoreError::Task(error.to_string())));
             }
             for (reply, _) in results.updates {
@@ -339,6 +363,64 @@ pub(crate) fn insert_user(
     } else {
         CreateUser::AlreadyExists
     })
+}
+
+/// The account of a directory login, as stored after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DirectoryAccount {
+    /// The stored name (the first login's spelling).
+    pub(crate) username: String,
+    pub(crate) created: bool,
+    pub(crate) banned: bool,
+}
+
+/// What the password column of an account the directory checks holds: no password hash
+/// matches it.
+const NO_LOCAL_PASSWORD: &str = "!directory";
+
+/// Creates the account of a directory login, or gives an existing one the directory's
+/// role (an account of the same name becomes checked by the directory).
+fn upsert_directory_account(
+    tx: &rusqlite::Transaction<'_>,
+    username: &str,
+    role: classcord_protocol::Role,
+    now: i64,
+) -> rusqlite::Result<DirectoryAccount> {
+    use rusqlite::OptionalExtension;
+    let key = AccountKey::of(username);
+    let existing: Option<(String, bool)> = tx
+        .prepare_cached("SELECT username, banned FROM users WHERE name_key = ?1")?
+        .query_row([key.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    match existing {
+        Some((stored, banned)) => {
+            tx.prepare_cached("UPDATE users SET role = ?2, directory = 1 WHERE name_key = ?1")?
+                .execute(params![key.as_str(), role.as_str()])?;
+            Ok(DirectoryAccount {
+                username: stored,
+                created: false,
+                banned,
+            })
+        }
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO users (username, name_key, password_hash, role, created_at, directory)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+            )?
+            .execute(params![
+                username,
+                key.as_str(),
+                NO_LOCAL_PASSWORD,
+                role.as_str(),
+                now
+            ])?;
+            Ok(DirectoryAccount {
+                username: username.to_owned(),
+                created: true,
+                banned: false,
+            })
+        }
+    }
 }
 
 /// Applies one account change; the number of rows it touched.

@@ -27,6 +27,7 @@ refused-no-free-guest-name = No free guest name left.
 refused-registration-closed = Registration is closed: ask your teacher for your account.
 refused-guests-closed = Guests are not accepted: log in with your account.
 refused-login-failed = Login failed.
+refused-directory-unavailable = The school directory does not answer: try again in a moment.
 refused-login-banned = Login failed: account banned.
 refused-look-alike-online = Login failed: someone whose name looks the same is online; try again later.
 refused-already-logged-in = Already logged in: reconnect to change account.

@@ -30,6 +30,7 @@ refused-no-free-guest-name = Plus aucun nom d'invité libre.
 refused-registration-closed = Les inscriptions sont fermées : demandez votre compte à votre enseignant.
 refused-guests-closed = Les invités ne sont pas acceptés : connectez-vous avec votre compte.
 refused-login-failed = Nom d'utilisateur ou mot de passe incorrect.
+refused-directory-unavailable = L'annuaire de l'établissement ne répond pas : réessayez dans un moment.
 refused-login-banned = Connexion refusée : ce compte est banni.
 refused-look-alike-online = Connexion refusée : une personne au nom qui se ressemble est connectée ; réessayez plus tard.
 refused-already-logged-in = Déjà connecté : reconnectez-vous pour changer de compte.

@@ -55,6 +55,8 @@ pub(crate) enum Refused {
     GuestsClosed,
     LoginFailed,
     LoginBanned,
+    /// The school directory (`[ldap]`) gave no answer in time, or an error.
+    DirectoryUnavailable,
     /// An account whose name looks the same is online.
     LookAlikeOnline,
     AlreadyLoggedIn,
@@ -170,9 +172,8 @@ impl Refused {
             ConnectionClosed | NotLoggedIn => ErrorCode::NotLoggedIn,
             Storage => ErrorCode::StorageError,
             UsernameTaken | NoFreeGuestName => ErrorCode::UsernameTaken,
-            LoginFailed | LoginBanned | LookAlikeOnline | LoginExcluded(_) => {
-                ErrorCode::LoginFailed
-            }
+            LoginFailed | LoginBanned | DirectoryUnavailable | LookAlikeOnline
+            | LoginExcluded(_) => ErrorCode::LoginFailed,
             AlreadyLoggedIn => ErrorCode::AlreadyLoggedIn,
             GuestExcluded(_) => ErrorCode::Excluded,
             TooManyLoginAttempts | TooManyNameProbes | TooManyPendingLogins | TooManyReads

@@ -150,6 +150,44 @@ impl Directory {
             .map_err(|_| DirectoryError::TimedOut(timeout))?
     }
 
+    /// Whether the directory answers: the service account's bind (when set) and the user
+    /// base readable (`check-config`).
+    pub(crate) async fn probe(&self) -> Result<(), DirectoryError> {
+        let timeout = self.timeout();
+        tokio::time::timeout(timeout, async {
+            let mut ldap = self.connect().await?;
+            let answer = async {
+                self.service_bind(&mut ldap).await?;
+                ldap.search(
+                    &self.section.user_base,
+                    Scope::Base,
+                    "(objectClass=*)",
+                    vec!["1.1"],
+                )
+                .await?
+                .success()?;
+                Ok(())
+            }
+            .await;
+            let _ = ldap.unbind().await;
+            answer
+        })
+        .await
+        .map_err(|_| DirectoryError::TimedOut(timeout))?
+    }
+
+    async fn service_bind(&self, ldap: &mut Ldap) -> Result<(), DirectoryError> {
+        if !self.section.bind_dn.is_empty() {
+            let bound = ldap
+                .simple_bind(&self.section.bind_dn, &self.bind_password)
+                .await?;
+            if bound.rc != 0 {
+                return Err(DirectoryError::ServiceBind(bound.rc));
+            }
+        }
+        Ok(())
+    }
+
     async fn connect(&self) -> Result<Ldap, DirectoryError> {
         let mut settings = LdapConnSettings::new()
             .set_conn_timeout(self.timeout())
@@ -175,14 +213,7 @@ impl Directory {
         login: &str,
         password: &str,
     ) -> Result<DirectoryAnswer, DirectoryError> {
-        if !self.section.bind_dn.is_empty() {
-            let bound = ldap
-                .simple_bind(&self.section.bind_dn, &self.bind_password)
-                .await?;
-            if bound.rc != 0 {
-                return Err(DirectoryError::ServiceBind(bound.rc));
-            }
-        }
+        self.service_bind(ldap).await?;
         let filter = self
             .section
             .user_filter

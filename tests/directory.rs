@@ -379,3 +379,74 @@ async fn passwords_reach_the_directory_only_over_tls_it_trusts() {
         "{refused}"
     );
 }
+
+/// `classcord check-config` on a configuration using `slapd` with the service account
+/// `cn=admin` and `password`: (success, what it printed).
+fn check_config(dir: &Path, slapd: &Slapd, password: &str) -> (bool, String) {
+    let password_file = dir.join("ldap-password");
+    std::fs::write(&password_file, format!("{password}\n")).unwrap();
+    let config = dir.join("check.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nstate_dir = {dir:?}\n[listen]\nplain = [\"127.0.0.1:0\"]\ntls = []\n\
+             [ldap]\nurl = {url:?}\nstarttls = false\nbind_dn = {ROOT_DN:?}\n\
+             bind_password_file = {password_file:?}\nuser_base = \"ou=people,{SUFFIX}\"\n",
+            dir = dir,
+            url = slapd.url(),
+        ),
+    )
+    .unwrap();
+    let output = common::run_classcord(
+        dir,
+        &["check-config", "--config", config.to_str().unwrap()],
+        "",
+    );
+    (
+        output.status.success(),
+        String::from_utf8(output.stdout).unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_config_asks_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let slapd = Slapd::start(dir.path(), None).await;
+    let (ok, said) = check_config(dir.path(), &slapd, ROOT_PASSWORD);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains(&format!(
+            "note: directory {} answers and ou=people,{SUFFIX} is readable",
+            slapd.url()
+        )),
+        "{said}"
+    );
+    let (ok, said) = check_config(dir.path(), &slapd, "pas-le-bon");
+    assert!(!ok, "{said}");
+    assert!(
+        said.contains("refused the service account's bind (result code 49)"),
+        "{said}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_mode_only_every_login_goes_to_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let slapd = Slapd::start(dir.path(), None).await;
+    let mut server = TestServer::start_with(|config| with_directory(config, &slapd)).await;
+    {
+        let mut local = server.client().await;
+        local.register("surveillant", "cahier-de-textes").await;
+    }
+    server.stop().await;
+    server
+        .restart(|config| {
+            with_directory(config, &slapd);
+            config.ldap.mode = classcord::config::LdapMode::Only;
+        })
+        .await;
+    let (_, refused) = try_login(&server, "surveillant", "cahier-de-textes").await;
+    assert_eq!(refused["code"], "login_failed", "{refused}");
+    let (_, reply) = try_login(&server, "ines.roux", "stylo-rouge").await;
+    assert_eq!(reply["status"], "ok", "{reply}");
+}

@@ -40,6 +40,9 @@ pub(super) fn check(config_path: Option<&Path>) -> anyhow::Result<()> {
     for addr in config.listen.plain.iter().chain(&config.listen.tls) {
         check_port(*addr, &mut findings);
     }
+    if config.ldap.is_enabled() {
+        check_directory(&config, &mut findings);
+    }
     for note in &findings.notes {
         println!("note: {note}");
     }
@@ -52,6 +55,35 @@ pub(super) fn check(config_path: Option<&Path>) -> anyhow::Result<()> {
             Ok(())
         }
         count => anyhow::bail!("{count} problem(s) found"),
+    }
+}
+
+/// The directory's files read, and the directory asked whether it answers.
+fn check_directory(config: &Config, findings: &mut Findings) {
+    let directory = match crate::directory::Directory::open(&config.ldap) {
+        Ok(Some(directory)) => directory,
+        Ok(None) => return,
+        Err(error) => return findings.problems.push(error.to_string()),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            return findings
+                .problems
+                .push(format!("cannot start a runtime: {error}"))
+        }
+    };
+    match runtime.block_on(directory.probe()) {
+        Ok(()) => findings.notes.push(format!(
+            "directory {} answers and {} is readable",
+            config.ldap.url, config.ldap.user_base
+        )),
+        Err(error) => findings
+            .problems
+            .push(format!("directory {}: {error}", config.ldap.url)),
     }
 }
 

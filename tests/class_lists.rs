@@ -239,6 +239,28 @@ async fn a_class_list_imported_offline_is_there_when_the_server_starts() {
          Bernard,Luc,2SIO1,,,élève\n",
     )
     .unwrap();
+    // A dry run on a fresh install says what would happen and writes nothing.
+    let config = config_file(dir.path());
+    let dry = run_classcord(
+        dir.path(),
+        &[
+            "user",
+            "import",
+            list.to_str().unwrap(),
+            "--dry-run",
+            "--config",
+            &config,
+        ],
+        "",
+    );
+    let said = String::from_utf8(dry.stdout).unwrap();
+    assert!(dry.status.success(), "{said}");
+    assert!(
+        said.contains("dry run: 2 account(s) would be created"),
+        "{said}"
+    );
+    assert!(!dir.path().join("data/classcord.db").exists());
+
     let passwords = dir.path().join("handout.csv");
     let imported = import(dir.path(), &list, &passwords);
     assert!(imported.ok, "{}\n{}", imported.stdout, imported.stderr);

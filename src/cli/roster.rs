@@ -11,6 +11,7 @@ use crate::admin::protocol::Request;
 use crate::config::Config;
 use crate::names::channel_name_error;
 use crate::roster::{self, FirstPassword, Handout, ImportPlan, ImportRules};
+use crate::store::RosterSnapshot;
 use crate::texts::admin_texts;
 
 fn rules(config: &Config, args: &ImportArgs) -> anyhow::Result<ImportRules> {
@@ -80,14 +81,20 @@ pub(super) fn import(config: &Config, args: &ImportArgs) -> anyhow::Result<()> {
         list.encoding,
         list.delimiter
     );
-    let mut accounts = Accounts::open(
-        config,
-        if args.dry_run {
-            Create::Never
+    if args.dry_run {
+        // A fresh install has no database yet: the plan is then against an empty one.
+        let database = &config.storage.database;
+        let snapshot = if database.exists() {
+            Admin::open(database, Create::Never)?.roster_snapshot()?
         } else {
-            Create::IfMissing
-        },
-    )?;
+            RosterSnapshot::default()
+        };
+        let plan = roster::plan(list, &snapshot, &rules);
+        report(&plan);
+        println!("dry run: {}", summary(&plan, "would be created"));
+        return refused_rows(&plan);
+    }
+    let mut accounts = Accounts::open(config, Create::IfMissing)?;
     let snapshot = match &accounts {
         Accounts::Offline { admin, .. } => admin.roster_snapshot()?,
         Accounts::Live(_) => {
@@ -96,10 +103,7 @@ pub(super) fn import(config: &Config, args: &ImportArgs) -> anyhow::Result<()> {
     };
     let plan = roster::plan(list, &snapshot, &rules);
     report(&plan);
-    let refused = plan.refused.len();
-    if args.dry_run {
-        println!("dry run: {}", summary(&plan, "would be created"));
-    } else if !plan.changes_something() {
+    if !plan.changes_something() {
         println!(
             "nothing to change: the {} account(s) of the list are already imported",
             plan.unchanged.len()
@@ -108,12 +112,17 @@ pub(super) fn import(config: &Config, args: &ImportArgs) -> anyhow::Result<()> {
         write(&mut accounts, args, &plan)?;
         println!("{}", summary(&plan, "created"));
     }
-    if refused > 0 {
-        anyhow::bail!(
+    refused_rows(&plan)
+}
+
+/// The exit status: an error when a row was refused.
+fn refused_rows(plan: &ImportPlan) -> anyhow::Result<()> {
+    match plan.refused.len() {
+        0 => Ok(()),
+        refused => anyhow::bail!(
             "{refused} row(s) not imported (listed above): correct them and run the import again"
-        );
+        ),
     }
-    Ok(())
 }
 
 /// Hashes the first passwords, writes the handout, then the import; the handout is removed

@@ -20,13 +20,30 @@ use tracing_subscriber::EnvFilter;
 /// Target of the authentication-failure lines that fail2ban's journal variant reads.
 pub(crate) const AUTH_TARGET: &str = "classcord::auth";
 
+/// rustls's own notices, off under the configured level: rustls (its `logging` feature, which
+/// ldap3 turns on) would warn once per stunnel connection that sends an IP address as SNI,
+/// and the server logs every failed handshake itself. A filter naming rustls
+/// (`RUST_LOG=info,rustls=debug`) shows them.
+const QUIET_TLS_LIBRARY: &str = "rustls=error";
+
+/// `directives`, with rustls quiet unless they name it.
+fn quiet_tls_library(directives: &str) -> String {
+    if directives.contains("rustls") {
+        directives.to_owned()
+    } else {
+        format!("{directives},{QUIET_TLS_LIBRARY}")
+    }
+}
+
 /// Installs the stderr subscriber. `RUST_LOG`, when set, wins over the configured level;
 /// neither can hide the authentication-failure lines. Calling it twice (tests) is harmless.
 pub fn init_stderr(level: &str) {
     let filter = with_auth_lines(
-        EnvFilter::try_from_default_env()
-            .or_else(|_| EnvFilter::try_new(level))
-            .unwrap_or_else(|_| EnvFilter::new("info")),
+        std::env::var(EnvFilter::DEFAULT_ENV)
+            .ok()
+            .and_then(|directives| EnvFilter::try_new(quiet_tls_library(&directives)).ok())
+            .or_else(|| EnvFilter::try_new(quiet_tls_library(level)).ok())
+            .unwrap_or_else(|| EnvFilter::new(quiet_tls_library("info"))),
     );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -55,7 +72,7 @@ fn with_auth_lines(filter: EnvFilter) -> EnvFilter {
 /// output (shown only for a failing test).
 pub fn init_for_tests(level: &str) {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(with_auth_lines(EnvFilter::new(level)))
+        .with_env_filter(with_auth_lines(EnvFilter::new(quiet_tls_library(level))))
         .with_test_writer()
         .try_init();
 }

@@ -101,3 +101,112 @@ async fn two_students_on_the_web_and_a_legacy_client_share_the_class() {
         std::fs::write(format!("{kept}{shot}"), &png).unwrap();
     }
 }
+
+/// What the admin socket says of a room's members (`/room members`), in one string.
+async fn room_members(server: &TestServer, room: &str) -> String {
+    let answer = server
+        .admin_request(json!({"command": "run", "slash": format!("/room members {room}")}))
+        .await;
+    answer["lines"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .iter()
+        .map(|line| line.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_server_restart_the_page_joins_again_only_its_rooms() {
+    let web_port = common::free_port();
+    let configure = move |config: &mut classcord::config::Config| {
+        config.listen.web = vec![format!("127.0.0.1:{web_port}").parse().unwrap()];
+        config.server.language = classcord::config::Language::Fr;
+    };
+    let mut server = TestServer::start_with(configure).await;
+    let url = format!("http://127.0.0.1:{web_port}");
+    let mut lea = server.client().await;
+    lea.register("lea", "motdepasse").await;
+    drop(lea);
+    let teacher = server.user_with_role("prof", "moderator").await;
+    drop(teacher);
+    for slash in ["/room create #maths moderated", "/room create #sport open"] {
+        let answer = server
+            .admin_request(json!({"command": "run", "slash": slash}))
+            .await;
+        assert_ne!(answer["answer"], "refused", "{answer}");
+    }
+
+    let mut child = Command::new("node")
+        .arg("reconnect.mjs")
+        .arg(&url)
+        .current_dir(BROWSER_TESTS)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let stdout = child.stdout.take().unwrap();
+    let (steps_tx, mut steps) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = steps_tx.send(line);
+        }
+    });
+    let browser = tokio::task::spawn_blocking(move || child.wait_with_output());
+    let mut seen = Vec::new();
+    loop {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(60), steps.recv())
+            .await
+            .expect("the page gets ready");
+        let Some(line) = line else {
+            let output = browser.await.unwrap().unwrap();
+            panic!(
+                "the page stopped: {seen:?} {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        };
+        seen.push(line.clone());
+        if line == "step: ready" {
+            break;
+        }
+    }
+    assert!(room_members(&server, "#sport").await.contains("lea"));
+
+    server.stop().await;
+    server.restart(configure).await;
+    // She comes back by herself and is in #sport again.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(40);
+    while !room_members(&server, "#sport")
+        .await
+        .contains("présents : lea")
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "lea never came back to #sport"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // No request to join #maths was filed for her, the room she had only seen listed.
+    let maths = room_members(&server, "#maths").await;
+    assert!(!maths.contains("lea"), "{maths}");
+    let mut classmate = server.user("bob").await;
+    classmate
+        .send(json!({"type": "message", "subtype": "global", "content": "Bon retour"}))
+        .await;
+
+    let output = browser.await.unwrap().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{seen:?} {stderr}");
+    let mut rest = Vec::new();
+    while let Ok(line) = steps.try_recv() {
+        rest.push(line);
+    }
+    assert!(
+        rest.contains(&"step: back".to_owned()),
+        "{seen:?} {rest:?} {stderr}"
+    );
+}

@@ -14,6 +14,11 @@ const state = {
   current: DEFAULT_ROOM,
   conversations: new Map([[DEFAULT_ROOM, []]]),
   users: new Map(),
+  // Rooms this page joined (beside the default one): the only rooms joined again after a
+  // reconnection. Rooms only listed are not asked for (a moderated one would file a request).
+  joined: new Set(),
+  // Rooms being joined again after a reconnection: their answers do not change the room shown.
+  rejoining: new Set(),
   backoff: 1000,
   pendingRegister: false,
   pendingLogin: false,
@@ -39,7 +44,8 @@ function connect() {
   setConnection("Connexion…");
   socket.onopen = () => {
     state.backoff = 1000;
-    setConnection("Connecté");
+    // Not "Connecté": nobody is logged in yet.
+    setConnection(state.credentials ? "Reconnexion…" : "Serveur joint : identifiez-vous.");
     send({ type: "hello", version: 2, client: "ClassCord web" });
     if (state.credentials) {
       login();
@@ -119,11 +125,18 @@ function handle(line) {
       if (line.status === "ok") {
         ensureConversation(line.channel, true);
         state.conversations.set(line.channel, []);
-        select(line.channel);
+        state.joined.add(line.channel);
+        if (state.rejoining.delete(line.channel)) {
+          if (state.current === line.channel) select(line.channel);
+          else renderRooms();
+        } else {
+          select(line.channel);
+        }
       }
       break;
     case "leave":
       if (line.status === "ok") {
+        state.joined.delete(line.channel);
         state.conversations.delete(line.channel);
         select(DEFAULT_ROOM);
       }
@@ -160,6 +173,8 @@ function onError(line) {
     state.pendingRegister = false;
     state.credentials = null;
     state.me = null;
+    state.joined.clear();
+    state.rejoining.clear();
     $("chat").hidden = true;
     $("login").hidden = false;
     showError("login-error", text);
@@ -197,8 +212,12 @@ function loggedIn(name) {
   send({ type: "channels" });
   state.conversations.set(DEFAULT_ROOM, []);
   send({ type: "history", channel: DEFAULT_ROOM, limit: 50 });
-  for (const key of state.conversations.keys()) {
-    if (key.startsWith("#") && key !== DEFAULT_ROOM) send({ type: "join", channel: key });
+  // After a reconnection: the rooms this page had joined, and no other.
+  for (const key of state.joined) {
+    if (key !== DEFAULT_ROOM) {
+      state.rejoining.add(key);
+      send({ type: "join", channel: key });
+    }
   }
   select(state.current);
   $("message").focus();
@@ -355,6 +374,8 @@ document.addEventListener("DOMContentLoaded", () => {
     $("chat").hidden = true;
     $("login").hidden = false;
     state.conversations = new Map([[DEFAULT_ROOM, []]]);
+    state.joined.clear();
+    state.rejoining.clear();
     state.current = DEFAULT_ROOM;
     connect();
   });

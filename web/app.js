@@ -20,6 +20,9 @@ const state = {
   // Rooms being joined again after a reconnection: their answers do not change the room shown.
   rejoining: new Set(),
   backoff: 1000,
+  // The longest message the server takes, in characters (its hello says; not UTF-16 units,
+  // which is what maxlength would count: an emoji is two of them).
+  maxChars: 4000,
   pendingRegister: false,
   pendingLogin: false,
 };
@@ -148,6 +151,7 @@ function handle(line) {
       break;
     case "hello":
       adoptDefaultRoom(line.default_channel);
+      if (Number.isInteger(line.max_content_chars)) state.maxChars = line.max_content_chars;
       break;
     case "system":
       addEntry(state.current, { server: line.message });
@@ -323,6 +327,11 @@ function submitMessage(event) {
   const input = $("message");
   const content = input.value;
   if (!content.trim()) return;
+  const length = [...content].length;
+  if (length > state.maxChars) {
+    showError("chat-error", `Message trop long : ${length} caractères pour ${state.maxChars} au plus.`);
+    return;
+  }
   $("chat-error").textContent = "";
   const key = state.current;
   const request = key.startsWith("@")

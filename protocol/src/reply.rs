@@ -42,6 +42,9 @@ pub enum Reply {
         /// Absent from servers older than it.
         #[serde(default)]
         default_channel: Option<String>,
+        /// Absent from servers older than it.
+        #[serde(default)]
+        max_content_chars: Option<usize>,
     },
     System {
         event: NoticeEvent,

@@ -105,6 +105,9 @@ pub enum ServerLine<'a> {
         features: &'static [&'static str],
         /// The room everyone is in (where a legacy client's messages go).
         default_channel: &'a str,
+        /// The longest message content accepted, in characters (Unicode scalar values, not
+        /// UTF-16 units): a client can refuse a longer one before sending it.
+        max_content_chars: usize,
     },
     System {
         event: NoticeEvent,

@@ -89,6 +89,7 @@ impl Session {
                 server: concat!("classcord/", env!("CARGO_PKG_VERSION")),
                 features,
                 default_channel: &self.ctx.config.server.default_channel,
+                max_content_chars: self.ctx.config.limits.max_content_chars,
             }
             .encode(),
         );

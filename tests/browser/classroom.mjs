@@ -66,6 +66,21 @@ try {
   await sees(alice, "Bonjour la classe");
   step("alice said hello in #général");
 
+  // 2,500 emoji are 2,500 characters (5,000 UTF-16 units): all of them arrive; 4,001
+  // characters are refused on the page, in French, before sending.
+  await say(alice, "🎉".repeat(2500));
+  const party = chloe.locator("#messages li", { hasText: "🎉🎉🎉" }).first();
+  await party.waitFor({ timeout: WAIT });
+  const emoji = await party.evaluate((item) => [...item.textContent].filter((c) => c === "🎉").length);
+  if (emoji !== 2500) throw new Error(`chloé got ${emoji} emoji of 2500`);
+  await say(alice, "x".repeat(4001));
+  await alice.getByRole("alert").filter({ hasText: "Message trop long : 4001 caractères pour 4000 au plus." }).waitFor({ timeout: WAIT });
+  if ((await alice.getByLabel("Message", { exact: true }).inputValue()).length !== 4001) {
+    throw new Error("the refused message was not kept in the field");
+  }
+  await alice.getByLabel("Message", { exact: true }).fill("");
+  step("long messages counted in characters");
+
   // The legacy client answers once it has read alice's message.
   await sees(alice, "Salut depuis Java");
   await sees(chloe, "Salut depuis Java");

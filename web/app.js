@@ -23,6 +23,9 @@ const state = {
   // The longest message the server takes, in characters (its hello says; not UTF-16 units,
   // which is what maxlength would count: an emoji is two of them).
   maxChars: 4000,
+  // The words the server reads as commands after "/" (its hello says); null: an older
+  // server, where every "/word" is taken for a command.
+  commands: null,
   pendingRegister: false,
   pendingLogin: false,
 };
@@ -152,6 +155,7 @@ function handle(line) {
     case "hello":
       adoptDefaultRoom(line.default_channel);
       if (Number.isInteger(line.max_content_chars)) state.maxChars = line.max_content_chars;
+      if (Array.isArray(line.commands)) state.commands = new Set(line.commands);
       break;
     case "system":
       addEntry(state.current, { server: line.message });
@@ -339,12 +343,20 @@ function submitMessage(event) {
     : { type: "message", channel: key, content };
   if (!send(request)) return;
   input.value = "";
-  // Commands are answered by the server; the sender gets no copy of its own messages.
-  const isCommand = content.startsWith("/") && !content.startsWith("//");
+  // Commands are answered by the server; the sender gets no copy of its own messages, so
+  // the page shows them itself, "/shrug" (no command) included.
+  const isCommand = isCommandLine(content);
   if (!isCommand) {
     const shown = content.startsWith("//") ? content.slice(1) : content;
     addEntry(key, { from: state.me, content: shown, time: new Date().toISOString() });
   }
+}
+
+function isCommandLine(content) {
+  if (!content.startsWith("/") || content.startsWith("//")) return false;
+  if (!state.commands) return true;
+  const word = content.slice(1).split(/\s/, 1)[0].toLowerCase();
+  return state.commands.has(word);
 }
 
 function credentialsFromForm() {

@@ -259,6 +259,19 @@ pub enum Slash {
 }
 
 /// The command a typed word names (its own word or an alias, in any case).
+/// Every word [`parse_slash`] reads as a command, in lower case: the commands' words and their
+/// aliases. Any other `/word` is a chat message (a client shows it as sent).
+pub fn command_words() -> &'static [&'static str] {
+    static WORDS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    WORDS.get_or_init(|| {
+        COMMANDS
+            .iter()
+            .map(|info| info.word)
+            .chain(ALIASES.iter().map(|(alias, _)| *alias))
+            .collect()
+    })
+}
+
 pub fn command_word(typed: &str) -> Option<&'static str> {
     let lowered = typed.to_lowercase();
     COMMANDS

@@ -45,6 +45,9 @@ pub enum Reply {
         /// Absent from servers older than it.
         #[serde(default)]
         max_content_chars: Option<usize>,
+        /// Absent from servers older than it.
+        #[serde(default)]
+        commands: Option<Vec<String>>,
     },
     System {
         event: NoticeEvent,

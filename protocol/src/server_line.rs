@@ -108,6 +108,8 @@ pub enum ServerLine<'a> {
         /// The longest message content accepted, in characters (Unicode scalar values, not
         /// UTF-16 units): a client can refuse a longer one before sending it.
         max_content_chars: usize,
+        /// The words read as commands after `/` (any other `/word` is a message).
+        commands: &'static [&'static str],
     },
     System {
         event: NoticeEvent,

@@ -90,6 +90,11 @@ impl Session {
                 features,
                 default_channel: &self.ctx.config.server.default_channel,
                 max_content_chars: self.ctx.config.limits.max_content_chars,
+                commands: if version >= 2 {
+                    classcord_protocol::action::command_words()
+                } else {
+                    &[]
+                },
             }
             .encode(),
         );

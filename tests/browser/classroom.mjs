@@ -81,6 +81,12 @@ try {
   await alice.getByLabel("Message", { exact: true }).fill("");
   step("long messages counted in characters");
 
+  // "/shrug" is no command: the others read it, and so does its sender.
+  await say(alice, "/shrug");
+  await sees(chloe, "/shrug");
+  await sees(alice, "/shrug");
+  step("an unknown /word is a message");
+
   // The legacy client answers once it has read alice's message.
   await sees(alice, "Salut depuis Java");
   await sees(chloe, "Salut depuis Java");

@@ -88,6 +88,7 @@ async fn two_students_on_the_web_and_a_legacy_client_share_the_class() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("step: kicked"), "{stdout}");
+    assert!(stdout.contains("step: excluded and banned"), "{stdout}");
 
     // The legacy client read the end of the class in #général (the 2,500 emoji whole), and
     // nothing of the room or of the private message.

@@ -146,6 +146,24 @@ try {
   }
   await prof.locator("#users button", { hasText: "chloé" }).waitFor({ state: "detached", timeout: WAIT });
   step("kicked");
+
+  // Excluded for 10 minutes, then banned: each time the student's page says why, and the
+  // next login says it again (the reason and the time left), not "wrong password".
+  await chloe.getByLabel("Nom d'utilisateur").fill("chloé");
+  await chloe.getByLabel("Mot de passe").fill("motdepasse");
+  await chloe.getByRole("button", { name: "Se connecter" }).click();
+  await chloe.getByRole("heading", { name: "#général" }).waitFor({ timeout: WAIT });
+  await say(prof, "/kick chloé 10 min bavardage");
+  await chloe.getByRole("alert").filter({ hasText: "pour 10 minutes : bavardage" }).waitFor({ timeout: WAIT });
+  await chloe.getByLabel("Mot de passe").fill("motdepasse");
+  await chloe.getByRole("button", { name: "Se connecter" }).click();
+  await chloe.getByRole("alert").filter({ hasText: "Vous avez été exclu par un enseignant : vous pourrez revenir dans" }).waitFor({ timeout: WAIT });
+  await say(prof, "/ban alice insultes");
+  await alice.getByRole("alert").filter({ hasText: "Vous avez été banni par un enseignant : insultes." }).waitFor({ timeout: WAIT });
+  await alice.getByLabel("Mot de passe").fill("motdepasse");
+  await alice.getByRole("button", { name: "Se connecter" }).click();
+  await alice.getByRole("alert").filter({ hasText: "Connexion refusée : ce compte est banni." }).waitFor({ timeout: WAIT });
+  step("excluded and banned");
 } catch (error) {
   console.error(`failed: ${error.message}`);
   process.exitCode = 1;

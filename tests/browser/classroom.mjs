@@ -92,6 +92,12 @@ try {
   await sees(chloe, "Salut depuis Java");
   step("both read the legacy client");
 
+  // A room name with a space: the page says what is wrong with it (the space).
+  await chloe.getByLabel("Rejoindre un salon").fill("maths 2");
+  await chloe.getByRole("button", { name: "Rejoindre" }).click();
+  await chloe.getByRole("alert").filter({ hasText: "(pas d'espace)" }).waitFor({ timeout: WAIT });
+  step("a room name with a space");
+
   // A room: chloé creates it, alice joins from the list of rooms.
   await chloe.getByLabel("Rejoindre un salon").fill("#maths");
   await chloe.getByRole("button", { name: "Rejoindre" }).click();

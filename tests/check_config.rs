@@ -59,3 +59,41 @@ fn every_problem_is_listed_and_the_exit_status_says_so() {
     assert!(text.contains("broken.crt"), "{text}");
     assert!(text.contains("3 problem(s) found"), "{text}");
 }
+
+#[test]
+fn every_listener_is_checked_and_an_empty_allowlist_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap();
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.path().join("classcord.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[listen]\nplain = [\"0.0.0.0:{free}\"]\ntls = []\nweb = [\"127.0.0.1:{free}\"]\n\
+             [metrics]\nlisten = [\"{taken}\"]\n[gate]\nallow = []\n"
+        ),
+    )
+    .unwrap();
+    let (ok, text) = check(dir.path(), &config);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains(&format!(
+            "[listen] web 127.0.0.1:{free} and [listen] plain 0.0.0.0:{free} use the same port"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("cannot listen on {taken}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning: [gate] allow is empty: every connection will be refused"),
+        "{text}"
+    );
+    assert!(text.contains("2 problem(s) found"), "{text}");
+}

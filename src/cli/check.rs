@@ -12,6 +12,8 @@ use crate::config::Config;
 #[derive(Default)]
 struct Findings {
     problems: Vec<String>,
+    /// Allowed, but most likely not what was meant.
+    warnings: Vec<String>,
     notes: Vec<String>,
 }
 
@@ -34,17 +36,24 @@ pub(super) fn check(config_path: Option<&Path>) -> anyhow::Result<()> {
             config.storage.database.display()
         ));
     }
-    if !config.listen.tls.is_empty() {
+    if !config.listen.tls.is_empty() || !config.listen.web_tls.is_empty() {
         check_certificate(&config, &mut findings);
     }
-    for addr in config.listen.plain.iter().chain(&config.listen.tls) {
-        check_port(*addr, &mut findings);
+    check_listeners(&config, &mut findings);
+    if config.gate.allow.is_empty() {
+        findings.warnings.push(
+            "[gate] allow is empty: every connection will be refused (list the school's networks)"
+                .into(),
+        );
     }
     if config.ldap.is_enabled() {
         check_directory(&config, &mut findings);
     }
     for note in &findings.notes {
         println!("note: {note}");
+    }
+    for warning in &findings.warnings {
+        println!("warning: {warning}");
     }
     for problem in &findings.problems {
         println!("problem: {problem}");
@@ -167,6 +176,39 @@ fn check_certificate(config: &Config, findings: &mut Findings) {
             "cannot read the certificate {}: {error}",
             tls.cert.display()
         )),
+    }
+}
+
+/// Every listener's port is free, and no two listeners of this file take the same one (an
+/// address on all interfaces takes the port of every address).
+fn check_listeners(config: &Config, findings: &mut Findings) {
+    let listen = &config.listen;
+    let listeners = [
+        ("[listen] plain", &listen.plain),
+        ("[listen] tls", &listen.tls),
+        ("[listen] web", &listen.web),
+        ("[listen] web_tls", &listen.web_tls),
+        ("[metrics] listen", &config.metrics.listen),
+    ];
+    let mut taken: Vec<(SocketAddr, &str)> = Vec::new();
+    for (key, addrs) in listeners {
+        for addr in addrs.iter() {
+            let clash = taken.iter().find(|(other, _)| {
+                addr.port() != 0
+                    && other.port() == addr.port()
+                    && other.is_ipv4() == addr.is_ipv4()
+                    && (other.ip() == addr.ip()
+                        || other.ip().is_unspecified()
+                        || addr.ip().is_unspecified())
+            });
+            match clash {
+                Some((other, other_key)) => findings.problems.push(format!(
+                    "{key} {addr} and {other_key} {other} use the same port"
+                )),
+                None => check_port(*addr, findings),
+            }
+            taken.push((*addr, key));
+        }
     }
 }
 

@@ -154,7 +154,7 @@ fn root_is_told_the_exact_command_to_run_as_the_service_user() {
     let elsewhere = tempfile::tempdir().unwrap();
     let args = ["user", "add", "prof", "--config", config.to_str().unwrap()];
     let error = fails(elsewhere.path(), &args, "pw\n");
-    let expected = format!("sudo -u nobody classcord {}", args.join(" "));
+    let expected = format!("runuser -u nobody -- classcord {}", args.join(" "));
     assert!(error.contains(&expected), "{error}");
     assert!(!state.path().join("data").exists(), "root created files");
 }

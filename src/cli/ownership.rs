@@ -23,7 +23,7 @@ pub(crate) fn refuse_root_on_foreign_state(state_dir: &Path) -> anyhow::Result<(
     let user = user_name(owner).unwrap_or_else(|| format!("#{owner}"));
     let args: Vec<String> = std::env::args().skip(1).map(|a| shell_quote(&a)).collect();
     anyhow::bail!(
-        "{} belongs to {user}: run this command as that user, or the files it creates would lock the server out:\n  sudo -u {user} classcord {}",
+        "{} belongs to {user}: run this command as that user, or the files it creates would lock the server out:\n  runuser -u {user} -- classcord {}",
         state_dir.display(),
         args.join(" ")
     )

@@ -285,3 +285,71 @@ async fn a_class_list_imported_offline_is_there_when_the_server_starts() {
     login(&server, &luc.1, &luc.2).await;
     drop(server);
 }
+
+#[test]
+fn what_cannot_be_imported_is_refused_with_a_reason_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_file(dir.path());
+    let list = dir.path().join("liste.csv");
+    std::fs::write(&list, class_list()).unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["user", "import", list.to_str().unwrap()];
+        all.extend(args);
+        all.extend(["--config", &config]);
+        let output = run_classcord(dir.path(), &all, "");
+        assert!(!output.status.success());
+        String::from_utf8(output.stdout).unwrap() + &String::from_utf8(output.stderr).unwrap()
+    };
+    let count = || -> i64 {
+        let db = dir.path().join("data/classcord.db");
+        if !db.exists() {
+            return 0;
+        }
+        rusqlite::Connection::open(db)
+            .unwrap()
+            .query_row("SELECT count(*) FROM users", [], |row| row.get(0))
+            .unwrap()
+    };
+
+    // Generated passwords need somewhere to go.
+    let said = run(&[]);
+    assert!(
+        said.contains(
+            "need a password: give --passwords-out FILE to receive them (nothing was imported)"
+        ),
+        "{said}"
+    );
+    // A handout is never written over.
+    let existing = dir.path().join("deja.csv");
+    std::fs::write(&existing, "autre chose").unwrap();
+    let said = run(&["--passwords-out", existing.to_str().unwrap()]);
+    assert!(
+        said.contains("already exists: move it away first"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "autre chose");
+    // A room that is not a room name.
+    let said = run(&["--room", "maths 2", "--passwords-out", "x.csv"]);
+    assert!(said.contains("--room \"maths 2\""), "{said}");
+    // A file that is not a class list.
+    std::fs::write(&list, "name;class\nx;y\n").unwrap();
+    let said = run(&["--passwords-out", "x.csv"]);
+    assert!(said.contains("has no \"nom\" column"), "{said}");
+    assert_eq!(count(), 0);
+    assert!(!dir.path().join("x.csv").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_socket_refuses_an_import_naming_a_room_that_cannot_exist() {
+    let server = TestServer::start().await;
+    let answer = server
+        .admin_request(json!({"command": "user-import", "write": {
+            "accounts": [], "roles": [], "rooms": ["maths 2"], "members": []
+        }}))
+        .await;
+    assert_eq!(answer["answer"], "refused", "{answer}");
+    assert_eq!(answer["error"], "invalid room name \"maths 2\"", "{answer}");
+    let mut client = server.client().await;
+    client.say("/rooms").await;
+    assert!(!client.said().await.contains("maths"));
+}

@@ -221,6 +221,7 @@ function loggedIn(name) {
   state.conversations.set(DEFAULT_ROOM, []);
   send({ type: "history", channel: DEFAULT_ROOM, limit: 50 });
   // After a reconnection: the rooms this page had joined, and no other.
+  state.rejoining.clear();
   for (const key of state.joined) {
     if (key !== DEFAULT_ROOM) {
       state.rejoining.add(key);

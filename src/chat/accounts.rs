@@ -53,6 +53,8 @@ pub(crate) enum AccountError {
     Online(String),
     #[error("no user named {0:?}")]
     NoSuchUser(String),
+    #[error("invalid room name {0:?}")]
+    InvalidRoom(String),
     #[error(transparent)]
     Conflict(#[from] RosterConflict),
     #[error(transparent)]
@@ -237,6 +239,16 @@ impl Chat {
     /// Writes a class list's accounts, rooms and memberships, all or nothing; the live
     /// registry of names, rooms and roles changes with it.
     pub(crate) async fn import_roster(&self, write: RosterWrite) -> Result<(), AccountError> {
+        let rooms = write
+            .rooms
+            .iter()
+            .chain(write.members.iter().map(|(room, _)| room));
+        if let Some(room) = rooms
+            .into_iter()
+            .find(|room| crate::names::channel_name_error(room).is_some())
+        {
+            return Err(AccountError::InvalidRoom(room.clone()));
+        }
         let mut reservations = Vec::with_capacity(write.accounts.len());
         for account in &write.accounts {
             let username = &account.username;

@@ -148,17 +148,13 @@ fn write(accounts: &mut Accounts, args: &ImportArgs, plan: &ImportPlan) -> anyho
     if let Some(handout) = handout.as_mut() {
         handout.write(&plan.created, &passwords)?;
     }
-    let request = Request::UserImport { write };
     match accounts {
         Accounts::Live(client) => {
-            client.request(&request)?;
+            client.request(&Request::UserImport { write })?;
         }
         Accounts::Offline { admin, audit } => {
-            let Request::UserImport { write } = &request else {
-                unreachable!("built above")
-            };
-            admin.import_roster(write)?;
-            Accounts::audit_offline(audit, &request);
+            admin.import_roster(&write)?;
+            Accounts::audit_offline(audit, &Request::UserImport { write });
         }
     }
     if let (Some(handout), Some(path)) = (handout, &args.passwords_out) {

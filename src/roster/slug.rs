@@ -7,17 +7,18 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Without accents: "Éloïse" → "Eloise", "Œ" → "OE".
 fn without_accents(text: &str) -> String {
-    text.nfkd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(|c| match c {
-            'œ' => "oe".chars().collect::<Vec<_>>(),
-            'Œ' => "OE".chars().collect(),
-            'æ' => "ae".chars().collect(),
-            'Æ' => "AE".chars().collect(),
-            'ß' => "ss".chars().collect(),
-            c => vec![c],
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfkd().filter(|c| !is_combining_mark(*c)) {
+        match c {
+            'œ' => out.push_str("oe"),
+            'Œ' => out.push_str("OE"),
+            'æ' => out.push_str("ae"),
+            'Æ' => out.push_str("AE"),
+            'ß' => out.push_str("ss"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A header as compared: lower case, no accents, words joined by `_`.

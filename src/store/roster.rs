@@ -43,6 +43,8 @@ pub(crate) enum RosterConflict {
         "the list row of {0:?} was imported since the import was planned: run the import again"
     )]
     AlreadyImported(String),
+    #[error("the import names the account {0:?} (or its list row) twice")]
+    Repeated(String),
 }
 
 /// An existing account, as an import plan needs it.
@@ -109,6 +111,17 @@ pub(crate) fn apply(
     write: &RosterWrite,
     now: i64,
 ) -> rusqlite::Result<Result<(), RosterConflict>> {
+    // A write naming one account or row twice would fail on the unique indexes and roll back
+    // the whole batch, other clients' messages included: refused here instead.
+    let mut names = HashSet::new();
+    let mut rows = HashSet::new();
+    for account in &write.accounts {
+        if !names.insert(AccountKey::of(&account.username))
+            || !rows.insert(account.import_key.as_str())
+        {
+            return Ok(Err(RosterConflict::Repeated(account.username.clone())));
+        }
+    }
     for account in &write.accounts {
         let key = AccountKey::of(&account.username);
         let taken = tx
@@ -165,4 +178,55 @@ pub(crate) fn apply(
         ])?;
     }
     Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(name: &str, key: &str) -> NewAccount {
+        NewAccount {
+            username: name.into(),
+            password_hash: "h".into(),
+            role: Role::User,
+            import_key: key.into(),
+        }
+    }
+
+    #[test]
+    fn a_conflict_writes_nothing() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&conn).unwrap();
+        let tx = conn.transaction().unwrap();
+        let twice = RosterWrite {
+            accounts: vec![account("lea", "row:a"), account("Lea", "row:b")],
+            rooms: vec!["#2SIO1".into()],
+            ..RosterWrite::default()
+        };
+        assert_eq!(
+            apply(&tx, &twice, 1).unwrap(),
+            Err(RosterConflict::Repeated("Lea".into()))
+        );
+        let first = RosterWrite {
+            accounts: vec![account("lea", "row:a")],
+            ..RosterWrite::default()
+        };
+        assert_eq!(apply(&tx, &first, 1).unwrap(), Ok(()));
+        let again = RosterWrite {
+            accounts: vec![account("noe", "row:a")],
+            rooms: vec!["#2SIO2".into()],
+            ..RosterWrite::default()
+        };
+        assert_eq!(
+            apply(&tx, &again, 1).unwrap(),
+            Err(RosterConflict::AlreadyImported("noe".into()))
+        );
+        let users: i64 = tx
+            .query_row("SELECT count(*) FROM users", [], |row| row.get(0))
+            .unwrap();
+        let rooms: i64 = tx
+            .query_row("SELECT count(*) FROM channels", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!((users, rooms), (1, 0));
+    }
 }

@@ -5,18 +5,12 @@
 // The legacy side: the Rust test answers "Salut depuis Java" when it has read alice's message.
 // The teacher "prof" (password "secret", role moderator) exists before the run.
 
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch.mjs";
 
 const [base, shots] = process.argv.slice(2);
 const WAIT = 15000;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 const step = (text) => console.log(`step: ${text}`);
 
 async function open(name, viewport) {

@@ -6,18 +6,12 @@
 // itself, joins #sport again (she had joined it), files no request for #maths (only listed)
 // and stays on the conversation she was reading.
 
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch.mjs";
 
 const [base] = process.argv.slice(2);
 const WAIT = 15000;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 const step = (text) => console.log(`step: ${text}`);
 
 try {

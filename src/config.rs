@@ -58,6 +58,29 @@ pub struct Config {
     pub web: WebSection,
     pub accounts: AccountsSection,
     pub ldap: LdapSection,
+    pub classroom: ClassroomSection,
+}
+
+/// What the school allows pupils between themselves.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClassroomSection {
+    /// Who a pupil (an account without a role, or a guest) may write to privately. Teachers
+    /// and administrators may always write privately to anyone.
+    pub private_messages: PrivateMessages,
+}
+
+/// Whom pupils may write to privately.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrivateMessages {
+    /// Anyone online (the original server's behaviour).
+    #[default]
+    All,
+    /// Teachers and administrators only.
+    Teachers,
+    /// Nobody.
+    None,
 }
 
 /// The school's directory (OpenLDAP, Scribe, Samba or Active Directory): logins checked by

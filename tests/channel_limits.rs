@@ -91,3 +91,22 @@ async fn a_channel_emptied_before_anyone_spoke_goes_away_and_used_ones_stay() {
     assert!(names.contains(&"#actif".to_owned()), "{names:?}");
     assert!(!names.contains(&"#oublie".to_owned()), "{names:?}");
 }
+
+#[tokio::test]
+async fn teachers_create_rooms_within_the_servers_bound_too() {
+    let server = TestServer::start_with(|c| c.limits.max_channels = 2).await;
+    let mut teacher = server.user_with_role("prof", "moderator").await;
+    teacher.sync().await;
+    for room in ["#a", "#b"] {
+        teacher.say(&format!("/room create {room} open")).await;
+        assert_eq!(teacher.said().await, format!("{room} created (open)."));
+    }
+    teacher.say("/room create #c private").await;
+    assert_eq!(teacher.said().await, "The server has its 2 channels.");
+    // Changing the mode of a room that exists is not a new channel.
+    teacher.say("/room create #a moderated").await;
+    assert!(teacher.said().await.starts_with("#a"));
+    let mut student = server.user("eleve").await;
+    let names = channel_names(&mut student).await;
+    assert_eq!(names.len(), 3, "{names:?}");
+}

@@ -95,8 +95,12 @@ pub const SILENT_ON_LEGACY: &[ErrorCode] = &[
 /// Refusals that did not exist in the original, told to a legacy client as a message from
 /// the server so that its window stays readable.
 /// (Refused slash commands are always told that way; see the server's session.)
-pub const SAID_ON_LEGACY: &[ErrorCode] =
-    &[ErrorCode::Muted, ErrorCode::Excluded, ErrorCode::Kicked];
+pub const SAID_ON_LEGACY: &[ErrorCode] = &[
+    ErrorCode::Muted,
+    ErrorCode::Excluded,
+    ErrorCode::Kicked,
+    ErrorCode::PrivateRefused,
+];
 
 #[cfg(test)]
 mod tests {

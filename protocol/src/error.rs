@@ -44,6 +44,8 @@ pub enum ErrorCode {
     InvalidCommand,
     /// The room is moderated: the request to join waits for a moderator.
     JoinPending,
+    /// The school limits private messages (`[classroom] private_messages`).
+    PrivateRefused,
 }
 
 impl ErrorCode {
@@ -80,6 +82,7 @@ impl ErrorCode {
             ErrorCode::NoSuchUser => "no_such_user",
             ErrorCode::InvalidCommand => "invalid_command",
             ErrorCode::JoinPending => "join_pending",
+            ErrorCode::PrivateRefused => "private_refused",
         }
     }
 }

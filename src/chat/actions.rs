@@ -43,6 +43,11 @@ impl Chat {
         self.hub.online_target(name)
     }
 
+    /// The address the account `name` last logged in from since the server started.
+    pub(crate) fn last_address(&self, name: &str) -> Option<std::net::IpAddr> {
+        self.hub.last_address(name)
+    }
+
     /// The stored account of that name, if any.
     pub(crate) async fn account(&self, name: &str) -> Result<Option<AccountInfo>, Refused> {
         let record = self

@@ -3,6 +3,7 @@
 use classcord_protocol::server_line::ChannelEvent;
 use classcord_protocol::{ChannelInfo, Role, ServerLine};
 
+use super::rooms::Access;
 use super::state::{ConnId, Hub, Identity, State};
 use crate::names::{AccountKey, ChannelKey};
 use crate::store::StoredChannel;
@@ -111,12 +112,14 @@ impl Hub {
     }
 
     /// Every known channel with its number of connected members.
-    pub(super) fn channels(&self) -> Vec<ChannelInfo> {
+    pub(super) fn channels_for(&self, id: ConnId) -> Vec<ChannelInfo> {
         let state = self.lock();
         let mut list: Vec<ChannelInfo> = state
             .channels
-            .values()
-            .map(|c| ChannelInfo {
+            .iter()
+            // A private room is listed to its members and the teachers only.
+            .filter(|(key, _)| !matches!(state.access(key, id), Access::Refused))
+            .map(|(_, c)| ChannelInfo {
                 name: c.name.clone(),
                 members: c.members.len(),
             })

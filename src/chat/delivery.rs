@@ -5,10 +5,11 @@ use std::collections::HashSet;
 
 use bytes::{Bytes, BytesMut};
 use classcord_protocol::server_line::{NoticeEvent, Subtype};
-use classcord_protocol::{ChatLine, ServerLine, Target};
+use classcord_protocol::{ChatLine, Role, ServerLine, Target};
 
 use super::rooms::legacy_room_line;
 use super::state::{ConnId, Hub, Identity, State};
+use crate::config::PrivateMessages;
 use crate::names::{ChannelKey, NameKey};
 use crate::store::{CommitSink, SenderKind, StoredMessage};
 use crate::time_format::rfc3339_ms;
@@ -79,12 +80,13 @@ impl Hub {
                     .online
                     .get(&key)
                     .and_then(|rid| state.members.get(rid))
-                    .and_then(|m| m.identity.name())
+                    .filter(|m| m.identity.name().is_some())
                     .ok_or_else(|| Refused::UserOffline { name: to.clone() })?;
                 if key == NameKey::of(&sender) {
                     return Err(Refused::PrivateToSelf);
                 }
-                Destination::User(recipient.to_owned())
+                self.check_private_policy(member.role, recipient.role)?;
+                Destination::User(recipient.identity.name().unwrap_or_default().to_owned())
             }
         };
         Ok(Route {
@@ -92,6 +94,20 @@ impl Hub {
             sender_kind,
             destination,
         })
+    }
+
+    /// Whether `[classroom] private_messages` lets a sender of this role write privately to
+    /// a recipient of that one: teachers and administrators always may.
+    fn check_private_policy(&self, sender: Role, recipient: Role) -> Result<(), Refused> {
+        if sender >= Role::Moderator {
+            return Ok(());
+        }
+        match self.settings.private_messages {
+            PrivateMessages::All => Ok(()),
+            PrivateMessages::Teachers if recipient >= Role::Moderator => Ok(()),
+            PrivateMessages::Teachers => Err(Refused::PrivateOnlyToTeachers),
+            PrivateMessages::None => Err(Refused::PrivateClosed),
+        }
     }
 
     /// A server notice to every identified connection: a `system` line for v2 clients, an

@@ -119,6 +119,7 @@ impl Chat {
                 default_channel: config.server.default_channel.clone(),
                 max_channels: config.limits.max_channels,
                 max_channels_per_account: config.limits.max_channels_per_account,
+                private_messages: config.classroom.private_messages,
             },
             metrics.fanout.clone(),
             words,
@@ -375,9 +376,10 @@ impl Chat {
         .encode())
     }
 
-    /// The `channels` reply, cut (with `"more": true`) where it would pass the reply limit.
-    pub(crate) fn channels_line(&self) -> Bytes {
-        let channels = self.hub.channels();
+    /// The `channels` reply (the rooms this connection may see), cut (with `"more": true`)
+    /// where it would pass the reply limit.
+    pub(crate) fn channels_line(&self, id: ConnId) -> Bytes {
+        let channels = self.hub.channels_for(id);
         let fits = fitting(channels.iter(), self.limits.max_reply_bytes - 64, |info| {
             json_string_bound(&info.name) + 32
         });

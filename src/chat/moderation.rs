@@ -58,6 +58,11 @@ impl Hub {
         })
     }
 
+    /// The address the account `name` last logged in from since the server started.
+    pub(super) fn last_address(&self, name: &str) -> Option<std::net::IpAddr> {
+        self.lock().last_address.get(&AccountKey::of(name)).copied()
+    }
+
     /// A role changed: the account's connection has (or loses) its rights at once.
     pub(super) fn set_role(&self, username: &str, role: Role) {
         let mut state = self.lock();

@@ -72,6 +72,8 @@ impl Hub {
         state.members[&id].outbound.push(reply);
         if let Some(member) = state.members.get_mut(&id) {
             member.role = role;
+            let address = member.peer.ip();
+            state.last_address.insert(AccountKey::of(username), address);
         }
         self.identify(&mut state, id, Identity::User(username.to_owned()));
         Ok(())

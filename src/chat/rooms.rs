@@ -13,7 +13,7 @@ use crate::store::StoredRooms;
 use crate::vocabulary::{Notice, Refused, RoomListing, RoomMembers};
 
 /// May this connection join that room?
-enum Access {
+pub(super) enum Access {
     Allowed,
     /// A moderated room: the request goes to the moderators.
     Ask,
@@ -36,7 +36,7 @@ pub(crate) enum RoomCreated {
 }
 
 impl State {
-    fn access(&self, key: &ChannelKey, id: ConnId) -> Access {
+    pub(super) fn access(&self, key: &ChannelKey, id: ConnId) -> Access {
         let (Some(channel), Some(member)) = (self.channels.get(key), self.members.get(&id)) else {
             return Access::Refused;
         };
@@ -130,6 +130,11 @@ impl Hub {
             });
         }
         let mut state = self.lock();
+        // The server-wide bound holds for teachers too (the channels besides the default one).
+        let max = self.settings.max_channels;
+        if !state.channels.contains_key(&key) && state.channels.len() > max {
+            return Err(Refused::ServerChannelsFull { max });
+        }
         let created = if state.add_channel(key.clone(), name, creator, true) {
             RoomCreated::New
         } else {

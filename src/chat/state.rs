@@ -13,6 +13,7 @@ use classcord_protocol::{Dialect, Role, RoomMode};
 use super::outbound::Outbound;
 use super::sanctions::Sanctions;
 use super::words::Words;
+use crate::config::PrivateMessages;
 use crate::names::{AccountKey, ChannelKey, NameKey};
 
 /// Identifies one connection for as long as it lives.
@@ -46,6 +47,8 @@ pub(crate) struct Settings {
     pub(crate) max_channels: usize,
     /// Channels one account may create.
     pub(crate) max_channels_per_account: usize,
+    /// Whom pupils may write to privately.
+    pub(crate) private_messages: PrivateMessages,
 }
 
 pub(super) struct Member {
@@ -93,6 +96,9 @@ pub(super) struct State {
     /// Channels removed because they emptied without ever being used, for the store to forget.
     pub(super) expired: Vec<String>,
     pub(super) sanctions: Sanctions,
+    /// The address each account last logged in from (since start): a sanction of the
+    /// account also keeps guests from that address out.
+    pub(super) last_address: HashMap<AccountKey, std::net::IpAddr>,
     pub(super) shutting_down: bool,
 }
 

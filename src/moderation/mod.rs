@@ -230,6 +230,7 @@ impl Moderation {
         let target = match self.chat.online_target(name) {
             Some(online) => Target {
                 subject: online.subject(),
+                address: Some(online.peer.ip()),
                 name: online.name,
                 role: online.role,
                 online: Some(online.id),
@@ -238,6 +239,7 @@ impl Moderation {
             None => match self.chat.account(name).await? {
                 Some(account) => Target {
                     subject: Subject::Account(AccountKey::of(&account.name)),
+                    address: self.chat.last_address(&account.name),
                     name: account.name,
                     role: account.role,
                     online: None,
@@ -265,14 +267,16 @@ impl Moderation {
             return Err(nobody(&target.name, NobodyIs::NotOnline));
         }
         if let Some(duration) = duration {
-            self.chat
-                .sanction(
-                    SanctionKind::Exclusion,
-                    target.subject.clone(),
-                    &target.name,
-                    Some(duration),
-                )
-                .await?;
+            for subject in std::iter::once(target.subject.clone()).chain(target.account_address()) {
+                self.chat
+                    .sanction(
+                        SanctionKind::Exclusion,
+                        subject,
+                        &target.name,
+                        Some(duration),
+                    )
+                    .await?;
+            }
         }
         if let Some(id) = target.online {
             self.chat.kick(
@@ -316,6 +320,12 @@ impl Moderation {
         };
         match target.kind {
             NameKind::Account => {
+                if let Some(address) = target.account_address() {
+                    // Lifted with the ban (`unban` lifts what was given under the name).
+                    self.chat
+                        .sanction(SanctionKind::Exclusion, address, &target.name, None)
+                        .await?;
+                }
                 self.chat
                     .change_account_telling(&target.name, UserChange::Banned(true), Some(told))
                     .await
@@ -436,6 +446,20 @@ struct Target {
     subject: Subject,
     online: Option<ConnId>,
     kind: NameKind,
+    /// Where an account was last seen (its connection's, or its last login's address): its
+    /// exclusion keeps guests from there out too, so a pupil cannot come straight back as a
+    /// guest.
+    address: Option<std::net::IpAddr>,
+}
+
+impl Target {
+    /// The guests' address that an exclusion of this account also covers.
+    fn account_address(&self) -> Option<Subject> {
+        match self.kind {
+            NameKind::Account => self.address.map(Subject::Address),
+            NameKind::Guest => None,
+        }
+    }
 }
 
 /// A moderator acts on users only; an administrator on anyone.

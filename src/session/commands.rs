@@ -56,7 +56,7 @@ impl Session {
                 Ok(())
             }
             Command::Channels => {
-                self.reply(self.ctx.chat.channels_line());
+                self.reply(self.ctx.chat.channels_line(self.id));
                 Ok(())
             }
             Command::History {

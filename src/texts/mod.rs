@@ -285,6 +285,8 @@ impl Texts {
             ChannelGone { channel } => self.say("refused-channel-gone", &[("channel", s(channel))]),
             UserOffline { name } => self.say("refused-user-offline", &[("name", s(name))]),
             PrivateToSelf => self.say("refused-private-to-self", &[]),
+            PrivateOnlyToTeachers => self.say("refused-private-only-to-teachers", &[]),
+            PrivateClosed => self.say("refused-private-closed", &[]),
             LeaveDefault { default } => {
                 self.say("refused-leave-default", &[("default", s(default))])
             }
@@ -897,6 +899,8 @@ mod tests {
             Refused::ChannelGone { channel: room() },
             Refused::UserOffline { name: name() },
             Refused::PrivateToSelf,
+            Refused::PrivateOnlyToTeachers,
+            Refused::PrivateClosed,
             Refused::LeaveDefault { default: room() },
             Refused::NotInChannel { channel: room() },
             Refused::JoinFirst { channel: room() },

@@ -83,6 +83,10 @@ pub(crate) enum Refused {
         name: String,
     },
     PrivateToSelf,
+    /// `[classroom] private_messages = "teachers"`: a pupil wrote privately to a pupil.
+    PrivateOnlyToTeachers,
+    /// `[classroom] private_messages = "none"`: a pupil wrote privately.
+    PrivateClosed,
     LeaveDefault {
         default: String,
     },
@@ -185,6 +189,7 @@ impl Refused {
             | NotInChannel { .. }
             | JoinFirst { .. } => ErrorCode::NotInChannel,
             UserOffline { .. } => ErrorCode::UserOffline,
+            PrivateOnlyToTeachers | PrivateClosed => ErrorCode::PrivateRefused,
             PrivateToSelf => ErrorCode::InvalidField,
             GuestsCannotCreate
             | RegistrationClosed

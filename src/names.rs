@@ -4,8 +4,38 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::vocabulary::{ChannelNameProblem, NameProblem, StateProblem};
 
-/// Why a user name is refused, or `None` when it is acceptable.
+/// Characters the server prints around names (`prof (enseignant)`, `[#salon]`): a name that
+/// held them could pass for a teacher's or the server's marker.
+const MARKER_CHARACTERS: &[char] = &['(', ')', '[', ']', '{', '}', '<', '>'];
+
+/// Why a new name (an account being made, a guest) is refused, or `None` when it is
+/// acceptable: the rules of [`login_name_error`], and no imitation of the server's markers or
+/// of its name (`eve (moderator)`, `Serveur 2`, `serveur_officiel`).
 pub(crate) fn username_error(name: &str, max_chars: usize, reserved: &str) -> Option<NameProblem> {
+    if let Some(problem) = login_name_error(name, max_chars, reserved) {
+        return Some(problem);
+    }
+    if name.contains(MARKER_CHARACTERS) {
+        return Some(NameProblem::Marker);
+    }
+    let first_word = name
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or(name)
+        .trim_end_matches(|c: char| c.is_ascii_digit());
+    if NameKey::of(first_word) == NameKey::of(reserved) {
+        return Some(NameProblem::Reserved);
+    }
+    None
+}
+
+/// Why a name given at login is refused, or `None`: accounts made before the rules of
+/// [`username_error`] keep logging in.
+pub(crate) fn login_name_error(
+    name: &str,
+    max_chars: usize,
+    reserved: &str,
+) -> Option<NameProblem> {
     if name.trim().is_empty() {
         return Some(NameProblem::Blank);
     }
@@ -150,6 +180,14 @@ mod tests {
             "SERVEUR",
             "x\u{202E}y",
             "e\u{1b}[31m",
+            "eve (moderator)",
+            "bob (admin)",
+            "zoé (enseignant)",
+            "[#général] prof",
+            "Serveur 2",
+            "Serveur2",
+            "serveur_officiel",
+            "SERV\u{415}UR-bot",
         ] {
             assert!(
                 username_error(bad, 64, "Serveur").is_some(),
@@ -157,6 +195,11 @@ mod tests {
             );
         }
         assert!(username_error(&"a".repeat(65), 64, "Serveur").is_some());
+        // Names that only start like the server's are not imitations.
+        assert_eq!(username_error("Serveuse", 64, "Serveur"), None);
+        assert_eq!(username_error("Jean Serveur", 64, "Serveur"), None);
+        // An account made before these rules still logs in.
+        assert_eq!(login_name_error("eve (moderator)", 64, "Serveur"), None);
     }
 
     #[test]

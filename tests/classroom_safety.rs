@@ -173,3 +173,30 @@ async fn a_private_room_is_listed_only_to_its_members_and_teachers() {
         assert_eq!(listed(client.recv_type("channels").await), expected);
     }
 }
+
+#[tokio::test]
+async fn names_cannot_imitate_a_teachers_marker_or_the_server() {
+    let server = TestServer::start().await;
+    for name in ["eve (moderator)", "Serveur 2"] {
+        let mut client = server.client().await;
+        client
+            .send(json!({"type": "register", "username": name, "password": "secret"}))
+            .await;
+        let refusal = client.recv_type("error").await;
+        assert_eq!(refusal["code"], "invalid_username", "{name}: {refusal}");
+    }
+    let mut guest = server.client().await;
+    hello(&mut guest).await;
+    guest
+        .send(json!({"type": "guest", "name": "bob (admin)"}))
+        .await;
+    let refusal = guest.recv_type("error").await;
+    assert_eq!(refusal["code"], "invalid_username", "{refusal}");
+    assert!(refusal["message"].as_str().unwrap().contains("parentheses"));
+    // The /who a teacher reads shows the only real marker.
+    let mut teacher = server.user_with_role("prof", "moderator").await;
+    teacher.say("/who").await;
+    let who = teacher.said().await;
+    assert!(who.contains("prof (moderator)"), "{who}");
+    assert!(!who.contains("eve"), "{who}");
+}

@@ -108,9 +108,12 @@ impl Chat {
         username: &str,
         password: String,
     ) -> Result<String, LoginRefused> {
-        if self.username_error(username).is_some()
-            || password.len() > self.limits.max_password_bytes
-        {
+        let malformed_name = crate::names::login_name_error(
+            username,
+            self.limits.max_username_chars,
+            &self.hub.settings.notice_sender,
+        );
+        if malformed_name.is_some() || password.len() > self.limits.max_password_bytes {
             return Err(LoginRefused::failed(AuthFailureReason::Malformed));
         }
         let record = self

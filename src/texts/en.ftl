@@ -11,6 +11,7 @@ refused-username-too-long = Username is longer than { $max } characters.
 refused-username-invisible = Username contains control or invisible characters.
 refused-username-edge-spaces = Username must not start or end with spaces.
 refused-username-reserved = This username is reserved.
+refused-username-marker = Username must not contain brackets or parentheses: the server uses them to mark teachers and guests.
 refused-password-too-long = Password longer than { $max } bytes.
 refused-password-too-short = Password needs at least { $min } character(s).
 refused-state-blank = State must not be blank.

@@ -11,6 +11,7 @@ refused-username-too-long = Le nom d'utilisateur dépasse { $max } caractères.
 refused-username-invisible = Le nom d'utilisateur contient des caractères de contrôle ou invisibles.
 refused-username-edge-spaces = Le nom d'utilisateur ne peut pas commencer ni finir par une espace.
 refused-username-reserved = Ce nom d'utilisateur est réservé.
+refused-username-marker = Le nom d'utilisateur ne peut pas contenir de parenthèses, crochets, accolades ni chevrons : le serveur les utilise pour marquer les enseignants et les invités.
 refused-password-too-long = Mot de passe de plus de { $max } octets.
 refused-password-too-short = { $min ->
     [one] Le mot de passe doit avoir au moins { $min } caractère.

@@ -373,6 +373,7 @@ impl Texts {
             NameProblem::Invisible => self.say("refused-username-invisible", &[]),
             NameProblem::EdgeSpaces => self.say("refused-username-edge-spaces", &[]),
             NameProblem::Reserved => self.say("refused-username-reserved", &[]),
+            NameProblem::Marker => self.say("refused-username-marker", &[]),
         }
     }
 
@@ -945,6 +946,7 @@ mod tests {
             NameProblem::Invisible,
             NameProblem::EdgeSpaces,
             NameProblem::Reserved,
+            NameProblem::Marker,
         ] {
             refused.push(Refused::InvalidUsername(problem));
         }

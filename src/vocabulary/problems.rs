@@ -5,10 +5,14 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NameProblem {
     Blank,
-    TooLong { max_chars: usize },
+    TooLong {
+        max_chars: usize,
+    },
     Invisible,
     EdgeSpaces,
     Reserved,
+    /// Holds a character the server puts around names (a role marker).
+    Marker,
 }
 
 /// Why a channel name is refused.

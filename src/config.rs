@@ -304,6 +304,9 @@ pub struct StorageSection {
     pub database: PathBuf,
     /// Messages replayed when a client joins a channel.
     pub history_replay: u32,
+    /// Days a message is kept (public and private); older ones are removed at start and
+    /// every hour. 0 keeps everything.
+    pub retention_days: u32,
     /// SQLite `synchronous` mode: "normal" survives a process crash, "full" also a power cut.
     pub synchronous: Synchronous,
     /// Largest number of messages committed in one transaction.
@@ -446,6 +449,7 @@ impl Default for StorageSection {
         StorageSection {
             database: "data/classcord.db".into(),
             history_replay: 50,
+            retention_days: 365,
             synchronous: Synchronous::Normal,
             max_batch: 1024,
             write_queue: 8192,

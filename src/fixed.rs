@@ -19,3 +19,12 @@ pub(crate) const MONITORING_CONNECTIONS: usize = 16;
 /// Longest wait for the database writer to answer a readiness probe: a writer that takes
 /// longer is behind, and `/readyz` says so instead of hanging the probe.
 pub(crate) const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How often messages past `[storage] retention_days` are looked for: a message is then kept
+/// at most an hour longer than the period, and a pass that finds nothing costs one read.
+pub(crate) const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+/// Messages removed by one operation of the store's writer when the retention period or an
+/// erasure removes many: each batch is a few milliseconds of the writer's time, and chat
+/// messages are committed between two batches.
+pub(crate) const REMOVAL_BATCH: usize = 1000;

@@ -231,6 +231,7 @@ impl RunningServer {
             stop_accepting.clone(),
         ));
         tokio::spawn(crate::memory::trim_after_peaks(stop_accepting.clone()));
+        tokio::spawn(Arc::clone(&ctx.chat).keep_retention(stop_accepting.clone()));
         Ok(RunningServer {
             ctx,
             plain_addrs,

@@ -13,6 +13,7 @@ mod moderation;
 mod names;
 mod outbound;
 mod presence;
+mod retention;
 mod rooms;
 mod sanctions;
 mod state;
@@ -87,6 +88,10 @@ pub(crate) struct Chat {
     /// The school directory, when `[ldap]` names one.
     directory: Option<crate::directory::Directory>,
     history_replay: u32,
+    /// `[storage] retention_days` (0: messages are kept).
+    retention_days: u32,
+    messages_expired: prometheus_client::metrics::counter::Counter,
+    messages_removed: prometheus_client::metrics::counter::Counter,
 }
 
 /// What a sent message was, for the audit log (never its content).
@@ -163,6 +168,9 @@ impl Chat {
             accounts: config.accounts.clone(),
             directory,
             history_replay: config.storage.history_replay,
+            retention_days: config.storage.retention_days,
+            messages_expired: metrics.messages_expired.clone(),
+            messages_removed: metrics.messages_removed.clone(),
         };
         Ok((chat, writer))
     }

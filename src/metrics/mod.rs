@@ -46,6 +46,10 @@ pub(crate) struct Metrics {
     pub(crate) fanout: Histogram,
     /// One argon2 hash or check, on a hashing thread.
     pub(crate) password_hash: Histogram,
+    /// Messages removed because they passed the retention period.
+    pub(crate) messages_expired: Counter,
+    /// Messages removed by a teacher or an erasure.
+    pub(crate) messages_removed: Counter,
 }
 
 /// One session in `classcord_sessions_open`, until dropped.
@@ -90,6 +94,8 @@ impl Default for Metrics {
             fanout: Histogram::new(exponential_buckets(0.000_01, 2.0, 16)),
             // 5 ms to 2.6 s.
             password_hash: Histogram::new(exponential_buckets(0.005, 2.0, 10)),
+            messages_expired: Counter::default(),
+            messages_removed: Counter::default(),
             registry: Registry::default(),
         };
         let build = Family::<BuildLabels, Gauge>::default();
@@ -154,6 +160,16 @@ impl Default for Metrics {
             "classcord_rate_limited",
             "Requests and connections refused by a rate limit, by kind",
             metrics.rate_limited.clone(),
+        );
+        metrics.registry.register(
+            "classcord_messages_expired",
+            "Messages removed from the database because they passed [storage] retention_days",
+            metrics.messages_expired.clone(),
+        );
+        metrics.registry.register(
+            "classcord_messages_removed",
+            "Messages removed from the database by a teacher (/delete, /purge) or an erasure",
+            metrics.messages_removed.clone(),
         );
         metrics.registry.register(
             "classcord_commit_latency_seconds",

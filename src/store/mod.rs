@@ -4,6 +4,7 @@
 //! only then hands them to the [`CommitSink`] (the hub), so nothing a client saw can be lost.
 
 mod moderation;
+mod removal;
 mod roster;
 pub(crate) mod schema;
 mod writer;
@@ -21,6 +22,7 @@ use crate::names::{AccountKey, ChannelKey, NameKey};
 pub(crate) use moderation::{
     ModerationEntry, RoomChange, SanctionChange, SanctionKind, StoredRooms, StoredSanction, Subject,
 };
+pub(crate) use removal::{Removal, Removed};
 #[cfg(test)]
 pub(crate) use roster::ExistingAccount;
 pub(crate) use roster::{
@@ -291,6 +293,34 @@ impl Store {
             ModerationWrite::Log(entry) => WriteOp::Moderation(entry),
         })
         .await
+    }
+
+    /// Takes messages out of the history, committed in order with everything before it.
+    pub(crate) async fn remove(&self, removal: Removal) -> Result<Removed, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.write(WriteOp::Remove { removal, reply }).await?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Removes every message written before `before_ms`, in batches of `batch` (each its own
+    /// operation of the writer, so messages keep being committed between them). Returns how
+    /// many went.
+    pub(crate) async fn expire(&self, before_ms: i64, batch: usize) -> Result<usize, StoreError> {
+        let mut total = 0;
+        loop {
+            let removal = Removal::Expired {
+                before_ms,
+                limit: batch,
+            };
+            let removed = match self.remove(removal).await? {
+                Removed::Count(count) => count,
+                Removed::Messages(messages) => messages.len(),
+            };
+            total += removed;
+            if removed < batch {
+                return Ok(total);
+            }
+        }
     }
 
     /// Resolves once everything queued before it is committed.

@@ -12,6 +12,7 @@ use rusqlite::{params, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::moderation::{ModerationEntry, RoomChange, SanctionChange};
+use super::removal::{Removal, Removed};
 use super::roster::{RosterConflict, RosterWrite};
 use super::{CreateUser, StoreError};
 use crate::log_throttle::Throttle;
@@ -97,6 +98,11 @@ pub(super) enum WriteOp {
     },
     Sanction(SanctionChange),
     Moderation(ModerationEntry),
+    /// Takes messages out of the history.
+    Remove {
+        removal: Removal,
+        reply: oneshot::Sender<Result<Removed, StoreError>>,
+    },
     Flush {
         reply: oneshot::Sender<()>,
     },
@@ -180,6 +186,7 @@ struct BatchResults {
         oneshot::Sender<Result<DirectoryAccount, StoreError>>,
         DirectoryAccount,
     )>,
+    removals: Vec<(oneshot::Sender<Result<Removed, StoreError>>, Removed)>,
     flushes: Vec<oneshot::Sender<()>>,
     probes: Vec<oneshot::Sender<Result<(), StoreError>>>,
     /// When each committed message arrived.
@@ -269,6 +276,10 @@ fn commit_batch(
                 }
                 WriteOp::Sanction(change) => change.apply(&tx)?,
                 WriteOp::Moderation(entry) => entry.insert(&tx, now)?,
+                WriteOp::Remove { removal, reply } => {
+                    let removed = removal.apply(&tx)?;
+                    results.removals.push((reply, removed));
+                }
                 WriteOp::Flush { reply } => results.flushes.push(reply),
                 WriteOp::Probe { reply } => {
                     // Told of the outcome whatever it is, this statement's failure included.
@@ -312,6 +323,9 @@ fn commit_batch(
             for (reply, account) in results.directory_accounts {
                 let _ = reply.send(Ok(account));
             }
+            for (reply, removed) in results.removals {
+                let _ = reply.send(Ok(removed));
+            }
         }
         Err(error) => {
             if let Some(unreported) = failures.report(std::time::Instant::now()) {
@@ -331,6 +345,9 @@ fn commit_batch(
                 let _ = reply.send(Err(StoreError::Task(error.to_string())));
             }
             for (reply, _) in results.updates {
+                let _ = reply.send(Err(StoreError::Task(error.to_string())));
+            }
+            for (reply, _) in results.removals {
                 let _ = reply.send(Err(StoreError::Task(error.to_string())));
             }
         }

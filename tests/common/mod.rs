@@ -373,12 +373,29 @@ impl ServerProcess {
         Self::launch(dir, extra, false, None, rust_log).await
     }
 
+    /// Like [`ServerProcess::spawn`] under `faketime -f OFFSET` (Debian's libfaketime): the
+    /// server's wall clock is off by `offset` (`-400d`); its monotonic clock is the real one.
+    pub async fn spawn_faketime(dir: &std::path::Path, offset: &str) -> ServerProcess {
+        Self::launch_as(dir, &[], false, None, "info", Some(offset)).await
+    }
+
     async fn launch(
         dir: &std::path::Path,
         extra: &[&str],
         tls: bool,
         max_open_files: Option<u32>,
         rust_log: &str,
+    ) -> ServerProcess {
+        Self::launch_as(dir, extra, tls, max_open_files, rust_log, None).await
+    }
+
+    async fn launch_as(
+        dir: &std::path::Path,
+        extra: &[&str],
+        tls: bool,
+        max_open_files: Option<u32>,
+        rust_log: &str,
+        faketime: Option<&str>,
     ) -> ServerProcess {
         let binary = env!("CARGO_BIN_EXE_classcord");
         let config_path = shipped_config_in(dir);
@@ -390,9 +407,19 @@ impl ServerProcess {
             ["--no-tls"].as_slice()
         });
         args.extend(extra);
-        let mut command = match max_open_files {
-            None => std::process::Command::new(binary),
-            Some(limit) => {
+        let mut command = match (max_open_files, faketime) {
+            (None, Some(offset)) => {
+                // The library itself, not the `faketime` wrapper: signals must reach the
+                // server, not a parent waiting for it.
+                let mut faked = std::process::Command::new(binary);
+                faked
+                    .env("LD_PRELOAD", libfaketime())
+                    .env("FAKETIME", offset)
+                    .env("DONT_FAKE_MONOTONIC", "1");
+                faked
+            }
+            (None, None) => std::process::Command::new(binary),
+            (Some(limit), _) => {
                 let mut shell = std::process::Command::new("bash");
                 shell.args([
                     "-c",
@@ -456,6 +483,15 @@ impl ServerProcess {
         assert!(status.success(), "exit status {status}");
         self.log()
     }
+}
+
+/// Debian's libfaketime (package `faketime`, which `.ci/run` installs).
+fn libfaketime() -> PathBuf {
+    std::fs::read_dir("/usr/lib")
+        .unwrap()
+        .filter_map(|entry| Some(entry.ok()?.path().join("faketime/libfaketime.so.1")))
+        .find(|path| path.exists())
+        .expect("libfaketime.so.1 under /usr/lib/*/faketime: apt-get install faketime")
 }
 
 /// A test that fails before `terminate` must not leave its server running (it would hold the

@@ -68,6 +68,9 @@ pub struct ClassroomSection {
     /// Who a pupil (an account without a role, or a guest) may write to privately. Teachers
     /// and administrators may always write privately to anyone.
     pub private_messages: PrivateMessages,
+    /// Whether the moderation log keeps the text of the messages teachers remove (readable by
+    /// administrators only, with `classcord admin log`).
+    pub keep_removed_text: bool,
 }
 
 /// Whom pupils may write to privately.

@@ -28,3 +28,12 @@ pub(crate) const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 /// erasure removes many: each batch is a few milliseconds of the writer's time, and chat
 /// messages are committed between two batches.
 pub(crate) const REMOVAL_BATCH: usize = 1000;
+
+/// Reports one person may file in a row, and how often they get one back: enough for a pupil
+/// who reports everything that hurt them in a bad moment, not for drowning the teachers.
+pub(crate) const REPORT_BURST: u32 = 5;
+pub(crate) const REPORT_EVERY: Duration = Duration::from_secs(120);
+
+/// Reports `/signalements` shows (the newest): a teacher's window, not an archive
+/// (`classcord admin reports --limit` reads further back).
+pub(crate) const REPORTS_LISTED: u32 = 20;

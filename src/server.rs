@@ -107,6 +107,7 @@ impl RunningServer {
             Arc::clone(&chat),
             audit.clone(),
             Arc::clone(&metrics),
+            config.classroom.keep_removed_text,
         ));
         tracing::info!(database = %config.storage.database.display(), "database ready");
 

@@ -50,6 +50,19 @@ pub(crate) fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// A moment as a teacher reads it in a list: day/month and time in the server's time zone
+/// (`04/12 14:02`).
+pub(crate) fn local_day_time(unix_ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(unix_ms)
+        .map(|moment| {
+            moment
+                .to_zoned(jiff::tz::TimeZone::system())
+                .strftime("%d/%m %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 /// The current time, formatted as [`rfc3339_ms`] does.
 pub(crate) fn now_rfc3339() -> String {
     rfc3339_ms(now_ms())

@@ -141,7 +141,45 @@ pub enum Action {
     /// Back to the default room.
     Leave,
     Rooms,
+    /// Removes one message of a room from the history and from the clients showing it.
+    Delete {
+        id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Removes the last messages a person wrote in rooms.
+    Purge {
+        user: String,
+        /// Without it, [`PURGE_DEFAULT`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Reports a message to the teachers: by its id, or (legacy clients, which show no ids)
+    /// the last message a person wrote.
+    Report {
+        #[serde(flatten)]
+        message: Reported,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The reports waiting for a teacher.
+    Reports,
 }
+
+/// Which message a report is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Reported {
+    Id { id: i64 },
+    LastOf { user: String },
+}
+
+/// Messages `/purge NAME` removes without a number.
+pub const PURGE_DEFAULT: u32 = 10;
+/// Most messages one `/purge` removes.
+pub const PURGE_MAX: u32 = 200;
 
 /// Longest duration a kick or a mute may have.
 pub const MAX_SANCTION: Duration = Duration::from_secs(366 * 24 * 3600);
@@ -179,6 +217,10 @@ pub const COMMANDS: &[CommandInfo] = &[
     command("reject", Role::Moderator),
     command("invite", Role::Moderator),
     command("room", Role::Moderator),
+    command("report", Role::User),
+    command("reports", Role::Moderator),
+    command("delete", Role::Moderator),
+    command("purge", Role::Moderator),
     command("shutdown", Role::Admin),
 ];
 
@@ -203,6 +245,11 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("refuser", "reject"),
     ("inviter", "invite"),
     ("salon", "room"),
+    ("signaler", "report"),
+    ("signalements", "reports"),
+    ("supprimer", "delete"),
+    ("effacer", "purge"),
+    ("purger", "purge"),
     ("arret", "shutdown"),
     ("arrêt", "shutdown"),
     ("kill", "shutdown"),
@@ -229,6 +276,14 @@ pub enum UsageProblem {
     BadMode,
     NothingAfterMode,
     RoomSubcommand,
+    /// `/delete` without the number of a message.
+    MissingMessageId,
+    /// `/report` with neither a message's number nor a name.
+    MissingMessageOrName,
+    /// A number of messages of zero or past the largest.
+    BadCount {
+        max: u32,
+    },
 }
 
 /// A refused duration: what was written, and why.
@@ -648,6 +703,53 @@ fn parse_args(word: &'static str, args: &str, kill: bool) -> Result<Action, Misu
                 _ => return Err(UsageProblem::RoomSubcommand.into()),
             }
         }
+        "delete" => {
+            let id = first
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or(UsageProblem::MissingMessageId)?;
+            Action::Delete {
+                id,
+                reason: optional_text(rest),
+            }
+        }
+        "purge" => {
+            let (user, rest) = next_name(args);
+            let user = required(user, UsageProblem::MissingName)?;
+            let (number, after) = next_word(rest);
+            let (count, reason) = match number.parse::<u32>() {
+                Ok(count) => (Some(count), after),
+                Err(_) if looks_like_duration(number) => {
+                    return Err(UsageProblem::BadCount { max: PURGE_MAX }.into())
+                }
+                Err(_) => (None, rest),
+            };
+            let action = Action::Purge {
+                user,
+                count,
+                reason: optional_text(reason),
+            };
+            action.check_bounds()?;
+            action
+        }
+        "report" => {
+            // A number is a message's id (v2 and web clients show them); anything else
+            // names a person, whose last message is meant (legacy clients show no ids).
+            let (message, reason) = match first.parse::<i64>() {
+                Ok(id) if id > 0 => (Reported::Id { id }, rest),
+                _ => {
+                    let (user, reason) = next_name(args);
+                    let user = required(user, UsageProblem::MissingMessageOrName)?;
+                    (Reported::LastOf { user }, reason)
+                }
+            };
+            Action::Report {
+                message,
+                reason: optional_text(reason),
+            }
+        }
+        "reports" => Action::Reports,
         "shutdown" => {
             let cancel = ["cancel", "annuler"].contains(&first.to_lowercase().as_str());
             if cancel && rest.is_empty() {
@@ -694,6 +796,10 @@ impl Action {
             Action::Join { .. } => "join",
             Action::Leave => "leave",
             Action::Rooms => "rooms",
+            Action::Delete { .. } => "delete",
+            Action::Purge { .. } => "purge",
+            Action::Report { .. } => "report",
+            Action::Reports => "reports",
         }
     }
 
@@ -711,6 +817,11 @@ impl Action {
             } => check_duration(*secs, MAX_SANCTION).map(|_| ()),
             Action::Shutdown { seconds, .. } if *seconds > MAX_COUNTDOWN.as_secs() => {
                 Err(UsageProblem::CountdownTooLong)
+            }
+            Action::Purge {
+                count: Some(count), ..
+            } if *count == 0 || *count > PURGE_MAX => {
+                Err(UsageProblem::BadCount { max: PURGE_MAX })
             }
             _ => Ok(()),
         }
@@ -793,6 +904,78 @@ mod tests {
                 reason: Some("not today".into())
             }
         );
+    }
+
+    #[test]
+    fn removing_and_reporting_messages() {
+        assert_eq!(
+            action("/supprimer 42 grossier"),
+            Action::Delete {
+                id: 42,
+                reason: Some("grossier".into())
+            }
+        );
+        assert_eq!(
+            action("/effacer \"Zoé Élève\" 3 insultes"),
+            Action::Purge {
+                user: "Zoé Élève".into(),
+                count: Some(3),
+                reason: Some("insultes".into())
+            }
+        );
+        assert_eq!(
+            action("/purge bob"),
+            Action::Purge {
+                user: "bob".into(),
+                count: None,
+                reason: None
+            }
+        );
+        assert_eq!(
+            action("/signaler 42 méchant"),
+            Action::Report {
+                message: Reported::Id { id: 42 },
+                reason: Some("méchant".into())
+            }
+        );
+        assert_eq!(
+            action("/signaler bob"),
+            Action::Report {
+                message: Reported::LastOf { user: "bob".into() },
+                reason: None
+            }
+        );
+        assert_eq!(action("/signalements"), Action::Reports);
+        for (text, problem) in [
+            ("/delete", UsageProblem::MissingMessageId),
+            ("/delete bob", UsageProblem::MissingMessageId),
+            ("/purge bob 0", UsageProblem::BadCount { max: PURGE_MAX }),
+            ("/purge bob 500", UsageProblem::BadCount { max: PURGE_MAX }),
+            ("/report", UsageProblem::MissingMessageOrName),
+        ] {
+            assert!(
+                matches!(parse_slash(text), Slash::Usage { problem: p, .. } if p == problem),
+                "{text}"
+            );
+        }
+        // Typed requests: the same actions as JSON.
+        let typed: Action =
+            serde_json::from_str(r#"{"action":"report","id":7,"reason":"x"}"#).unwrap();
+        assert_eq!(
+            typed,
+            Action::Report {
+                message: Reported::Id { id: 7 },
+                reason: Some("x".into())
+            }
+        );
+        let typed: Action = serde_json::from_str(r#"{"action":"report","user":"bob"}"#).unwrap();
+        assert!(matches!(
+            typed,
+            Action::Report {
+                message: Reported::LastOf { .. },
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -12,8 +12,8 @@ pub mod server_line;
 pub mod wire;
 
 pub use action::{
-    command_word, parse_slash, Action, CommandInfo, DurationError, Role, RoomMode, Slash,
-    UsageProblem, ALIASES, COMMANDS,
+    command_word, parse_slash, Action, CommandInfo, DurationError, Reported, Role, RoomMode, Slash,
+    UsageProblem, ALIASES, COMMANDS, PURGE_DEFAULT, PURGE_MAX,
 };
 pub use command::{malformed_login_user, parse_line, Command, Target};
 pub use dialect::{Dialect, DialectLines, Presence, Refusal};

@@ -141,6 +141,12 @@ pub enum ServerLine<'a> {
         #[serde(skip_serializing_if = "is_false")]
         more: bool,
     },
+    /// Messages of a room a teacher removed (v2 clients take them off the screen; legacy
+    /// clients cannot, and get nothing).
+    Removed {
+        channel: &'a str,
+        ids: &'a [i64],
+    },
     /// The answer to a moderation or room action (v2 clients; legacy ones get the lines
     /// as messages from the server).
     Command {

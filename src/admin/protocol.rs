@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use classcord_protocol::Role;
 
 use crate::store::{ModerationEntry, RosterWrite};
-use crate::vocabulary::OnlineUser;
+use crate::vocabulary::{OnlineUser, ReportListing};
 
 /// Also the subcommands of `classcord admin` (the account variants are for `classcord user`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Subcommand)]
@@ -67,6 +67,12 @@ pub enum Request {
         #[serde(default = "default_log_limit")]
         limit: u32,
     },
+    /// Print the last messages reported to the teachers (who, whose, where, the text, why).
+    Reports {
+        #[arg(long, default_value_t = 50)]
+        #[serde(default = "default_log_limit")]
+        limit: u32,
+    },
     /// List connected users.
     Users,
     /// Load the TLS certificate files again (as SIGHUP does).
@@ -109,6 +115,7 @@ impl Request {
             Request::Shutdown { .. } => "shutdown",
             Request::Run { .. } => "run",
             Request::Log { .. } => "log",
+            Request::Reports { .. } => "reports",
             Request::UserRole { .. } => "user-role",
             Request::Users => "users",
             Request::ReloadTls => "reload-tls",
@@ -125,7 +132,11 @@ impl Request {
     pub(crate) fn is_change(&self) -> bool {
         !matches!(
             self,
-            Request::Status | Request::Users | Request::Metrics | Request::Log { .. }
+            Request::Status
+                | Request::Users
+                | Request::Metrics
+                | Request::Log { .. }
+                | Request::Reports { .. }
         )
     }
 
@@ -149,6 +160,7 @@ impl Request {
             | Request::Shutdown { .. }
             | Request::Run { .. }
             | Request::UserImport { .. }
+            | Request::Reports { .. }
             | Request::Log { .. } => None,
         }
     }
@@ -174,6 +186,9 @@ pub(crate) enum Response {
     },
     Log {
         entries: Vec<ModerationEntry>,
+    },
+    Reports {
+        reports: Vec<ReportListing>,
     },
     /// The account name is taken (`user-add`).
     Taken {

@@ -214,6 +214,10 @@ impl Control {
                 Ok(entries) => Response::Log { entries },
                 Err(refused) => Response::refused(texts.refused(&refused)),
             },
+            Request::Reports { limit } => match chat.reports(limit.min(10_000)).await {
+                Ok(reports) => Response::Reports { reports },
+                Err(refused) => Response::refused(texts.refused(&refused)),
+            },
             Request::UserRole { user, role } => {
                 done(chat.change_account(&user, UserChange::Role(role)).await)
             }

@@ -13,6 +13,7 @@ mod moderation;
 mod names;
 mod outbound;
 mod presence;
+mod removal;
 mod retention;
 mod rooms;
 mod sanctions;

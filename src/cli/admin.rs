@@ -43,6 +43,31 @@ pub(super) fn run(socket: &Path, request: Request) -> anyhow::Result<()> {
                 if let Some(reason) = &entry.reason {
                     line.push_str(&format!(" ({reason})"));
                 }
+                if let Some(text) = &entry.removed_text {
+                    line.push_str(&format!(" removed text: {text:?}"));
+                }
+                println!("{line}");
+            }
+        }
+        Response::Reports { reports } if reports.is_empty() => println!("no report yet"),
+        Response::Reports { reports } => {
+            for report in reports {
+                let place = match (&report.channel, &report.recipient) {
+                    (Some(room), _) => format!("in {room}"),
+                    (None, Some(to)) => format!("privately to {to}"),
+                    (None, None) => String::new(),
+                };
+                let mut line = format!(
+                    "{} {} reported message {} of {} {place}: {:?}",
+                    crate::time_format::rfc3339_ms(report.at_ms),
+                    report.reporter,
+                    report.message_id,
+                    report.sender,
+                    report.content
+                );
+                if let Some(reason) = &report.reason {
+                    line.push_str(&format!(" ({reason})"));
+                }
                 println!("{line}");
             }
         }

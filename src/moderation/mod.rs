@@ -4,6 +4,7 @@
 //! answers and refusals are typed (`crate::vocabulary`): the edge words them.
 
 pub(crate) mod countdown;
+mod removal;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -60,6 +61,30 @@ pub(crate) struct Moderation {
     stop_requested: CancellationToken,
     /// The `/shutdown` countdown under way.
     countdown: Mutex<Option<AbortHandle>>,
+    /// `[classroom] keep_removed_text`.
+    keep_removed_text: bool,
+    /// Reports each person may still file (by name key).
+    report_budget: ReportBudget,
+}
+
+type ReportBudget = governor::RateLimiter<
+    NameKey,
+    governor::state::keyed::DefaultKeyedStateStore<NameKey>,
+    crate::gate::TokioClock,
+    governor::middleware::NoOpMiddleware<std::time::Instant>,
+>;
+
+fn report_budget() -> ReportBudget {
+    let quota = governor::Quota::with_period(crate::fixed::REPORT_EVERY)
+        .expect("a period longer than zero")
+        .allow_burst(
+            std::num::NonZeroU32::new(crate::fixed::REPORT_BURST).expect("a burst above zero"),
+        );
+    governor::RateLimiter::new(
+        quota,
+        governor::state::keyed::DefaultKeyedStateStore::default(),
+        crate::gate::TokioClock,
+    )
 }
 
 /// Refuses `actor` a command its role does not allow.
@@ -74,13 +99,20 @@ pub(crate) fn check_role(actor: &Actor, info: &CommandInfo) -> Result<(), Refuse
 }
 
 impl Moderation {
-    pub(crate) fn new(chat: Arc<Chat>, audit: Audit, metrics: Arc<Metrics>) -> Moderation {
+    pub(crate) fn new(
+        chat: Arc<Chat>,
+        audit: Audit,
+        metrics: Arc<Metrics>,
+        keep_removed_text: bool,
+    ) -> Moderation {
         Moderation {
             chat,
             audit,
             metrics,
             stop_requested: CancellationToken::new(),
             countdown: Mutex::new(None),
+            keep_removed_text,
+            report_budget: report_budget(),
         }
     }
 
@@ -217,6 +249,14 @@ impl Moderation {
                     RoomCreated::ModeChanged => Answer::RoomModeChanged { room, mode },
                 })
             }
+            Action::Delete { id, reason } => self.delete(actor, id, reason).await,
+            Action::Purge {
+                user,
+                count,
+                reason,
+            } => self.purge(actor, &user, count, reason).await,
+            Action::Report { message, reason } => self.report(actor, message, reason).await,
+            Action::Reports => self.reports().await,
             Action::RoomClose { room } => {
                 let room = chat.close_room(&room).await?;
                 self.record(actor, "room close", None, None, Some(&room))
@@ -413,6 +453,21 @@ impl Moderation {
         duration_secs: Option<u64>,
         reason: Option<&str>,
     ) -> Result<(), Refused> {
+        self.record_with(actor, action, target, duration_secs, reason, None)
+            .await
+    }
+
+    /// Like [`Moderation::record`], with the text of removed messages for the moderation
+    /// log (never for the audit log or the server's log).
+    async fn record_with(
+        &self,
+        actor: &Actor,
+        action: &'static str,
+        target: Option<&str>,
+        duration_secs: Option<u64>,
+        reason: Option<&str>,
+        removed_text: Option<String>,
+    ) -> Result<(), Refused> {
         tracing::info!(actor = ?actor.name, action, target = ?target, duration_secs, "moderation");
         self.metrics.moderation(action);
         let mut event = AuditEvent::moderation(&actor.name, action);
@@ -433,6 +488,7 @@ impl Moderation {
                 target: target.map(str::to_owned),
                 duration_secs,
                 reason: reason.map(str::to_owned),
+                removed_text,
                 at: String::new(),
             })
             .await

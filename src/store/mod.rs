@@ -5,6 +5,7 @@
 
 mod moderation;
 mod removal;
+mod reports;
 mod roster;
 pub(crate) mod schema;
 mod writer;
@@ -23,6 +24,7 @@ pub(crate) use moderation::{
     ModerationEntry, RoomChange, SanctionChange, SanctionKind, StoredRooms, StoredSanction, Subject,
 };
 pub(crate) use removal::{Removal, Removed};
+pub(crate) use reports::NewReport;
 #[cfg(test)]
 pub(crate) use roster::ExistingAccount;
 pub(crate) use roster::{
@@ -300,6 +302,35 @@ impl Store {
         let (reply, answer) = oneshot::channel();
         self.write(WriteOp::Remove { removal, reply }).await?;
         answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Stores a report, committed in order with the rest.
+    pub(crate) async fn report(&self, report: NewReport) -> Result<(), StoreError> {
+        self.write(WriteOp::Report(report)).await
+    }
+
+    /// The last `limit` reports, newest first.
+    pub(crate) async fn reports(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<crate::vocabulary::ReportListing>, StoreError> {
+        self.read(move |conn| reports::list(conn, limit)).await
+    }
+
+    /// One stored message, by id.
+    pub(crate) async fn message(&self, id: i64) -> Result<Option<StoredMessage>, StoreError> {
+        self.read(move |conn| reports::message(conn, id)).await
+    }
+
+    /// The last `limit` messages `sender` wrote, newest first.
+    pub(crate) async fn last_messages_of(
+        &self,
+        sender: &str,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let sender = sender.to_owned();
+        self.read(move |conn| reports::last_of(conn, &sender, limit))
+            .await
     }
 
     /// Removes every message written before `before_ms`, in batches of `batch` (each its own

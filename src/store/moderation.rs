@@ -175,6 +175,9 @@ pub(crate) struct ModerationEntry {
     pub(crate) target: Option<String>,
     pub(crate) duration_secs: Option<u64>,
     pub(crate) reason: Option<String>,
+    /// The text of a removed message, when `[classroom] keep_removed_text` keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) removed_text: Option<String>,
     /// Filled when read back.
     #[serde(default)]
     pub(crate) at: String,
@@ -183,8 +186,9 @@ pub(crate) struct ModerationEntry {
 impl ModerationEntry {
     pub(super) fn insert(self, tx: &Transaction<'_>, now: i64) -> rusqlite::Result<()> {
         tx.prepare_cached(
-            "INSERT INTO moderation (created_at, actor, action, target, duration_secs, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO moderation (created_at, actor, action, target, duration_secs, reason,
+                                     removed_text)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
             now,
@@ -192,7 +196,8 @@ impl ModerationEntry {
             self.action,
             self.target,
             self.duration_secs.map(|secs| secs as i64),
-            self.reason
+            self.reason,
+            self.removed_text
         ])?;
         Ok(())
     }
@@ -261,8 +266,8 @@ pub(super) fn sanctions(conn: &Connection, now_ms: i64) -> rusqlite::Result<Vec<
 pub(super) fn log(conn: &Connection, limit: u32) -> rusqlite::Result<Vec<ModerationEntry>> {
     let mut entries = conn
         .prepare(
-            "SELECT created_at, actor, action, target, duration_secs, reason FROM moderation
-             ORDER BY id DESC LIMIT ?1",
+            "SELECT created_at, actor, action, target, duration_secs, reason, removed_text
+             FROM moderation ORDER BY id DESC LIMIT ?1",
         )?
         .query_map([limit], |row| {
             Ok(ModerationEntry {
@@ -272,6 +277,7 @@ pub(super) fn log(conn: &Connection, limit: u32) -> rusqlite::Result<Vec<Moderat
                 target: row.get(3)?,
                 duration_secs: row.get::<_, Option<i64>>(4)?.map(|secs| secs as u64),
                 reason: row.get(5)?,
+                removed_text: row.get(6)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

@@ -46,8 +46,9 @@ impl Removal {
             Ok(Removed::Messages(messages))
         };
         match self {
+            // A message of a room: private ones are not shown to teachers.
             Removal::One { id } => select(
-                &format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"),
+                &format!("SELECT {COLUMNS} FROM messages WHERE id = ?1 AND channel IS NOT NULL"),
                 &[id],
             ),
             // Newest first, from the end of the table: it stops after `count` matches.
@@ -58,11 +59,24 @@ impl Removal {
                 ),
                 &[sender, &(*count as i64)],
             ),
-            Removal::Person { name } => Ok(Removed::Count(
-                tx.prepare_cached("DELETE FROM messages WHERE sender = ?1 OR recipient = ?1")?
-                    .execute([name])?,
-            )),
+            Removal::Person { name } => {
+                tx.prepare_cached("DELETE FROM reports WHERE reporter = ?1 OR sender = ?1")?
+                    .execute([name])?;
+                Ok(Removed::Count(
+                    tx.prepare_cached("DELETE FROM messages WHERE sender = ?1 OR recipient = ?1")?
+                        .execute([name])?,
+                ))
+            }
             Removal::Expired { before_ms, limit } => {
+                // Reports and removed texts kept for the teachers expire with the messages
+                // (two small tables).
+                tx.prepare_cached("DELETE FROM reports WHERE created_at < ?1")?
+                    .execute([before_ms])?;
+                tx.prepare_cached(
+                    "UPDATE moderation SET removed_text = NULL
+                     WHERE created_at < ?1 AND removed_text IS NOT NULL",
+                )?
+                .execute([before_ms])?;
                 // Ids grow with time: the expired messages are the table's first rows. Reading
                 // them in id order and stopping at the first recent one never scans the
                 // table (no index on the time is needed, none slows each insert).

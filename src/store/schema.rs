@@ -86,6 +86,21 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE users ADD COLUMN import_key TEXT;
      CREATE UNIQUE INDEX users_by_import_key ON users (import_key) WHERE import_key IS NOT NULL;
      ALTER TABLE users ADD COLUMN directory INTEGER NOT NULL DEFAULT 0;",
+    // 6: classroom safety: messages reported to the teachers (with the text reported, which
+    // stays readable when the message is removed), and the text of a removed message in the
+    // moderation log when `[classroom] keep_removed_text` asks for it.
+    "CREATE TABLE reports (
+         id INTEGER PRIMARY KEY,
+         created_at INTEGER NOT NULL,
+         reporter TEXT NOT NULL,
+         message_id INTEGER NOT NULL,
+         sender TEXT NOT NULL,
+         channel TEXT,
+         recipient TEXT,
+         content TEXT NOT NULL,
+         reason TEXT
+     );
+     ALTER TABLE moderation ADD COLUMN removed_text TEXT;",
 ];
 
 /// The schema version this program writes.

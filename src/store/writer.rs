@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::moderation::{ModerationEntry, RoomChange, SanctionChange};
 use super::removal::{Removal, Removed};
+use super::reports::NewReport;
 use super::roster::{RosterConflict, RosterWrite};
 use super::{CreateUser, StoreError};
 use crate::log_throttle::Throttle;
@@ -98,6 +99,8 @@ pub(super) enum WriteOp {
     },
     Sanction(SanctionChange),
     Moderation(ModerationEntry),
+    /// A message reported to the teachers.
+    Report(NewReport),
     /// Takes messages out of the history.
     Remove {
         removal: Removal,
@@ -276,6 +279,7 @@ fn commit_batch(
                 }
                 WriteOp::Sanction(change) => change.apply(&tx)?,
                 WriteOp::Moderation(entry) => entry.insert(&tx, now)?,
+                WriteOp::Report(report) => report.insert(&tx, now)?,
                 WriteOp::Remove { removal, reply } => {
                     let removed = removal.apply(&tx)?;
                     results.removals.push((reply, removed));

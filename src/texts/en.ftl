@@ -244,3 +244,36 @@ compact-rooms-none = Rooms: none.
 compact-room = { $room } ({ $mode }, { $count } in it)
 compact-room-ask = { $room } ({ $mode }, { $count } in it, ask to join)
 compact-members = { $room } ({ $mode }): members: { $members }; in the room now: { $online }; asking to join: { $pending }
+
+# Removing and reporting messages
+usage-delete = /delete N [reason]
+summary-delete = remove message number N of a room (from the history and the web screens)
+usage-purge = /purge NAME [N] [reason]
+summary-purge = remove someone's last N messages in rooms (10 without N)
+usage-report = /report N [reason], /report NAME [reason]
+summary-report = report a message to the teachers (NAME: their last message)
+usage-reports = /reports
+summary-reports = the latest reports
+usage-missing-message-id = missing the message's number
+usage-missing-message-or-name = missing the message's number or the person's name
+usage-bad-count = the number of messages goes from 1 to { $max }
+refused-no-such-message = No message number { $id } here.
+refused-nothing-to-report = No message of { $name } to report here.
+refused-too-many-reports = You have already sent several reports: the teachers got them. Try again in a few minutes.
+notice-reported = Report from { $reporter }: message { $id } of { $sender } in { $room }: "{ $excerpt }" (/delete { $id } to remove it)
+notice-reported-because = Report from { $reporter }: message { $id } of { $sender } in { $room }: "{ $excerpt }", reason: { $reason } (/delete { $id } to remove it)
+notice-reported-private = Report from { $reporter }: private message { $id } of { $sender }: "{ $excerpt }"
+notice-reported-private-because = Report from { $reporter }: private message { $id } of { $sender }: "{ $excerpt }", reason: { $reason }
+answer-deleted = Message { $id } of { $name } removed.
+answer-purged = { $count ->
+    [0] No message of { $name } to remove.
+    [one] 1 message of { $name } removed.
+   *[other] { $count } messages of { $name } removed.
+}
+answer-report-sent = Thank you: your report was sent to the teachers.
+answer-reports = Latest reports:
+answer-reports-none = No report.
+answer-reports-private = private message
+answer-reports-line = { $id } ({ $at }, { $place }): { $reporter } reports { $sender }: "{ $excerpt }"
+answer-reports-line-because = { $id } ({ $at }, { $place }): { $reporter } reports { $sender }: "{ $excerpt }", reason: { $reason }
+compact-reports = Reports: { $list }

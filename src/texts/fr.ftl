@@ -259,3 +259,36 @@ compact-rooms-none = Salons : aucun.
 compact-room = { $room } ({ $mode }, { $count } présents)
 compact-room-ask = { $room } ({ $mode }, { $count } présents, sur demande)
 compact-members = { $room } ({ $mode }) : membres : { $members } ; présents : { $online } ; demandes : { $pending }
+
+# Removing and reporting messages
+usage-delete = /supprimer N [raison]
+summary-delete = retirer le message n° N d'un salon (de l'historique et des écrans du web)
+usage-purge = /effacer NOM [N] [raison]
+summary-purge = retirer les N derniers messages de quelqu'un dans les salons (10 sans N)
+usage-report = /signaler N [raison], /signaler NOM [raison]
+summary-report = signaler un message aux enseignants (NOM : son dernier message)
+usage-reports = /signalements
+summary-reports = les derniers signalements
+usage-missing-message-id = il manque le numéro du message
+usage-missing-message-or-name = il manque le numéro du message ou le nom de la personne
+usage-bad-count = le nombre de messages va de 1 à { $max }
+refused-no-such-message = Aucun message n° { $id } ici.
+refused-nothing-to-report = Aucun message de { $name } à signaler ici.
+refused-too-many-reports = Vous avez déjà fait plusieurs signalements : les enseignants les ont reçus. Réessayez dans quelques minutes.
+notice-reported = Signalement de { $reporter } : message n° { $id } de { $sender } dans { $room } : « { $excerpt } » (/supprimer { $id } pour le retirer)
+notice-reported-because = Signalement de { $reporter } : message n° { $id } de { $sender } dans { $room } : « { $excerpt } », raison : { $reason } (/supprimer { $id } pour le retirer)
+notice-reported-private = Signalement de { $reporter } : message privé n° { $id } de { $sender } : « { $excerpt } »
+notice-reported-private-because = Signalement de { $reporter } : message privé n° { $id } de { $sender } : « { $excerpt } », raison : { $reason }
+answer-deleted = Message n° { $id } de { $name } retiré.
+answer-purged = { $count ->
+    [0] Aucun message de { $name } à retirer.
+    [one] 1 message de { $name } retiré.
+   *[other] { $count } messages de { $name } retirés.
+}
+answer-report-sent = Merci : votre signalement a été transmis aux enseignants.
+answer-reports = Derniers signalements :
+answer-reports-none = Aucun signalement.
+answer-reports-private = message privé
+answer-reports-line = n° { $id } ({ $at }, { $place }) : { $reporter } signale { $sender } : « { $excerpt } »
+answer-reports-line-because = n° { $id } ({ $at }, { $place }) : { $reporter } signale { $sender } : « { $excerpt } », raison : { $reason }
+compact-reports = Signalements : { $list }

@@ -12,7 +12,7 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use crate::config::Language;
 use crate::vocabulary::{
     Answer, Banner, ChannelNameProblem, NameKind, NameProblem, NobodyIs, Notice, OnlineUser,
-    PasswordProblem, Refused, Remaining, RoomListing, RoomMembers, StateProblem,
+    PasswordProblem, Refused, Remaining, ReportListing, RoomListing, RoomMembers, StateProblem,
 };
 
 /// Every language of the catalogue, with its file.
@@ -37,6 +37,22 @@ pub(crate) fn admin_texts() -> Texts {
 
 /// Names listed per line of `/room members` (the rest are counted).
 const MEMBERS_LISTED: usize = 100;
+
+/// Characters of a reported message shown to the teachers (the rest is cut with "…"; the
+/// whole text is in the stored report).
+const EXCERPT_CHARS: usize = 200;
+
+/// A message's text cut to [`EXCERPT_CHARS`], on one line.
+fn excerpt_of(text: &str) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    match one_line.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
+    }
+}
 
 /// One language's sentences.
 pub(crate) struct Texts {
@@ -198,6 +214,11 @@ impl Texts {
             UsageProblem::BadMode => "usage-bad-mode",
             UsageProblem::NothingAfterMode => "usage-nothing-after-mode",
             UsageProblem::RoomSubcommand => "usage-room-subcommand",
+            UsageProblem::MissingMessageId => "usage-missing-message-id",
+            UsageProblem::MissingMessageOrName => "usage-missing-message-or-name",
+            UsageProblem::BadCount { max } => {
+                return self.say("usage-bad-count", &[("max", FluentValue::from(max))])
+            }
         };
         let text = FluentValue::from(text.unwrap_or_default().to_owned());
         self.say(id, &[("text", text)])
@@ -286,6 +307,9 @@ impl Texts {
             UserOffline { name } => self.say("refused-user-offline", &[("name", s(name))]),
             PrivateToSelf => self.say("refused-private-to-self", &[]),
             PrivateOnlyToTeachers => self.say("refused-private-only-to-teachers", &[]),
+            NoSuchMessage { id } => self.say("refused-no-such-message", &[("id", n(*id as usize))]),
+            NothingToReport { name } => self.say("refused-nothing-to-report", &[("name", s(name))]),
+            TooManyReports => self.say("refused-too-many-reports", &[]),
             PrivateClosed => self.say("refused-private-closed", &[]),
             LeaveDefault { default } => {
                 self.say("refused-leave-default", &[("default", s(default))])
@@ -445,6 +469,29 @@ impl Texts {
                 "notice-join-request",
                 &[("name", s(name)), ("room", s(room))],
             ),
+            Notice::Reported {
+                reporter,
+                sender,
+                room,
+                id,
+                excerpt,
+                reason,
+            } => self.with_duration_and_reason(
+                if room.is_some() {
+                    "notice-reported"
+                } else {
+                    "notice-reported-private"
+                },
+                None,
+                reason.as_deref(),
+                &[
+                    ("reporter", s(reporter)),
+                    ("sender", s(sender)),
+                    ("room", s(room.as_deref().unwrap_or_default())),
+                    ("id", FluentValue::from(*id)),
+                    ("excerpt", s(&excerpt_of(excerpt))),
+                ],
+            ),
             Notice::RoomClosed { room, default } => self.say(
                 "notice-room-closed",
                 &[("room", s(room)), ("default", s(default))],
@@ -567,7 +614,57 @@ impl Texts {
             Answer::RoomClosed { room } => {
                 one(self.say("answer-room-closed", &[("room", s(room))]))
             }
+            Answer::Deleted { id, sender } => one(self.say(
+                "answer-deleted",
+                &[("id", FluentValue::from(*id)), ("name", s(sender))],
+            )),
+            Answer::Purged { name, count } => one(self.say(
+                "answer-purged",
+                &[("name", s(name)), ("count", FluentValue::from(*count))],
+            )),
+            Answer::ReportSent => one(self.say("answer-report-sent", &[])),
+            Answer::Reports(reports) if reports.is_empty() => {
+                one(self.say("answer-reports-none", &[]))
+            }
+            Answer::Reports(reports) if compact => one(self.say(
+                "compact-reports",
+                &[(
+                    "list",
+                    FluentValue::from(
+                        reports
+                            .iter()
+                            .map(|report| self.report_line(report))
+                            .collect::<Vec<_>>()
+                            .join(" ; "),
+                    ),
+                )],
+            )),
+            Answer::Reports(reports) => std::iter::once(self.say("answer-reports", &[]))
+                .chain(reports.iter().map(|report| self.report_line(report)))
+                .collect(),
         }
+    }
+
+    /// One report as teachers read it in `/signalements`.
+    fn report_line(&self, report: &ReportListing) -> String {
+        let s = |value: &str| FluentValue::from(value.to_owned());
+        let place = match &report.channel {
+            Some(room) => room.clone(),
+            None => self.say("answer-reports-private", &[]),
+        };
+        self.with_duration_and_reason(
+            "answer-reports-line",
+            None,
+            report.reason.as_deref(),
+            &[
+                ("id", FluentValue::from(report.message_id)),
+                ("at", s(&crate::time_format::local_day_time(report.at_ms))),
+                ("reporter", s(&report.reporter)),
+                ("sender", s(&report.sender)),
+                ("place", s(&place)),
+                ("excerpt", s(&excerpt_of(&report.content))),
+            ],
+        )
     }
 
     /// The commands this role may use, one line each.
@@ -939,6 +1036,9 @@ mod tests {
             Refused::EmptyNotice,
             Refused::NoShutdownUnderWay,
             Refused::GuestNotMember { name: name() },
+            Refused::NoSuchMessage { id: 42 },
+            Refused::NothingToReport { name: name() },
+            Refused::TooManyReports,
         ];
         for problem in [
             NameProblem::Blank,
@@ -977,6 +1077,9 @@ mod tests {
             UsageProblem::BadMode,
             UsageProblem::NothingAfterMode,
             UsageProblem::RoomSubcommand,
+            UsageProblem::MissingMessageId,
+            UsageProblem::MissingMessageOrName,
+            UsageProblem::BadCount { max: 200 },
         ] {
             for info in COMMANDS {
                 refused.push(Refused::Usage {
@@ -1003,6 +1106,22 @@ mod tests {
             Notice::JoinRequest {
                 name: name(),
                 room: room(),
+            },
+            Notice::Reported {
+                reporter: name(),
+                sender: name(),
+                room: Some(room()),
+                id: 42,
+                excerpt: "t'es nul".into(),
+                reason: None,
+            },
+            Notice::Reported {
+                reporter: name(),
+                sender: name(),
+                room: None,
+                id: 42,
+                excerpt: "x".repeat(500),
+                reason: Some("insulte".into()),
             },
             Notice::RoomClosed {
                 room: room(),
@@ -1154,6 +1273,35 @@ mod tests {
                 mode: RoomMode::Private,
             },
             Answer::RoomClosed { room: room() },
+            Answer::Deleted {
+                id: 42,
+                sender: name(),
+            },
+            Answer::Purged {
+                name: name(),
+                count: 0,
+            },
+            Answer::Purged {
+                name: name(),
+                count: 1,
+            },
+            Answer::Purged {
+                name: name(),
+                count: 7,
+            },
+            Answer::ReportSent,
+            Answer::Reports(Vec::new()),
+            Answer::Reports(vec![crate::vocabulary::ReportListing {
+                id: 1,
+                at_ms: 1_700_000_000_000,
+                reporter: name(),
+                message_id: 42,
+                sender: name(),
+                channel: None,
+                recipient: Some(name()),
+                content: "t'es nul".into(),
+                reason: Some("insulte".into()),
+            }]),
         ];
         (refused, notices, answers)
     }

@@ -45,6 +45,25 @@ pub(crate) struct RoomMembers {
     pub(crate) pending: Vec<String>,
 }
 
+/// A message reported to the teachers, as `/signalements` and `classcord admin reports`
+/// list it (the text as it was reported, even if the message was removed since).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ReportListing {
+    pub(crate) id: i64,
+    pub(crate) at_ms: i64,
+    pub(crate) reporter: String,
+    pub(crate) message_id: i64,
+    pub(crate) sender: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) channel: Option<String>,
+    /// Set for a private message (reported by its recipient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) recipient: Option<String>,
+    pub(crate) content: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reason: Option<String>,
+}
+
 /// The answer to one action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Answer {
@@ -115,4 +134,16 @@ pub(crate) enum Answer {
     RoomClosed {
         room: String,
     },
+    /// A message was removed (`sender` wrote it).
+    Deleted {
+        id: i64,
+        sender: String,
+    },
+    /// The last `count` messages of `name` were removed.
+    Purged {
+        name: String,
+        count: usize,
+    },
+    ReportSent,
+    Reports(Vec<ReportListing>),
 }

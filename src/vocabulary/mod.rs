@@ -11,7 +11,7 @@ mod problems;
 mod refusal;
 mod refused;
 
-pub(crate) use answer::{Answer, NameKind, OnlineUser, RoomListing, RoomMembers};
+pub(crate) use answer::{Answer, NameKind, OnlineUser, ReportListing, RoomListing, RoomMembers};
 pub(crate) use auth_failure::AuthFailureReason;
 pub(crate) use close::CloseReason;
 pub(crate) use notice::{Banner, Notice};

@@ -33,6 +33,16 @@ pub(crate) enum Notice {
         room: String,
         default: String,
     },
+    /// To the teachers online: someone reported a message.
+    Reported {
+        reporter: String,
+        sender: String,
+        /// The room it was written in; none for a private message.
+        room: Option<String>,
+        id: i64,
+        excerpt: String,
+        reason: Option<String>,
+    },
     /// A legacy client entered a room: its global messages go there now.
     InRoom {
         room: String,

@@ -154,6 +154,16 @@ pub(crate) enum Refused {
     GuestNotMember {
         name: String,
     },
+    /// No message of a room has this id (or the asker could not read it).
+    NoSuchMessage {
+        id: i64,
+    },
+    /// A legacy client reported a person with no message it could read.
+    NothingToReport {
+        name: String,
+    },
+    /// More reports than a person may file in a while.
+    TooManyReports,
 }
 
 impl Refused {
@@ -208,7 +218,10 @@ impl Refused {
             | OnlyFromChatClient
             | EmptyNotice
             | NoShutdownUnderWay
-            | GuestNotMember { .. } => ErrorCode::InvalidCommand,
+            | GuestNotMember { .. }
+            | NoSuchMessage { .. }
+            | NothingToReport { .. } => ErrorCode::InvalidCommand,
+            TooManyReports => ErrorCode::RateLimited,
         }
     }
 }

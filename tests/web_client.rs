@@ -87,6 +87,7 @@ async fn two_students_on_the_web_and_a_legacy_client_share_the_class() {
         "{stdout}{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    assert!(stdout.contains("step: reported and removed"), "{stdout}");
     assert!(stdout.contains("step: kicked"), "{stdout}");
     assert!(stdout.contains("step: excluded and banned"), "{stdout}");
 

@@ -11,6 +11,9 @@ const state = {
   socket: null,
   credentials: null, // kept in memory only, to log in again after a reconnection
   me: null,
+  // The account's role ("user", "moderator", "admin"; a guest's is "user"), from the login
+  // answer: teachers get the buttons that remove messages.
+  role: "user",
   current: DEFAULT_ROOM,
   conversations: new Map([[DEFAULT_ROOM, []]]),
   users: new Map(),
@@ -98,7 +101,10 @@ function handle(line) {
       break;
     case "login":
       state.pendingLogin = false;
-      if (line.status === "ok") loggedIn(line.username);
+      if (line.status === "ok") {
+        state.role = line.role || "user";
+        loggedIn(line.username);
+      }
       break;
     case "error":
       onError(line);
@@ -160,6 +166,9 @@ function handle(line) {
     case "system":
       addEntry(state.current, { server: line.message });
       break;
+    case "removed":
+      removeEntries(line.channel, new Set(line.ids || []));
+      break;
     case "command":
       for (const text of line.lines || []) addEntry(state.current, { server: text });
       break;
@@ -195,7 +204,61 @@ function onError(line) {
 }
 
 function entryOf(message) {
-  return { from: message.from, content: message.content, time: message.timestamp };
+  return {
+    id: message.id,
+    from: message.from,
+    content: message.content,
+    time: message.timestamp,
+    room: message.subtype === "private" ? null : message.channel || DEFAULT_ROOM,
+  };
+}
+
+// A teacher removed messages of a room: they leave the screen at once.
+function removeEntries(room, ids) {
+  const entries = state.conversations.get(room);
+  if (!entries) return;
+  state.conversations.set(room, entries.filter((entry) => !ids.has(entry.id)));
+  if (room === state.current) renderMessages();
+}
+
+function isTeacher() {
+  return state.role === "moderator" || state.role === "admin";
+}
+
+function reportMessage(entry) {
+  const reason = window.prompt(`Signaler aux enseignants ce message de ${entry.from}. Raison (facultatif) :`, "");
+  if (reason === null) return;
+  const request = { type: "command", action: "report", id: entry.id };
+  if (reason.trim()) request.reason = reason.trim();
+  send(request);
+}
+
+function deleteMessage(entry) {
+  if (!window.confirm(`Retirer ce message de ${entry.from} pour tout le monde ?`)) return;
+  send({ type: "command", action: "delete", id: entry.id });
+}
+
+// The buttons of one message: report (anyone, others' messages), remove (teachers, rooms).
+function messageActions(entry) {
+  const actions = [];
+  if (entry.id === undefined || entry.from === state.me) return actions;
+  const report = document.createElement("button");
+  report.type = "button";
+  report.className = "message-action";
+  report.textContent = "Signaler";
+  report.setAttribute("aria-label", `Signaler le message de ${entry.from}`);
+  report.onclick = () => reportMessage(entry);
+  actions.push(report);
+  if (isTeacher() && entry.room) {
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "message-action";
+    remove.textContent = "Retirer";
+    remove.setAttribute("aria-label", `Retirer le message de ${entry.from}`);
+    remove.onclick = () => deleteMessage(entry);
+    actions.push(remove);
+  }
+  return actions;
 }
 
 function onMessage(message) {
@@ -312,7 +375,7 @@ function renderMessages() {
       const from = document.createElement("span");
       from.className = "from";
       from.textContent = `${entry.from} : `;
-      item.append(time, from, document.createTextNode(entry.content));
+      item.append(time, from, document.createTextNode(entry.content), ...messageActions(entry));
     }
     list.append(item);
   }
@@ -390,6 +453,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("logout-button").addEventListener("click", () => {
     state.credentials = null;
     state.me = null;
+    state.role = "user";
     const socket = state.socket;
     state.socket = null;
     socket.close(1000, "logout");

@@ -77,6 +77,10 @@ pub enum ServerLine<'a> {
     Login {
         status: Outcome,
         username: &'a str,
+        /// The account's role, for v2 clients (a web page shows a teacher their buttons);
+        /// never sent to legacy clients, whose login line stays the original's.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        role: Option<crate::Role>,
     },
     Error {
         code: ErrorCode,
@@ -193,6 +197,7 @@ mod tests {
         let login = ServerLine::Login {
             status: Outcome::Ok,
             username: "bob",
+            role: None,
         }
         .encode();
         assert_eq!(

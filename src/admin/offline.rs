@@ -133,6 +133,11 @@ impl Admin {
         Ok(())
     }
 
+    /// Everything stored about a person (an access request).
+    pub(crate) fn person(&self, name: &str) -> Result<crate::store::PersonExport, AdminError> {
+        Ok(crate::store::person_export(&self.conn, name)?)
+    }
+
     pub(crate) fn users(&self) -> Result<Vec<UserSummary>, AdminError> {
         let mut statement = self.conn.prepare(
             "SELECT username, banned, created_at, last_login_at FROM users ORDER BY name_key",

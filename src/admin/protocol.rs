@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use classcord_protocol::Role;
 
-use crate::store::{ModerationEntry, RosterWrite};
+use crate::store::{AccountMessages, ModerationEntry, PersonExport, RosterWrite};
 use crate::vocabulary::{OnlineUser, ReportListing};
 
 /// Also the subcommands of `classcord admin` (the account variants are for `classcord user`).
@@ -85,9 +85,18 @@ pub enum Request {
     /// Replace an account's password (hashed by the client).
     #[command(skip)]
     UserPasswd { user: String, password_hash: String },
-    /// Delete an account and disconnect it; its messages stay.
+    /// Delete an account and disconnect it; its messages stay unless `messages` is
+    /// `erase` (an erasure request).
     #[command(skip)]
-    UserDelete { user: String },
+    UserDelete {
+        user: String,
+        #[serde(default)]
+        messages: AccountMessages,
+    },
+    /// Everything stored about a person (account, role, dates, rooms, sanctions, reports,
+    /// messages sent and received), for an access request.
+    #[command(skip)]
+    UserExport { user: String },
     /// Give an account a role; it has (or loses) the rights at once.
     #[command(skip)]
     UserRole { user: String, role: Role },
@@ -122,7 +131,12 @@ impl Request {
             Request::Metrics => "metrics",
             Request::UserAdd { .. } => "user-add",
             Request::UserPasswd { .. } => "user-passwd",
+            Request::UserDelete {
+                messages: AccountMessages::Erase,
+                ..
+            } => "user-erase",
             Request::UserDelete { .. } => "user-delete",
+            Request::UserExport { .. } => "user-export",
             Request::UserImport { .. } => "user-import",
         }
     }
@@ -150,7 +164,8 @@ impl Request {
             | Request::Unmute { user }
             | Request::UserAdd { user, .. }
             | Request::UserPasswd { user, .. }
-            | Request::UserDelete { user }
+            | Request::UserDelete { user, .. }
+            | Request::UserExport { user }
             | Request::UserRole { user, .. } => Some(user),
             Request::Status
             | Request::Notice { .. }
@@ -189,6 +204,9 @@ pub(crate) enum Response {
     },
     Reports {
         reports: Vec<ReportListing>,
+    },
+    Export {
+        export: Box<PersonExport>,
     },
     /// The account name is taken (`user-add`).
     Taken {

@@ -221,9 +221,16 @@ impl Control {
             Request::UserRole { user, role } => {
                 done(chat.change_account(&user, UserChange::Role(role)).await)
             }
-            Request::UserDelete { user } => {
-                done(chat.change_account(&user, UserChange::Delete).await)
-            }
+            Request::UserDelete { user, messages } => done(
+                chat.change_account(&user, UserChange::Delete(messages))
+                    .await,
+            ),
+            Request::UserExport { user } => match chat.person(&user).await {
+                Ok(export) => Response::Export {
+                    export: Box::new(export),
+                },
+                Err(refused) => Response::refused(texts.refused(&refused)),
+            },
             Request::UserPasswd {
                 user,
                 password_hash,

@@ -155,6 +155,11 @@ impl Chat {
         let reply = ServerLine::Login {
             status: Outcome::Ok,
             username: &account.username,
+            role: self
+                .hub
+                .dialect(id)
+                .receives_v2_lines()
+                .then_some(account.role),
         }
         .encode();
         self.hub
@@ -296,10 +301,10 @@ impl Chat {
     ) -> Result<(), AccountError> {
         let kick_reason = match &change {
             UserChange::Banned(true) => Some(why.unwrap_or(Notice::AccountBanned)),
-            UserChange::Delete => Some(why.unwrap_or(Notice::AccountDeleted)),
+            UserChange::Delete(_) => Some(why.unwrap_or(Notice::AccountDeleted)),
             UserChange::Banned(false) | UserChange::Password(_) | UserChange::Role(_) => None,
         };
-        let deleted = change == UserChange::Delete;
+        let deleted = matches!(change, UserChange::Delete(_));
         let role = match &change {
             UserChange::Role(role) => Some(*role),
             _ => None,

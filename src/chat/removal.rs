@@ -90,6 +90,11 @@ impl Chat {
         Ok(())
     }
 
+    /// Everything stored about a person (an access request).
+    pub(crate) async fn person(&self, name: &str) -> Result<crate::store::PersonExport, Refused> {
+        self.store.person(name).await.map_err(internal)
+    }
+
     /// The last `limit` reports, newest first.
     pub(crate) async fn reports(&self, limit: u32) -> Result<Vec<ReportListing>, Refused> {
         self.store.reports(limit).await.map_err(internal)

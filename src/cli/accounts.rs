@@ -13,7 +13,7 @@ use crate::admin::protocol::{Request, Response};
 use crate::config::Config;
 use crate::logging::{Audit, AuditEvent, LineFile};
 use crate::password::password_error;
-use crate::store::UserChange;
+use crate::store::{AccountMessages, PersonExport, UserChange};
 use crate::texts::admin_texts;
 
 /// Where account changes are written.
@@ -102,10 +102,28 @@ impl Accounts {
         }
     }
 
+    /// Everything stored about a person (an access request), audited.
+    fn person(&mut self, name: &str) -> anyhow::Result<PersonExport> {
+        let request = Request::UserExport {
+            user: name.to_owned(),
+        };
+        match self {
+            Accounts::Live(client) => match client.request(&request)? {
+                Response::Export { export } => Ok(*export),
+                other => anyhow::bail!("unexpected answer from the server: {other:?}"),
+            },
+            Accounts::Offline { admin, audit } => {
+                let export = admin.person(name)?;
+                Self::audit_offline(audit, &request);
+                Ok(export)
+            }
+        }
+    }
+
     fn change(&mut self, name: &str, change: UserChange) -> anyhow::Result<()> {
         let user = name.to_owned();
         let request = match change.clone() {
-            UserChange::Delete => Request::UserDelete { user },
+            UserChange::Delete(messages) => Request::UserDelete { user, messages },
             UserChange::Role(role) => Request::UserRole { user, role },
             UserChange::Banned(true) => Request::Ban { user, reason: None },
             UserChange::Banned(false) => Request::Unban { user },
@@ -157,9 +175,38 @@ pub(super) fn user(args: &DatabaseArgs, action: UserAction) -> anyhow::Result<()
             accounts.change(&name, UserChange::Password(hash))?;
             println!("password of {name:?} changed");
         }
-        UserAction::Delete { name } => {
-            accounts.change(&name, UserChange::Delete)?;
-            println!("user {name:?} deleted");
+        UserAction::Delete { name, erase } => {
+            let messages = if erase {
+                AccountMessages::Erase
+            } else {
+                AccountMessages::Keep
+            };
+            accounts.change(&name, UserChange::Delete(messages))?;
+            match messages {
+                AccountMessages::Erase => {
+                    println!("user {name:?} deleted, with their messages and reports")
+                }
+                AccountMessages::Keep => println!("user {name:?} deleted"),
+            }
+        }
+        UserAction::Export { name, output } => {
+            // The file first: a path that cannot be written asks the server nothing.
+            let file = create_private_file(&output)?;
+            let export = match accounts.person(&name) {
+                Ok(export) => export,
+                Err(error) => {
+                    let _ = std::fs::remove_file(&output);
+                    return Err(error);
+                }
+            };
+            serde_json::to_writer_pretty(std::io::BufWriter::new(file), &export)?;
+            println!(
+                "{} messages sent and {} received by {:?} written to {}",
+                export.messages_sent.len(),
+                export.private_messages_received.len(),
+                export.name,
+                output.display()
+            );
         }
         UserAction::Ban { name } => {
             accounts.change(&name, UserChange::Banned(true))?;
@@ -249,23 +296,30 @@ pub(super) fn export(args: &DatabaseArgs, output: Option<&Path>) -> anyhow::Resu
     let admin = Admin::open(&config.storage.database, Create::Never)?;
     let count = match output {
         Some(path) => {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-                .map_err(|error| match error.kind() {
-                    std::io::ErrorKind::AlreadyExists => {
-                        AdminError::TargetExists(path.display().to_string()).into()
-                    }
-                    _ => anyhow::Error::new(error)
-                        .context(format!("cannot create {}", path.display())),
-                })?;
+            let file = create_private_file(path)?;
             admin.export_messages(&mut std::io::BufWriter::new(file))?
         }
         None => admin.export_messages(&mut std::io::stdout().lock())?,
     };
     eprintln!("{count} messages exported");
     Ok(())
+}
+
+/// A new file that only its owner reads (mode 0600: pupils' messages); an existing file is
+/// never overwritten.
+fn create_private_file(path: &Path) -> anyhow::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                AdminError::TargetExists(path.display().to_string()).into()
+            }
+            _ => anyhow::Error::new(error).context(format!("cannot create {}", path.display())),
+        })
 }
 
 /// A new password: typed twice, hidden, at a terminal; the first line of standard input

@@ -77,6 +77,7 @@ pub(super) fn run(socket: &Path, request: Request) -> anyhow::Result<()> {
                 database.display()
             )
         }
+        Response::Export { export } => println!("{}", serde_json::to_string_pretty(&export)?),
         Response::Done | Response::Taken { .. } | Response::Refused { .. } => println!("ok"),
     }
     Ok(())

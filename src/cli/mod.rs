@@ -103,8 +103,24 @@ pub enum UserAction {
     Add { name: String },
     /// Set a new password (first line of standard input).
     Passwd { name: String },
-    /// Delete an account and disconnect it (its messages stay in the history).
-    Delete { name: String },
+    /// Delete an account and disconnect it (its messages stay in the history unless
+    /// --erase).
+    Delete {
+        name: String,
+        /// Also remove every message it sent or received (rooms and private) and the reports
+        /// it made or that name it: an erasure request (RGPD). Backups keep them.
+        #[arg(long)]
+        erase: bool,
+    },
+    /// Write everything stored about a person (account, role, dates, rooms, sanctions,
+    /// reports, messages sent and received) as JSON, for an access request (RGPD). Works for
+    /// a guest's name too.
+    Export {
+        name: String,
+        /// The JSON file to create (mode 0600; an existing file is not overwritten).
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
     /// Refuse the account's logins and disconnect it.
     Ban { name: String },
     /// Allow a banned account to log in again.

@@ -31,8 +31,14 @@ impl Moderation {
             // Removed by someone else in between.
             return Err(Refused::NoSuchMessage { id });
         };
-        self.record_removal(actor, "delete", &message.sender, reason, &[message.clone()])
-            .await?;
+        self.record_removal(
+            actor,
+            "delete",
+            &message.sender,
+            reason,
+            std::slice::from_ref(&message),
+        )
+        .await?;
         Ok(Answer::Deleted {
             id,
             sender: message.sender,

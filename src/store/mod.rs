@@ -3,7 +3,9 @@
 //! Messages go through [`Store::submit_message`]; the writer commits them in batches and
 //! only then hands them to the [`CommitSink`] (the hub), so nothing a client saw can be lost.
 
+mod message;
 mod moderation;
+mod person;
 mod removal;
 mod reports;
 mod roster;
@@ -20,9 +22,11 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Synchronous;
 use crate::names::{AccountKey, ChannelKey, NameKey};
+pub(crate) use message::StoredMessage;
 pub(crate) use moderation::{
     ModerationEntry, RoomChange, SanctionChange, SanctionKind, StoredRooms, StoredSanction, Subject,
 };
+pub(crate) use person::{export as person_export, PersonExport};
 pub(crate) use removal::{Removal, Removed};
 pub(crate) use reports::NewReport;
 #[cfg(test)]
@@ -33,7 +37,7 @@ pub(crate) use roster::{
 use writer::WriteOp;
 pub(crate) use writer::{insert_user, update_user};
 pub(crate) use writer::{
-    CommitSink, DirectoryAccount, NewMessage, SenderKind, StoredMessage, UserChange, UserUpdate,
+    AccountMessages, CommitSink, DirectoryAccount, NewMessage, SenderKind, UserChange, UserUpdate,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -317,6 +321,12 @@ impl Store {
         self.read(move |conn| reports::list(conn, limit)).await
     }
 
+    /// Everything stored about a person.
+    pub(crate) async fn person(&self, name: &str) -> Result<PersonExport, StoreError> {
+        let name = name.to_owned();
+        self.read(move |conn| person::export(conn, &name)).await
+    }
+
     /// One stored message, by id.
     pub(crate) async fn message(&self, id: i64) -> Result<Option<StoredMessage>, StoreError> {
         self.read(move |conn| reports::message(conn, id)).await
@@ -414,7 +424,7 @@ impl Store {
             let mut rows = statement
                 .query_map(
                     rusqlite::params![channel_key, limit, before],
-                    writer::stored_message_from_row,
+                    message::stored_message_from_row,
                 )?
                 .collect::<Result<Vec<_>, _>>()?;
             rows.reverse();

@@ -5,7 +5,7 @@
 
 use rusqlite::{params, Transaction};
 
-use super::writer::{stored_message_from_row, StoredMessage};
+use super::message::{stored_message_from_row, StoredMessage};
 
 /// Which messages to remove.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +61,8 @@ impl Removal {
             ),
             Removal::Person { name } => {
                 tx.prepare_cached("DELETE FROM reports WHERE reporter = ?1 OR sender = ?1")?
+                    .execute([name])?;
+                tx.prepare_cached("UPDATE moderation SET removed_text = NULL WHERE target = ?1")?
                     .execute([name])?;
                 Ok(Removed::Count(
                     tx.prepare_cached("DELETE FROM messages WHERE sender = ?1 OR recipient = ?1")?

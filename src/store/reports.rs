@@ -4,7 +4,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::writer::{stored_message_from_row, StoredMessage};
+use super::message::{stored_message_from_row, StoredMessage};
 use crate::vocabulary::ReportListing;
 
 /// A report as it is written.

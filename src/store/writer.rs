@@ -8,9 +8,10 @@ use std::time::Instant;
 use crate::time_format::now_ms;
 
 use prometheus_client::metrics::histogram::Histogram;
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, oneshot};
 
+use super::message::StoredMessage;
 use super::moderation::{ModerationEntry, RoomChange, SanctionChange};
 use super::removal::{Removal, Removed};
 use super::reports::NewReport;
@@ -41,17 +42,6 @@ pub(crate) struct NewMessage {
 pub(crate) enum SenderKind {
     Account,
     Guest,
-}
-
-/// A committed message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct StoredMessage {
-    pub(crate) id: i64,
-    pub(crate) created_at_ms: i64,
-    pub(crate) sender: String,
-    pub(crate) channel: Option<String>,
-    pub(crate) recipient: Option<String>,
-    pub(crate) content: String,
 }
 
 /// Who learns about commits: the hub fans committed messages out.
@@ -130,10 +120,22 @@ pub(super) struct Pipeline {
 /// A change to an existing account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum UserChange {
-    Delete,
+    Delete(AccountMessages),
     Password(String),
     Banned(bool),
     Role(classcord_protocol::Role),
+}
+
+/// What becomes of the messages of a deleted account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountMessages {
+    /// They stay in the history under the name.
+    #[default]
+    Keep,
+    /// An erasure request: the messages it sent and received, the reports it made or that
+    /// name it, and removed texts of it kept in the moderation log go too.
+    Erase,
 }
 
 /// Whether an account change found its account.
@@ -141,17 +143,6 @@ pub(crate) enum UserChange {
 pub(crate) enum UserUpdate {
     Done,
     NoSuchUser,
-}
-
-pub(super) fn stored_message_from_row(row: &Row<'_>) -> rusqlite::Result<StoredMessage> {
-    Ok(StoredMessage {
-        id: row.get(0)?,
-        created_at_ms: row.get(1)?,
-        sender: row.get(2)?,
-        channel: row.get(3)?,
-        recipient: row.get(4)?,
-        content: row.get(5)?,
-    })
 }
 
 pub(super) fn run(
@@ -451,7 +442,17 @@ pub(crate) fn update_user(
     change: &UserChange,
 ) -> rusqlite::Result<usize> {
     match change {
-        UserChange::Delete => {
+        UserChange::Delete(messages) => {
+            if *messages == AccountMessages::Erase {
+                use rusqlite::OptionalExtension;
+                let stored: Option<String> = tx
+                    .prepare_cached("SELECT username FROM users WHERE name_key = ?1")?
+                    .query_row([key.as_str()], |row| row.get(0))
+                    .optional()?;
+                if let Some(name) = stored {
+                    super::removal::Removal::Person { name }.apply(tx)?;
+                }
+            }
             // A later account of the same name inherits neither rooms nor sanctions.
             tx.prepare_cached("DELETE FROM room_members WHERE account_key = ?1")?
                 .execute([key.as_str()])?;

@@ -135,6 +135,25 @@ try {
   await prof.getByLabel("Mot de passe").fill("secret");
   await prof.getByRole("button", { name: "Se connecter" }).click();
   await prof.getByRole("heading", { name: "#général" }).waitFor({ timeout: WAIT });
+
+  // A message reported by a student (a button on it, a reason asked) reaches the teacher,
+  // whose button removes it from every screen; students have no such button.
+  await say(chloe, "Un message à retirer");
+  await sees(alice, "Un message à retirer");
+  await sees(prof, "Un message à retirer");
+  if (await alice.getByRole("button", { name: /^Retirer le message/ }).count() !== 0) {
+    throw new Error("a student sees a button that removes messages");
+  }
+  alice.once("dialog", (dialog) => dialog.accept("pas gentil"));
+  await alice.getByRole("button", { name: "Signaler le message de chloé" }).last().click();
+  await sees(alice, "votre signalement a été transmis aux enseignants");
+  await sees(prof, "Signalement de alice");
+  prof.once("dialog", (dialog) => dialog.accept());
+  await prof.locator("#messages li", { hasText: "Un message à retirer" })
+    .getByRole("button", { name: "Retirer le message de chloé" }).click();
+  await alice.locator("#messages li", { hasText: "Un message à retirer" }).waitFor({ state: "detached", timeout: WAIT });
+  step("reported and removed");
+
   await say(prof, "/kick chloé");
   await chloe.getByRole("alert").filter({ hasText: "expulsé du serveur par un enseignant" }).waitFor({ timeout: WAIT });
   await chloe.getByRole("button", { name: "Se connecter" }).waitFor({ timeout: WAIT });

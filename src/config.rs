@@ -71,6 +71,9 @@ pub struct ClassroomSection {
     /// Whether the moderation log keeps the text of the messages teachers remove (readable by
     /// administrators only, with `classcord admin log`).
     pub keep_removed_text: bool,
+    /// When pupils may write (`"lun-ven 07:30-19:00"`, in the server's time zone); empty:
+    /// always. Outside them pupils log in and read; teachers and administrators write.
+    pub hours: Vec<String>,
 }
 
 /// Whom pupils may write to privately.
@@ -668,6 +671,9 @@ impl Config {
         }
         if self.limits.max_username_chars == 0 {
             return invalid("limits.max_username_chars must be at least 1");
+        }
+        if let Err(reason) = crate::opening_hours::OpeningHours::parse(&self.classroom.hours) {
+            return Err(ConfigError::Invalid(reason));
         }
         if let Some(reason) = self.ldap_error() {
             return Err(ConfigError::Invalid(reason));

@@ -27,6 +27,7 @@ pub(crate) mod metrics;
 pub(crate) mod moderation;
 pub(crate) mod monitoring;
 pub(crate) mod names;
+pub(crate) mod opening_hours;
 pub(crate) mod password;
 pub(crate) mod proxy_header;
 pub(crate) mod render;

@@ -233,6 +233,7 @@ impl RunningServer {
         ));
         tokio::spawn(crate::memory::trim_after_peaks(stop_accepting.clone()));
         tokio::spawn(Arc::clone(&ctx.chat).keep_retention(stop_accepting.clone()));
+        tokio::spawn(Arc::clone(&ctx.chat).announce_closing_hours(stop_accepting.clone()));
         Ok(RunningServer {
             ctx,
             plain_addrs,

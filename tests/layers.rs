@@ -12,6 +12,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("vocabulary", 0),
     ("address", 1),
     ("time_format", 1),
+    ("opening_hours", 1),
     ("log_throttle", 1),
     ("names", 2),
     ("config", 3),

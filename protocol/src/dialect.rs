@@ -100,6 +100,7 @@ pub const SAID_ON_LEGACY: &[ErrorCode] = &[
     ErrorCode::Excluded,
     ErrorCode::Kicked,
     ErrorCode::PrivateRefused,
+    ErrorCode::OutsideHours,
 ];
 
 #[cfg(test)]

@@ -46,6 +46,8 @@ pub enum ErrorCode {
     JoinPending,
     /// The school limits private messages (`[classroom] private_messages`).
     PrivateRefused,
+    /// A pupil wrote outside the school's opening hours (`[classroom] hours`).
+    OutsideHours,
 }
 
 impl ErrorCode {
@@ -83,6 +85,7 @@ impl ErrorCode {
             ErrorCode::InvalidCommand => "invalid_command",
             ErrorCode::JoinPending => "join_pending",
             ErrorCode::PrivateRefused => "private_refused",
+            ErrorCode::OutsideHours => "outside_hours",
         }
     }
 }

@@ -32,6 +32,8 @@ pub enum NoticeEvent {
     Admin,
     /// A moderation event for this user alone (a request answered, a mute, an invitation).
     Moderation,
+    /// The school's opening hours ended.
+    Hours,
 }
 
 /// What happened in a channel.

@@ -9,6 +9,7 @@ mod accounts;
 mod actions;
 mod channels;
 mod delivery;
+mod hours;
 mod moderation;
 mod names;
 mod outbound;
@@ -89,6 +90,8 @@ pub(crate) struct Chat {
     /// The school directory, when `[ldap]` names one.
     directory: Option<crate::directory::Directory>,
     history_replay: u32,
+    /// `[classroom] hours`: when pupils may write.
+    hours: crate::opening_hours::OpeningHours,
     /// `[storage] retention_days` (0: messages are kept).
     retention_days: u32,
     messages_expired: prometheus_client::metrics::counter::Counter,
@@ -170,6 +173,8 @@ impl Chat {
             directory,
             history_replay: config.storage.history_replay,
             retention_days: config.storage.retention_days,
+            hours: crate::opening_hours::OpeningHours::parse(&config.classroom.hours)
+                .unwrap_or_default(),
             messages_expired: metrics.messages_expired.clone(),
             messages_removed: metrics.messages_removed.clone(),
         };
@@ -263,6 +268,7 @@ impl Chat {
         content: String,
     ) -> Result<Sent, Refused> {
         let length = self.check_content(&content)?;
+        self.check_hours(id)?;
         let route = self.hub.route(id, target)?;
         let (channel, recipient) = match route.destination {
             Destination::Channel(channel) => (Some(channel), None),

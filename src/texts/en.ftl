@@ -277,3 +277,19 @@ answer-reports-private = private message
 answer-reports-line = { $id } ({ $at }, { $place }): { $reporter } reports { $sender }: "{ $excerpt }"
 answer-reports-line-because = { $id } ({ $at }, { $place }): { $reporter } reports { $sender }: "{ $excerpt }", reason: { $reason }
 compact-reports = Reports: { $list }
+
+# Opening hours
+refused-outside-hours = Pupils cannot write outside the school's opening hours.
+refused-outside-hours-when = Pupils cannot write outside the school's opening hours: you may write again { $when }.
+notice-hours-ended = The school's opening hours are over: pupils may read but no longer write.
+notice-hours-ended-when = The school's opening hours are over: pupils may read but no longer write until { $when }.
+reopening-today = today at { $time }
+reopening-tomorrow = tomorrow at { $time }
+reopening-day = on { $day } at { $time }
+day-1 = Monday
+day-2 = Tuesday
+day-3 = Wednesday
+day-4 = Thursday
+day-5 = Friday
+day-6 = Saturday
+day-7 = Sunday

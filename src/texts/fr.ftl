@@ -292,3 +292,19 @@ answer-reports-private = message privé
 answer-reports-line = n° { $id } ({ $at }, { $place }) : { $reporter } signale { $sender } : « { $excerpt } »
 answer-reports-line-because = n° { $id } ({ $at }, { $place }) : { $reporter } signale { $sender } : « { $excerpt } », raison : { $reason }
 compact-reports = Signalements : { $list }
+
+# Opening hours
+refused-outside-hours = Les élèves ne peuvent pas écrire en dehors des horaires de l'établissement.
+refused-outside-hours-when = Les élèves ne peuvent pas écrire en dehors des horaires de l'établissement : vous pourrez écrire de nouveau { $when }.
+notice-hours-ended = Fin des horaires de l'établissement : les élèves peuvent lire mais plus écrire.
+notice-hours-ended-when = Fin des horaires de l'établissement : les élèves peuvent lire mais plus écrire, jusqu'à { $when }.
+reopening-today = aujourd'hui à { $time }
+reopening-tomorrow = demain à { $time }
+reopening-day = { $day } à { $time }
+day-1 = lundi
+day-2 = mardi
+day-3 = mercredi
+day-4 = jeudi
+day-5 = vendredi
+day-6 = samedi
+day-7 = dimanche

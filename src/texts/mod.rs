@@ -12,7 +12,8 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use crate::config::Language;
 use crate::vocabulary::{
     Answer, Banner, ChannelNameProblem, NameKind, NameProblem, NobodyIs, Notice, OnlineUser,
-    PasswordProblem, Refused, Remaining, ReportListing, RoomListing, RoomMembers, StateProblem,
+    PasswordProblem, Refused, Remaining, Reopening, ReopeningDay, ReportListing, RoomListing,
+    RoomMembers, StateProblem,
 };
 
 /// Every language of the catalogue, with its file.
@@ -310,6 +311,7 @@ impl Texts {
             NoSuchMessage { id } => self.say("refused-no-such-message", &[("id", n(*id as usize))]),
             NothingToReport { name } => self.say("refused-nothing-to-report", &[("name", s(name))]),
             TooManyReports => self.say("refused-too-many-reports", &[]),
+            OutsideHours { reopens } => self.with_reopening("refused-outside-hours", reopens),
             PrivateClosed => self.say("refused-private-closed", &[]),
             LeaveDefault { default } => {
                 self.say("refused-leave-default", &[("default", s(default))])
@@ -531,6 +533,7 @@ impl Texts {
                 ),
             },
             Notice::CountdownCancelled => self.say("notice-countdown-cancelled", &[]),
+            Notice::HoursEnded { reopens } => self.with_reopening("notice-hours-ended", reopens),
             Notice::Stopping => self.say("notice-stopping", &[]),
         }
     }
@@ -643,6 +646,29 @@ impl Texts {
                 .chain(reports.iter().map(|report| self.report_line(report)))
                 .collect(),
         }
+    }
+
+    /// A sentence with when writing reopens (`ID-when` and `$when`), or `ID` without one.
+    fn with_reopening(&self, id: &str, reopens: &Option<Reopening>) -> String {
+        let Some(reopens) = reopens else {
+            return self.say(id, &[]);
+        };
+        let time = FluentValue::from(reopens.time.clone());
+        let when = match reopens.day {
+            ReopeningDay::Today => self.say("reopening-today", &[("time", time)]),
+            ReopeningDay::Tomorrow => self.say("reopening-tomorrow", &[("time", time)]),
+            ReopeningDay::Weekday(day) => self.say(
+                "reopening-day",
+                &[
+                    (
+                        "day",
+                        FluentValue::from(self.say(&format!("day-{day}"), &[])),
+                    ),
+                    ("time", time),
+                ],
+            ),
+        };
+        self.say(&format!("{id}-when"), &[("when", FluentValue::from(when))])
     }
 
     /// One report as teachers read it in `/signalements`.
@@ -1039,6 +1065,19 @@ mod tests {
             Refused::NoSuchMessage { id: 42 },
             Refused::NothingToReport { name: name() },
             Refused::TooManyReports,
+            Refused::OutsideHours { reopens: None },
+            Refused::OutsideHours {
+                reopens: Some(Reopening {
+                    day: ReopeningDay::Today,
+                    time: "13:30".into(),
+                }),
+            },
+            Refused::OutsideHours {
+                reopens: Some(Reopening {
+                    day: ReopeningDay::Tomorrow,
+                    time: "07:30".into(),
+                }),
+            },
         ];
         for problem in [
             NameProblem::Blank,
@@ -1106,6 +1145,13 @@ mod tests {
             Notice::JoinRequest {
                 name: name(),
                 room: room(),
+            },
+            Notice::HoursEnded { reopens: None },
+            Notice::HoursEnded {
+                reopens: Some(Reopening {
+                    day: ReopeningDay::Weekday(1),
+                    time: "07:30".into(),
+                }),
             },
             Notice::Reported {
                 reporter: name(),

@@ -17,4 +17,4 @@ pub(crate) use close::CloseReason;
 pub(crate) use notice::{Banner, Notice};
 pub(crate) use problems::{ChannelNameProblem, NameProblem, PasswordProblem, StateProblem};
 pub(crate) use refusal::Refusal;
-pub(crate) use refused::{NobodyIs, Refused, Remaining};
+pub(crate) use refused::{NobodyIs, Refused, Remaining, Reopening, ReopeningDay};

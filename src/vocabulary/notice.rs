@@ -72,6 +72,10 @@ pub(crate) enum Notice {
         message: Option<String>,
     },
     CountdownCancelled,
+    /// The opening hours ended: pupils may write again then.
+    HoursEnded {
+        reopens: Option<super::Reopening>,
+    },
     /// The server is stopping now.
     Stopping,
 }

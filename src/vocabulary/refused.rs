@@ -14,6 +14,22 @@ pub(crate) enum Remaining {
     UntilLifted,
 }
 
+/// When pupils may write again, outside the opening hours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Reopening {
+    pub(crate) day: ReopeningDay,
+    /// `07:30`.
+    pub(crate) time: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReopeningDay {
+    Today,
+    Tomorrow,
+    /// 1 is Monday, 7 Sunday.
+    Weekday(u8),
+}
+
 /// What is missing about a name a moderation action gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NobodyIs {
@@ -164,6 +180,10 @@ pub(crate) enum Refused {
     },
     /// More reports than a person may file in a while.
     TooManyReports,
+    /// A pupil wrote outside `[classroom] hours`.
+    OutsideHours {
+        reopens: Option<Reopening>,
+    },
 }
 
 impl Refused {
@@ -222,6 +242,7 @@ impl Refused {
             | NoSuchMessage { .. }
             | NothingToReport { .. } => ErrorCode::InvalidCommand,
             TooManyReports => ErrorCode::RateLimited,
+            OutsideHours { .. } => ErrorCode::OutsideHours,
         }
     }
 }

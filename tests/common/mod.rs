@@ -373,10 +373,31 @@ impl ServerProcess {
         Self::launch(dir, extra, false, None, rust_log).await
     }
 
-    /// Like [`ServerProcess::spawn`] under `faketime -f OFFSET` (Debian's libfaketime): the
-    /// server's wall clock is off by `offset` (`-400d`); its monotonic clock is the real one.
-    pub async fn spawn_faketime(dir: &std::path::Path, offset: &str) -> ServerProcess {
-        Self::launch_as(dir, &[], false, None, "info", Some(offset)).await
+    /// Like [`ServerProcess::spawn`] under Debian's libfaketime: the server's wall clock is
+    /// `faketime` (`-400d`: off by that; `@2026-12-07 20:00:00`: starting then), in UTC; its
+    /// monotonic clock is the real one.
+    pub async fn spawn_faketime(dir: &std::path::Path, faketime: &str) -> ServerProcess {
+        Self::launch_as(dir, &[], false, None, "info", Some(faketime)).await
+    }
+
+    /// Like [`ServerProcess::spawn_faketime`], with `replace` made in the shipped
+    /// configuration first (each `(from, to)` must be found).
+    pub async fn spawn_faketime_with(
+        dir: &std::path::Path,
+        faketime: &str,
+        replace: &[(&str, &str)],
+    ) -> ServerProcess {
+        let config = shipped_config_in(dir);
+        let mut text = std::fs::read_to_string(&config).unwrap();
+        for (from, to) in replace {
+            assert!(
+                text.contains(from),
+                "{from:?} not in the shipped configuration"
+            );
+            text = text.replace(from, to);
+        }
+        std::fs::write(&config, text).unwrap();
+        Self::launch_as(dir, &[], false, None, "info", Some(faketime)).await
     }
 
     async fn launch(
@@ -398,7 +419,10 @@ impl ServerProcess {
         faketime: Option<&str>,
     ) -> ServerProcess {
         let binary = env!("CARGO_BIN_EXE_classcord");
-        let config_path = shipped_config_in(dir);
+        let config_path = dir.join("classcord.toml");
+        if !config_path.exists() || faketime.is_none() {
+            shipped_config_in(dir);
+        }
         let config = config_path.to_str().unwrap();
         let mut args = vec!["serve", "--config", config, "--plain-listen", "127.0.0.1:0"];
         args.extend(if tls {
@@ -415,7 +439,8 @@ impl ServerProcess {
                 faked
                     .env("LD_PRELOAD", libfaketime())
                     .env("FAKETIME", offset)
-                    .env("DONT_FAKE_MONOTONIC", "1");
+                    .env("DONT_FAKE_MONOTONIC", "1")
+                    .env("TZ", "UTC");
                 faked
             }
             (None, None) => std::process::Command::new(binary),

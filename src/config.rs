@@ -185,6 +185,9 @@ pub struct WebSection {
     /// Origins (`https://ent.lycee.fr`) whose pages may open a WebSocket besides the web
     /// client this server serves itself. Any other browser page is refused.
     pub allowed_origins: Vec<String>,
+    /// Names browsers reach this server under besides this machine's name and addresses and
+    /// the TLS certificate's names (a name a reverse proxy answers to, a DNS alias).
+    pub host_names: Vec<String>,
     /// Seconds between pings to a browser; one silent for two intervals is disconnected.
     pub ping_interval_secs: u64,
 }
@@ -193,6 +196,7 @@ impl Default for WebSection {
     fn default() -> Self {
         WebSection {
             allowed_origins: Vec::new(),
+            host_names: Vec::new(),
             ping_interval_secs: 20,
         }
     }

@@ -37,3 +37,12 @@ pub(crate) const REPORT_EVERY: Duration = Duration::from_secs(120);
 /// Reports `/signalements` shows (the newest): a teacher's window, not an archive
 /// (`classcord admin reports --limit` reads further back).
 pub(crate) const REPORTS_LISTED: u32 = 20;
+
+/// How long after a connection was closed for flooding its address's new connections start
+/// without a burst: a flood that reconnects at once gets the sustained rate only.
+pub(crate) const FLOOD_COOLDOWN: Duration = Duration::from_secs(60);
+
+/// Connections of its address's budget a flood closure costs (`[gate]
+/// connections_per_ip_per_minute` refills them): a few closures and the flooder reconnects
+/// slowly, while the address's other connections go on.
+pub(crate) const FLOOD_RECONNECT_COST: u32 = 20;

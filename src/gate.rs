@@ -17,6 +17,7 @@ use ipnet::IpNet;
 
 use crate::address::normalise;
 use crate::config::GateSection;
+use crate::fixed::{FLOOD_COOLDOWN, FLOOD_RECONNECT_COST};
 use crate::vocabulary::Refusal;
 
 /// The limiters' clock: tokio's, so that tests on a paused clock see limits release
@@ -75,6 +76,9 @@ pub(crate) struct Gate {
     total: AtomicUsize,
     max_pending_logins_per_ip: usize,
     pending_logins: Mutex<HashMap<IpAddr, usize>>,
+    /// Addresses a connection was closed from for flooding, with when that stops counting:
+    /// their new connections start without a burst, so reconnecting does not renew a flood.
+    flooded: Mutex<HashMap<IpAddr, tokio::time::Instant>>,
 }
 
 /// Holds one of an address's places among the logins waiting for a password hash.
@@ -148,6 +152,47 @@ impl Gate {
             total: AtomicUsize::new(0),
             max_pending_logins_per_ip: config.max_pending_logins_per_ip,
             pending_logins: Mutex::new(HashMap::new()),
+            flooded: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock_flooded(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, tokio::time::Instant>> {
+        self.flooded
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A new connection's own line budget (`per_second`, `burst`): empty of its burst when
+    /// a connection from the same address was closed for flooding in the last
+    /// [`FLOOD_COOLDOWN`], so a flood that reconnects gets the sustained rate only.
+    pub(crate) fn line_budget(&self, ip: IpAddr, per_second: u32, burst: u32) -> LineBudget {
+        let budget = per_connection_budget(per_second, burst);
+        let ip = normalise(ip);
+        let flooded = self
+            .lock_flooded()
+            .get(&ip)
+            .is_some_and(|until| *until > tokio::time::Instant::now());
+        if flooded {
+            for _ in 1..burst {
+                let _ = budget.check();
+            }
+        }
+        budget
+    }
+
+    /// A connection from `ip` was closed for flooding: for [`FLOOD_COOLDOWN`] its address's
+    /// new connections start without a burst, and reconnecting costs the address
+    /// [`FLOOD_RECONNECT_COST`] connections of its budget. Its neighbours already connected
+    /// are not slowed.
+    pub(crate) fn flooded_from(&self, ip: IpAddr) {
+        let ip = normalise(ip);
+        if self.is_exempt(ip) {
+            return;
+        }
+        self.lock_flooded()
+            .insert(ip, tokio::time::Instant::now() + FLOOD_COOLDOWN);
+        for _ in 0..FLOOD_RECONNECT_COST {
+            let _ = self.connection_rate.check_key(&ip);
         }
     }
 
@@ -244,6 +289,8 @@ impl Gate {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
+        let now = tokio::time::Instant::now();
+        self.lock_flooded().retain(|_, until| *until > now);
     }
 
     /// How often [`Gate::shrink`] runs.

@@ -171,8 +171,10 @@ impl RunningServer {
             .chain(&web_tls_listeners)
             .map(|(_, addr)| *addr)
             .collect();
+        let served_hosts = served_hosts(&config);
         let web_settings = |kind: ListenerKind| WebSettings {
             allowed_origins: config.web.allowed_origins.clone(),
+            served_hosts: served_hosts.clone(),
             max_frame_bytes: config.limits.max_line_bytes,
             ping_interval: Duration::from_secs(config.web.ping_interval_secs),
             max_reply_bytes: config.limits.max_reply_bytes,
@@ -434,6 +436,34 @@ fn open_log(path: &Path) -> Result<Option<LineFile>, StartError> {
             path: path.display().to_string(),
             source,
         })
+}
+
+/// The names and addresses browsers may reach the web client under: this machine's (its
+/// name, its interfaces, loopback), the addresses the web listeners are bound to, the TLS
+/// certificate's names, `[web] host_names` and the hosts of `[web] allowed_origins`.
+fn served_hosts(config: &Config) -> Vec<String> {
+    let mut hosts = crate::certs::default_sans(&config.web.host_names);
+    hosts.extend(
+        config
+            .listen
+            .web
+            .iter()
+            .chain(&config.listen.web_tls)
+            .filter(|addr| !addr.ip().is_unspecified())
+            .map(|addr| addr.ip().to_string()),
+    );
+    if let Ok(facts) = crate::certs::inspect::read_facts(&config.tls.cert) {
+        hosts.extend(facts.dns_names);
+        hosts.extend(facts.addresses.iter().map(ToString::to_string));
+    }
+    hosts.extend(config.web.allowed_origins.iter().filter_map(|origin| {
+        let rest = origin.split_once("://")?.1.trim_end_matches('/');
+        Some(crate::transport::host_name(rest))
+    }));
+    let mut hosts: Vec<String> = hosts.iter().map(|h| h.to_ascii_lowercase()).collect();
+    hosts.sort();
+    hosts.dedup();
+    hosts
 }
 
 async fn shrink_gate_periodically(gate: Arc<Gate>, stop: CancellationToken) {

@@ -304,3 +304,79 @@ async fn one_address_cannot_queue_more_than_its_share_of_password_hashes() {
     other.register("eleve", "pw").await;
     other.login("eleve", "pw").await;
 }
+
+/// Eight guest connections from one address, each sending 20 lines every 20 ms and coming
+/// back as soon as it is closed for flooding, as the attack was run.
+fn reconnecting_flood(addr: std::net::SocketAddr) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..8)
+        .map(|n| {
+            tokio::spawn(async move {
+                let line = format!(
+                    "{{\"type\":\"message\",\"from\":\"flot{n}\",\"content\":\"flood\"}}\n"
+                )
+                .repeat(20);
+                loop {
+                    let Ok(mut stream) = connect_from("127.0.0.2", addr).await else {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    };
+                    use tokio::io::AsyncWriteExt;
+                    while stream.write_all(line.as_bytes()).await.is_ok() {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnecting_flood_does_not_silence_its_neighbour_on_the_same_address() {
+    let server = TestServer::start_with(strict(|_| {})).await;
+    let mut teacher = server.user("prof").await;
+    let mut neighbour = client_from(&server, "127.0.0.2").await;
+    neighbour.register("voisin", "secret").await;
+    neighbour.login("voisin", "secret").await;
+    teacher.sync().await;
+
+    let flood = reconnecting_flood(server.addr());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The neighbour writes at 2 messages a second, as a pupil might in a lively class.
+    let mut refused_lines = 0;
+    for n in 1..=24 {
+        neighbour
+            .send(json!({"type":"message","content":format!("voisin {n}")}))
+            .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    for task in &flood {
+        task.abort();
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    neighbour
+        .send(json!({"type":"message","content":"fin"}))
+        .await;
+    let mut delivered = 0;
+    loop {
+        let line = teacher.recv_type("message").await;
+        if line["from"] != "voisin" {
+            continue;
+        }
+        if line["content"] == "fin" {
+            break;
+        }
+        delivered += 1;
+    }
+    loop {
+        match neighbour.recv_within(Duration::from_millis(200)).await {
+            Some(line) if line["code"] == "rate_limited" => refused_lines += 1,
+            Some(_) => continue,
+            None => break,
+        }
+    }
+    eprintln!("neighbour: {delivered} of 24 delivered, {refused_lines} refused");
+    assert!(
+        delivered >= 22,
+        "the neighbour got {delivered} of 24 messages through ({refused_lines} refused)"
+    );
+}

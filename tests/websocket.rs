@@ -405,3 +405,45 @@ async fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
         "{metrics}"
     );
 }
+
+/// A raw upgrade request with the given headers; the status code of the answer.
+async fn upgrade_status(addr: SocketAddr, headers: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET /ws HTTP/1.1\r\n{headers}Upgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = vec![0; 64];
+    let read = tcp.read(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]).to_string();
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"))
+}
+
+#[tokio::test]
+async fn a_site_whose_name_points_here_cannot_pass_for_the_server_dns_rebinding() {
+    let server = with_web(|config| config.web.host_names = vec!["chat.lycee.fr".into()]).await;
+    let addr = web_addr(&server);
+    let port = addr.port();
+    // The attack: evil.example resolves to the server, the page's origin matches its Host.
+    let rebinding = format!("Host: evil.example:{port}\r\nOrigin: http://evil.example:{port}\r\n");
+    assert_eq!(upgrade_status(addr, &rebinding).await, 403);
+    // Two Origin headers, one of them the server's own.
+    let repeated =
+        format!("Host: {addr}\r\nOrigin: http://{addr}\r\nOrigin: http://evil.example:{port}\r\n");
+    assert_eq!(upgrade_status(addr, &repeated).await, 403);
+    // The server's own addresses and the names it was given are served.
+    for host in [
+        addr.to_string(),
+        format!("localhost:{port}"),
+        format!("chat.lycee.fr:{port}"),
+    ] {
+        let page = format!("Host: {host}\r\nOrigin: http://{host}\r\n");
+        assert_eq!(upgrade_status(addr, &page).await, 101, "{host}");
+    }
+}

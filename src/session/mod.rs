@@ -177,7 +177,8 @@ impl Session {
             ctx.config.limits.reads_per_second,
             ctx.config.limits.read_burst,
         );
-        let lines = crate::gate::per_connection_budget(
+        let lines = ctx.gate.line_budget(
+            peer.addr.ip(),
             ctx.config.gate.messages_per_connection_per_second,
             ctx.config.gate.message_burst_per_connection,
         );
@@ -244,6 +245,7 @@ impl Session {
                         .allow_message(&self.lines, self.peer.addr.ip())
                     {
                         if self.flood_strike() {
+                            self.ctx.gate.flooded_from(self.peer.addr.ip());
                             closer.close(CloseReason::Flooding);
                         }
                         continue;

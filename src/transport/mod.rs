@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 pub(crate) use plain::Plain;
 pub(crate) use tls::TlsError;
 pub(crate) use tls::{server_config, CertificatePaths, Tls};
-pub(crate) use web::{Web, WebSettings};
+pub(crate) use web::{host_name, Web, WebSettings};
 
 pub(crate) use crate::config::ListenerKind;
 

@@ -34,6 +34,10 @@ use crate::address::normalise;
 pub(crate) struct WebSettings {
     /// Origins allowed besides the page's own (`scheme://host[:port]`, compared without case).
     pub(crate) allowed_origins: Vec<String>,
+    /// The names and addresses this server answers to (lower case, without port): a
+    /// browser's `Host` must be one of them, or a page of another site whose name was made
+    /// to point here (DNS rebinding) would pass for the server's own.
+    pub(crate) served_hosts: Vec<String>,
     /// Largest text frame: the longest line a session accepts.
     pub(crate) max_frame_bytes: usize,
     /// A ping every interval; a browser silent for two is gone.
@@ -76,6 +80,12 @@ enum UpgradeRefused {
         "WebSocket from origin {0:?} refused (allowed: this page's own and [web] allowed_origins)"
     )]
     Origin(String),
+    #[error(
+        "WebSocket for host {0:?} refused: not a name of this server (add it to [web] host_names, or to the certificate with generate-cert --san)"
+    )]
+    Host(String),
+    #[error("WebSocket with several Origin headers refused")]
+    RepeatedOrigin,
 }
 
 /// One connection's request handling state.
@@ -159,7 +169,23 @@ async fn upgrade(
 ) -> Response {
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("").to_owned();
-        if !origin_allowed(&origin, &headers, &exchange.settings.allowed_origins) {
+        let settings = &exchange.settings;
+        if headers.get_all(header::ORIGIN).iter().count() > 1 {
+            *exchange.refused.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(UpgradeRefused::RepeatedOrigin);
+            return (StatusCode::FORBIDDEN, "one Origin header expected\n").into_response();
+        }
+        if !host_served(&headers, &settings.served_hosts) {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|host| host.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            *exchange.refused.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(UpgradeRefused::Host(host));
+            return (StatusCode::FORBIDDEN, "host not served\n").into_response();
+        }
+        if !origin_allowed(&origin, &headers, &settings.allowed_origins) {
             *exchange.refused.lock().unwrap_or_else(|p| p.into_inner()) =
                 Some(UpgradeRefused::Origin(origin));
             return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
@@ -188,6 +214,28 @@ async fn upgrade(
         .on_upgrade(move |socket| async move {
             let _ = upgraded.send(socket);
         })
+}
+
+/// The host name of a `Host` header (`name:port`, `[v6]:port`, `name`), in lower case.
+pub(crate) fn host_name(host: &str) -> String {
+    let host = host.trim();
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Whether a browser's `Host` is a name or an address this server answers to.
+fn host_served(headers: &HeaderMap, served: &[String]) -> bool {
+    let hosts = headers.get_all(header::HOST);
+    let mut hosts = hosts.iter();
+    match (hosts.next(), hosts.next()) {
+        (Some(host), None) => host
+            .to_str()
+            .is_ok_and(|host| served.contains(&host_name(host))),
+        _ => false,
+    }
 }
 
 /// A browser sends its page's origin: the page this listener served (same host and port as
@@ -395,6 +443,18 @@ mod tests {
         assert_eq!(forwarded("10.0.0.7"), None);
         assert_eq!(forwarded("not an address, 192.168.1.20"), None);
         assert_eq!(forwarded_client(&HeaderMap::new(), &trusted), None);
+    }
+
+    #[test]
+    fn host_names_lose_their_port_and_case() {
+        assert_eq!(host_name("Chat.Lycee.FR:8080"), "chat.lycee.fr");
+        assert_eq!(host_name("[::1]:8080"), "::1");
+        assert_eq!(host_name("192.168.1.5"), "192.168.1.5");
+        assert_eq!(host_name("chat.lycee.fr."), "chat.lycee.fr");
+        let served = vec!["chat.lycee.fr".to_owned()];
+        assert!(host_served(&host("chat.lycee.fr:8080"), &served));
+        assert!(!host_served(&host("evil.example:8080"), &served));
+        assert!(!host_served(&HeaderMap::new(), &served));
     }
 
     #[test]

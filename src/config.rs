@@ -208,6 +208,8 @@ pub struct MetricsSection {
     /// HTTP endpoints serving /metrics, /healthz and /readyz. Empty (the default) disables
     /// them; the gate's allowlist applies.
     pub listen: Vec<SocketAddr>,
+    /// Addresses of the Prometheus servers that scrape: they keep connections of their own.
+    pub scrapers: Vec<IpNet>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -16,6 +16,14 @@ pub(crate) const MAX_ADMIN_REQUEST_BYTES: u64 = 4 * 1024 * 1024;
 /// administrator's curl is another; past that, a caller is refused rather than queued.
 pub(crate) const MONITORING_CONNECTIONS: usize = 16;
 
+/// Monitoring connections one address may hold: no allowed machine can take them all and
+/// blind the scrapes.
+pub(crate) const MONITORING_PER_ADDRESS: usize = 4;
+
+/// Monitoring connections kept for the addresses of `[metrics] scrapers` (Prometheus),
+/// beside the shared ones: whatever others hold, the scrape goes through.
+pub(crate) const MONITORING_RESERVED: usize = 2;
+
 /// Longest wait for the database writer to answer a readiness probe: a writer that takes
 /// longer is behind, and `/readyz` says so instead of hanging the probe.
 pub(crate) const READY_TIMEOUT: Duration = Duration::from_secs(2);

@@ -23,7 +23,9 @@ use tokio_util::task::TaskTracker;
 use crate::address::normalise;
 use crate::config::ListenerKind;
 use crate::context::Context;
-use crate::fixed::{MONITORING_CONNECTIONS, READY_TIMEOUT};
+use crate::fixed::{
+    MONITORING_CONNECTIONS, MONITORING_PER_ADDRESS, MONITORING_RESERVED, READY_TIMEOUT,
+};
 use crate::metrics::Format;
 use crate::vocabulary::Refusal;
 
@@ -75,6 +77,77 @@ async fn readyz(State(ctx): State<Arc<Context>>) -> (StatusCode, String) {
     }
 }
 
+/// The connections the listener serves at once: shared ones, at most a few per address,
+/// and some kept for the configured scrapers.
+struct Slots {
+    shared: Arc<Semaphore>,
+    reserved: Arc<Semaphore>,
+    scrapers: Vec<ipnet::IpNet>,
+    per_address: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+/// One connection's place, given back when dropped.
+struct Slot {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    slots: Arc<Slots>,
+    ip: std::net::IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut per_address = self.slots.lock();
+        if let Some(count) = per_address.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                per_address.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl Slots {
+    fn new(scrapers: Vec<ipnet::IpNet>) -> Arc<Slots> {
+        Arc::new(Slots {
+            shared: Arc::new(Semaphore::new(MONITORING_CONNECTIONS)),
+            reserved: Arc::new(Semaphore::new(MONITORING_RESERVED)),
+            scrapers,
+            per_address: Default::default(),
+        })
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<std::net::IpAddr, usize>> {
+        self.per_address
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn take(self: &Arc<Self>, ip: std::net::IpAddr) -> Result<Slot, Refusal> {
+        let scraper = self.scrapers.iter().any(|net| net.contains(&ip));
+        let mut per_address = self.lock();
+        let count = per_address.entry(ip).or_insert(0);
+        let bound = MONITORING_PER_ADDRESS + if scraper { MONITORING_RESERVED } else { 0 };
+        if *count >= bound {
+            return Err(Refusal::TooManyFromAddress);
+        }
+        let permit = if scraper {
+            Arc::clone(&self.reserved)
+                .try_acquire_owned()
+                .or_else(|_| Arc::clone(&self.shared).try_acquire_owned())
+        } else {
+            Arc::clone(&self.shared).try_acquire_owned()
+        };
+        let permit = permit.map_err(|_| Refusal::ServerFull)?;
+        *count += 1;
+        Ok(Slot {
+            _permit: permit,
+            slots: Arc::clone(self),
+            ip,
+        })
+    }
+}
+
 /// Serves until `stop`; connections under way finish their request.
 pub(crate) async fn serve(
     listener: TcpListener,
@@ -83,7 +156,7 @@ pub(crate) async fn serve(
     stop: CancellationToken,
 ) {
     let router = router(Arc::clone(&ctx));
-    let permits = Arc::new(Semaphore::new(MONITORING_CONNECTIONS));
+    let slots = Slots::new(ctx.config.metrics.scrapers.clone());
     loop {
         let accepted = tokio::select! {
             _ = stop.cancelled() => return,
@@ -102,9 +175,12 @@ pub(crate) async fn serve(
             ctx.record_refusal(Refusal::NotAllowed, peer, ListenerKind::Metrics, None);
             continue;
         }
-        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-            ctx.record_refusal(Refusal::ServerFull, peer, ListenerKind::Metrics, None);
-            continue;
+        let permit = match slots.take(peer.ip()) {
+            Ok(slot) => slot,
+            Err(refusal) => {
+                ctx.record_refusal(refusal, peer, ListenerKind::Metrics, None);
+                continue;
+            }
         };
         let service = TowerToHyperService::new(router.clone());
         let stop = stop.clone();

@@ -282,28 +282,71 @@ async fn every_metric_the_dashboard_and_the_alerts_use_is_in_a_real_scrape() {
     assert!(missing.is_empty(), "not in a scrape: {missing:?}\n{scrape}");
 }
 
-#[tokio::test]
-async fn connections_past_the_cap_are_refused_and_the_listener_recovers() {
-    let server = with_metrics(|_| {}).await;
-    let addr = metrics_addr(&server);
-    // Sixteen clients that connect and say nothing hold every place.
+/// `count` connections from `source` that say nothing (each holds a place until the server's
+/// header deadline).
+async fn silent_from(source: &str, addr: SocketAddr, count: usize) -> Vec<tokio::net::TcpStream> {
     let mut silent = Vec::new();
-    for _ in 0..16 {
-        silent.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    for _ in 0..count {
+        silent.push(common::connect_from(source, addr).await.unwrap());
     }
-    let refused =
-        "classcord_connections_refused_total{listener=\"metrics\",reason=\"server_full\"} 1\n";
+    silent
+}
+
+/// Waits until the refusal counter for `reason` reaches `count`, retrying `attempt`.
+async fn refused_until(
+    server: &TestServer,
+    reason: &str,
+    count: u32,
+    addr: SocketAddr,
+    source: &str,
+) {
+    let line = format!(
+        "classcord_connections_refused_total{{listener=\"metrics\",reason=\"{reason}\"}} {count}\n"
+    );
     let deadline = tokio::time::Instant::now() + common::WAIT;
-    loop {
-        let _ = curl(addr, "/healthz", &["--max-time", "2"]).await;
-        if server.running().render_metrics().contains(refused) {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never refused");
+    while !server.running().render_metrics().contains(&line) {
+        let _ = curl(
+            addr,
+            "/healthz",
+            &["--max-time", "2", "--interface", source],
+        )
+        .await;
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never refused: {line}"
+        );
     }
-    drop(silent);
+}
+
+#[tokio::test]
+async fn no_address_can_blind_the_scrapes_and_the_listener_recovers() {
+    let server = with_metrics(|config| {
+        config.metrics.scrapers = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let addr = metrics_addr(&server);
+    // One machine holds at most four places.
+    let one = silent_from("127.0.0.2", addr, 4).await;
+    refused_until(
+        &server,
+        "too_many_connections_from_address",
+        1,
+        addr,
+        "127.0.0.2",
+    )
+    .await;
+    // Four machines fill the sixteen shared places: a fifth is refused, the configured
+    // Prometheus is still served.
+    let mut others = Vec::new();
+    for source in ["127.0.0.3", "127.0.0.4", "127.0.0.5"] {
+        others.push(silent_from(source, addr, 4).await);
+    }
+    refused_until(&server, "server_full", 1, addr, "127.0.0.6").await;
+    let scrape = curl(addr, "/metrics", &["--interface", "127.0.0.1"]).await;
+    assert_eq!(split_status(&scrape), Some(200), "{scrape:?}");
+    drop((one, others));
     let deadline = tokio::time::Instant::now() + common::WAIT;
-    while split_status(&curl(addr, "/healthz", &[]).await) != Some(200) {
+    while split_status(&curl(addr, "/healthz", &["--interface", "127.0.0.6"]).await) != Some(200) {
         assert!(tokio::time::Instant::now() < deadline, "never served again");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }

@@ -18,8 +18,11 @@ fn private(to: &str, content: &str) -> Value {
 
 #[tokio::test]
 async fn with_private_messages_for_teachers_pupils_write_privately_only_to_teachers() {
-    let server =
-        TestServer::start_with(|c| c.classroom.private_messages = PrivateMessages::Teachers).await;
+    let server = TestServer::start_with(|c| {
+        c.classroom.private_messages = PrivateMessages::Teachers;
+        c.server.language = classcord::config::Language::Fr;
+    })
+    .await;
     let mut teacher = server.user_with_role("prof", "moderator").await;
     let mut legacy_pupil = server.user("bob").await;
     let mut web_pupil = server.user("alice").await;
@@ -27,17 +30,18 @@ async fn with_private_messages_for_teachers_pupils_write_privately_only_to_teach
     teacher.sync().await;
     legacy_pupil.sync().await;
 
-    // A legacy client reads the refusal as a message from the server, in words.
+    // A legacy client reads the refusal as a message from the server, in French.
     legacy_pupil.send(private("alice", "psst")).await;
     assert_eq!(
         legacy_pupil.said().await,
-        "Private messages between pupils are turned off at this school: you may write \
-         privately to a teacher, or in the room."
+        "Les messages privés entre élèves sont désactivés dans cet établissement : vous \
+         pouvez écrire en privé à un professeur, ou dans le salon."
     );
     // A v2 client gets a typed error.
     web_pupil.send(private("bob", "psst")).await;
     let refusal = web_pupil.recv_type("error").await;
     assert_eq!(refusal["code"], "private_refused", "{refusal}");
+    assert!(refusal["message"].as_str().unwrap().starts_with("Les messages privés"));
 
     // To a teacher, and from a teacher to anyone, private messages go through.
     web_pupil.send(private("prof", "une question")).await;

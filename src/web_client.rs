@@ -9,6 +9,7 @@ use axum::Router;
 const INDEX: &str = include_str!("../web/index.html");
 const SCRIPT: &str = include_str!("../web/app.js");
 const STYLE: &str = include_str!("../web/style.css");
+const ICON: &str = include_str!("../web/favicon.svg");
 
 /// The page may load only its own files and talk only to its own server.
 const SECURITY_HEADERS: [(header::HeaderName, &str); 4] = [
@@ -29,7 +30,8 @@ fn file(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     )
 }
 
-/// `/`, `/app.js` and `/style.css`.
+/// `/`, `/app.js`, `/style.css` and the icon (`/favicon.svg`, and `/favicon.ico` that
+/// browsers ask for by themselves).
 pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route(
@@ -43,5 +45,13 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route(
             "/style.css",
             get(|| async { file("text/css; charset=utf-8", STYLE) }),
+        )
+        .route(
+            "/favicon.svg",
+            get(|| async { file("image/svg+xml", ICON) }),
+        )
+        .route(
+            "/favicon.ico",
+            get(|| async { file("image/svg+xml", ICON) }),
         )
 }

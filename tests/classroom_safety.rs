@@ -41,7 +41,10 @@ async fn with_private_messages_for_teachers_pupils_write_privately_only_to_teach
     web_pupil.send(private("bob", "psst")).await;
     let refusal = web_pupil.recv_type("error").await;
     assert_eq!(refusal["code"], "private_refused", "{refusal}");
-    assert!(refusal["message"].as_str().unwrap().starts_with("Les messages privés"));
+    assert!(refusal["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Les messages privés"));
 
     // To a teacher, and from a teacher to anyone, private messages go through.
     web_pupil.send(private("prof", "une question")).await;

@@ -41,6 +41,14 @@ async fn two_students_on_the_web_and_a_legacy_client_share_the_class() {
     carl.send(json!({"type": "message", "subtype": "global", "content": "test"}))
         .await;
     let from_legacy = bob.recv_type("message").await;
+    // More than one page of history: the page shows the last 50 and loads the rest on demand.
+    for n in 1..=55 {
+        carl.send(
+            json!({"type": "message", "subtype": "global", "content": format!("ancien {n}")}),
+        )
+        .await;
+    }
+    carl.sync().await;
 
     let shots = tempfile::tempdir().unwrap();
     let child = Command::new("node")
@@ -87,8 +95,12 @@ async fn two_students_on_the_web_and_a_legacy_client_share_the_class() {
         "{stdout}{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    assert!(stdout.contains("step: older messages"), "{stdout}");
+    assert!(stdout.contains("step: unread and title"), "{stdout}");
+    assert!(stdout.contains("step: code and links"), "{stdout}");
     assert!(stdout.contains("step: reported and removed"), "{stdout}");
     assert!(stdout.contains("step: kicked"), "{stdout}");
+    assert!(stdout.contains("step: refused message marked"), "{stdout}");
     assert!(stdout.contains("step: excluded and banned"), "{stdout}");
 
     // The legacy client read the end of the class in #général (the 2,500 emoji whole), and

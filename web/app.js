@@ -31,7 +31,21 @@ const state = {
   commands: null,
   pendingRegister: false,
   pendingLogin: false,
+  // Unread messages per conversation (not the one shown), for the badges and the tab title.
+  unread: new Map(),
+  // Rooms whose history has older pages, and the room whose older page was asked for.
+  older: new Set(),
+  loadingOlder: null,
+  // The page's own last message, until the server refuses it (it sends no copy to its
+  // sender): a refusal that follows marks it as not sent.
+  lastSent: null,
 };
+
+// Refusals that answer a message just sent (the message did not go out).
+const SEND_REFUSALS = new Set([
+  "muted", "user_offline", "private_refused", "outside_hours", "content_too_long",
+  "not_in_channel", "rate_limited", "storage_error", "nul_byte", "excluded",
+]);
 
 // Errors after which logging in again by itself would be wrong: the teacher's kick, another
 // session of the same account, an exclusion in force.
@@ -113,10 +127,7 @@ function handle(line) {
       onMessage(line);
       break;
     case "history":
-      for (const message of line.messages || []) {
-        addEntry(line.channel || DEFAULT_ROOM, entryOf(message));
-      }
-      if (line.more) addEntry(line.channel || DEFAULT_ROOM, { server: "(messages plus anciens non affichés)" });
+      onHistory(line);
       break;
     case "users":
       for (const name of line.users || []) {
@@ -175,6 +186,39 @@ function handle(line) {
   }
 }
 
+// A page of a room's history: the first one when joining, or an older one asked for by
+// scrolling to the top, which goes before what is shown.
+function onHistory(line) {
+  const room = line.channel || DEFAULT_ROOM;
+  const entries = (line.messages || []).map(entryOf);
+  if (line.more) state.older.add(room);
+  else state.older.delete(room);
+  if (state.loadingOlder === room) {
+    state.loadingOlder = null;
+    const shown = state.conversations.get(room) || [];
+    state.conversations.set(room, [...entries, ...shown]);
+    if (room === state.current) {
+      const list = $("messages");
+      const fromBottom = list.scrollHeight - list.scrollTop;
+      renderMessages();
+      list.scrollTop = list.scrollHeight - fromBottom;
+    }
+    return;
+  }
+  for (const entry of entries) addEntry(room, entry, { quiet: true });
+  if (room === state.current) renderMessages();
+}
+
+// Scrolled to the top of a room that has older messages: ask for the page before them.
+function loadOlder() {
+  const room = state.current;
+  if (!state.older.has(room) || state.loadingOlder) return;
+  const first = (state.conversations.get(room) || []).find((entry) => entry.id !== undefined);
+  if (!first) return;
+  state.loadingOlder = room;
+  send({ type: "history", channel: room, before: first.id, limit: 50 });
+}
+
 function login() {
   state.pendingLogin = true;
   send({ type: "login", ...state.credentials });
@@ -199,8 +243,18 @@ function onError(line) {
     state.pendingRegister = false;
     showError("login-error", text);
   } else {
+    markNotSent(line.code, text);
     showError("chat-error", text);
   }
+}
+
+// A refused message stays on the screen, marked as not sent, with why.
+function markNotSent(code, text) {
+  const sent = state.lastSent;
+  if (!sent || !SEND_REFUSALS.has(code) || Date.now() - sent.at > 10000) return;
+  state.lastSent = null;
+  sent.entry.failed = text;
+  if (sent.key === state.current) renderMessages();
 }
 
 function entryOf(message) {
@@ -300,7 +354,7 @@ function ensureConversation(key, joined) {
   renderRooms();
 }
 
-function addEntry(key, entry) {
+function addEntry(key, entry, { quiet = false } = {}) {
   let entries = state.conversations.get(key);
   if (!entries) {
     entries = [];
@@ -308,11 +362,29 @@ function addEntry(key, entry) {
     renderRooms();
   }
   entries.push(entry);
-  if (key === state.current) renderMessages();
+  if (quiet) return;
+  if (key === state.current && !document.hidden) {
+    appendMessage(entries, entry);
+    return;
+  }
+  if (key === state.current) appendMessage(entries, entry);
+  if (entry.from && entry.from !== state.me) {
+    state.unread.set(key, (state.unread.get(key) || 0) + 1);
+    renderRooms();
+    renderTitle();
+  }
+}
+
+// The tab's title counts what was not read: "(3) ClassCord".
+function renderTitle() {
+  const total = [...state.unread.values()].reduce((sum, count) => sum + count, 0);
+  document.title = total > 0 ? `(${total}) ClassCord` : "ClassCord";
 }
 
 function select(key) {
   state.current = key;
+  state.unread.delete(key);
+  renderTitle();
   if (!state.conversations.get(key)) state.conversations.set(key, []);
   $("current-title").textContent = key.startsWith("@") ? `Message privé : ${key.slice(1)}` : key;
   $("chat-error").textContent = "";
@@ -328,6 +400,14 @@ function renderRooms() {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = key.startsWith("@") ? `✉ ${key.slice(1)}` : key;
+    const unread = state.unread.get(key) || 0;
+    if (unread > 0) {
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = String(unread);
+      badge.setAttribute("aria-label", `${unread} non lu${unread > 1 ? "s" : ""}`);
+      button.append(" ", badge);
+    }
     button.setAttribute("aria-current", String(key === state.current));
     button.onclick = () => {
       if (key.startsWith("#") && state.conversations.get(key) === null) {
@@ -360,26 +440,134 @@ function renderUsers() {
   }
 }
 
+// The day of a message as people say it: "aujourd'hui", "hier", "lundi 30 novembre".
+function dayLabel(date) {
+  const today = new Date();
+  const yesterday = new Date(today);
+  yesterday.setDate(today.getDate() - 1);
+  if (date.toDateString() === today.toDateString()) return "aujourd'hui";
+  if (date.toDateString() === yesterday.toDateString()) return "hier";
+  return date.toLocaleDateString("fr-FR", { weekday: "long", day: "numeric", month: "long" });
+}
+
+// A message's text as nodes: ``` fences as code blocks (newlines kept), `inline code`,
+// http(s) links that open elsewhere; never HTML from the text.
+function contentNodes(text) {
+  const nodes = [];
+  const parts = text.split("```");
+  parts.forEach((part, index) => {
+    if (index % 2 === 1 && index < parts.length - 1) {
+      const pre = document.createElement("pre");
+      const code = document.createElement("code");
+      code.textContent = part.replace(/^[a-zA-Z0-9_+-]*\n/, "").replace(/\n$/, "");
+      pre.append(code);
+      nodes.push(pre);
+      return;
+    }
+    const chunk = index % 2 === 1 ? "```" + part : part;
+    chunk.split("`").forEach((piece, inline) => {
+      if (inline % 2 === 1) {
+        const code = document.createElement("code");
+        code.textContent = piece;
+        nodes.push(code);
+        return;
+      }
+      for (const token of piece.split(/(https?:\/\/[^\s<>"]+)/)) {
+        if (/^https?:\/\//.test(token)) {
+          const link = document.createElement("a");
+          link.href = token;
+          link.textContent = token;
+          link.rel = "noopener noreferrer";
+          link.target = "_blank";
+          nodes.push(link);
+        } else if (token) {
+          nodes.push(document.createTextNode(token));
+        }
+      }
+    });
+  });
+  return nodes;
+}
+
+function messageItem(entry) {
+  const item = document.createElement("li");
+  if (entry.server) {
+    item.className = "server";
+    item.textContent = entry.server;
+    return item;
+  }
+  const time = document.createElement("span");
+  time.className = "time";
+  time.textContent = entry.time ? new Date(entry.time).toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" }) : "";
+  const from = document.createElement("span");
+  from.className = "from";
+  from.textContent = `${entry.from} : `;
+  const content = document.createElement("span");
+  content.className = "content";
+  content.append(...contentNodes(entry.content));
+  if (state.me && entry.from !== state.me && entry.content.includes("@" + state.me)) {
+    item.classList.add("mention");
+  }
+  item.append(time, from, content, ...messageActions(entry));
+  if (entry.failed) {
+    item.classList.add("failed");
+    const why = document.createElement("span");
+    why.className = "not-sent";
+    why.textContent = ` — non envoyé : ${entry.failed}`;
+    item.append(why);
+  }
+  return item;
+}
+
+function daySeparator(date) {
+  const item = document.createElement("li");
+  item.className = "day";
+  item.textContent = dayLabel(date);
+  return item;
+}
+
+function dayOf(entry) {
+  return entry.time ? new Date(entry.time).toDateString() : null;
+}
+
 function renderMessages() {
   const list = $("messages");
-  list.replaceChildren();
-  for (const entry of state.conversations.get(state.current) || []) {
-    const item = document.createElement("li");
-    if (entry.server) {
-      item.className = "server";
-      item.textContent = entry.server;
-    } else {
-      const time = document.createElement("span");
-      time.className = "time";
-      time.textContent = entry.time ? new Date(entry.time).toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" }) : "";
-      const from = document.createElement("span");
-      from.className = "from";
-      from.textContent = `${entry.from} : `;
-      item.append(time, from, document.createTextNode(entry.content), ...messageActions(entry));
-    }
-    list.append(item);
+  const entries = state.conversations.get(state.current) || [];
+  const items = [];
+  if (state.older.has(state.current)) {
+    const more = document.createElement("li");
+    more.className = "older";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "Afficher les messages plus anciens";
+    button.onclick = loadOlder;
+    more.append(button);
+    items.push(more);
   }
+  let day = null;
+  for (const entry of entries) {
+    const entryDay = dayOf(entry);
+    if (entryDay && entryDay !== day) {
+      items.push(daySeparator(new Date(entry.time)));
+      day = entryDay;
+    }
+    items.push(messageItem(entry));
+  }
+  list.replaceChildren(...items);
   list.scrollTop = list.scrollHeight;
+}
+
+// One new message at the end: added alone (a screen reader reads it, not the whole list),
+// and the list follows it only if it was at the bottom.
+function appendMessage(entries, entry) {
+  const list = $("messages");
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  const previous = entries.length > 1 ? entries[entries.length - 2] : null;
+  if (dayOf(entry) && (!previous || dayOf(previous) !== dayOf(entry))) {
+    list.append(daySeparator(new Date(entry.time)));
+  }
+  list.append(messageItem(entry));
+  if (atBottom || entry.from === state.me) list.scrollTop = list.scrollHeight;
 }
 
 function setConnection(text) {
@@ -412,7 +600,9 @@ function submitMessage(event) {
   const isCommand = isCommandLine(content);
   if (!isCommand) {
     const shown = content.startsWith("//") ? content.slice(1) : content;
-    addEntry(key, { from: state.me, content: shown, time: new Date().toISOString() });
+    const entry = { from: state.me, content: shown, time: new Date().toISOString() };
+    state.lastSent = { entry, key, at: Date.now() };
+    addEntry(key, entry);
   }
 }
 
@@ -442,6 +632,24 @@ document.addEventListener("DOMContentLoaded", () => {
     send({ type: "register", ...state.credentials });
   });
   $("send-form").addEventListener("submit", submitMessage);
+  // Enter sends, Shift+Enter starts a new line (pasted code keeps its lines).
+  $("message").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("send-form").requestSubmit();
+    }
+  });
+  $("messages").addEventListener("scroll", () => {
+    if ($("messages").scrollTop < 20) loadOlder();
+  });
+  // Back on the tab: what is shown is read.
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) {
+      state.unread.delete(state.current);
+      renderRooms();
+      renderTitle();
+    }
+  });
   $("join-form").addEventListener("submit", (event) => {
     event.preventDefault();
     let name = $("join-name").value.trim();
@@ -460,6 +668,9 @@ document.addEventListener("DOMContentLoaded", () => {
     $("chat").hidden = true;
     $("login").hidden = false;
     state.conversations = new Map([[DEFAULT_ROOM, []]]);
+    state.unread.clear();
+    state.older.clear();
+    renderTitle();
     state.joined.clear();
     state.rejoining.clear();
     state.current = DEFAULT_ROOM;

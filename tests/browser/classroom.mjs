@@ -50,6 +50,17 @@ try {
   const chloe = await student("chloé", { width: 390, height: 844 });
   step("both logged in");
 
+  // #général has more than one page of history: the oldest come on demand, above, with a
+  // day separator.
+  await sees(alice, "ancien 55");
+  if (await alice.locator("#messages .content", { hasText: /^ancien 1$/ }).count() !== 0) {
+    throw new Error("the first page already holds the oldest message");
+  }
+  await alice.getByRole("button", { name: "Afficher les messages plus anciens" }).click();
+  await alice.locator("#messages .content", { hasText: /^ancien 1$/ }).waitFor({ timeout: WAIT });
+  await alice.locator("#messages li.day", { hasText: "aujourd'hui" }).first().waitFor({ timeout: WAIT });
+  step("older messages");
+
   // Each sees the other in the list of users online.
   await alice.locator("#users button", { hasText: "chloé" }).waitFor({ timeout: WAIT });
   await chloe.locator("#users button", { hasText: "alice" }).waitFor({ timeout: WAIT });
@@ -117,13 +128,31 @@ try {
   await chloe.getByRole("alert").filter({ hasText: "réservé aux enseignants" }).waitFor({ timeout: WAIT });
   step("error shown");
 
-  // Back in #général; alice gets there with the keyboard only.
+  // Back in #général; alice, still in her private conversation, sees it unread (badge and
+  // tab title), then gets there with the keyboard only.
   await say(chloe, "Merci !");
+  await alice.locator("#rooms button", { hasText: "#général" }).locator(".badge").waitFor({ timeout: WAIT });
+  await alice.waitForFunction(() => /^\(\d+\) ClassCord$/.test(document.title), null, { timeout: WAIT });
+  step("unread and title");
   await alice.getByRole("button", { name: "#général" }).focus();
   await alice.keyboard.press("Enter");
   await alice.getByRole("heading", { name: "#général" }).waitFor({ timeout: WAIT });
   await sees(alice, "Merci !");
+  if ((await alice.title()) !== "ClassCord") throw new Error(`title still ${await alice.title()}`);
   step("keyboard");
+
+  // Pasted code keeps its lines in a code block; links are links, opened elsewhere.
+  const field = alice.getByLabel("Message", { exact: true });
+  await field.fill("Voici :\n```java\nint x = 1;\nint y = 2;\n```\nvoir https://example.org/cours");
+  await field.press("Enter");
+  const block = chloe.locator("#messages pre code").last();
+  await block.waitFor({ timeout: WAIT });
+  if ((await block.textContent()) !== "int x = 1;\nint y = 2;") {
+    throw new Error(`code block: ${JSON.stringify(await block.textContent())}`);
+  }
+  const link = chloe.getByRole("link", { name: "https://example.org/cours" });
+  if ((await link.getAttribute("rel")) !== "noopener noreferrer") throw new Error("link rel");
+  step("code and links");
   await chloe.screenshot({ path: `${shots}/web-client-phone.png`, fullPage: true });
   await alice.screenshot({ path: `${shots}/web-client.png` });
   step("screenshots");
@@ -165,6 +194,15 @@ try {
   }
   await prof.locator("#users button", { hasText: "chloé" }).waitFor({ state: "detached", timeout: WAIT });
   step("kicked");
+
+  // A message the server refuses (chloé is offline) stays on alice's screen marked as not
+  // sent, with the reason.
+  await alice.getByRole("button", { name: "✉ chloé" }).click();
+  await say(alice, "Tu es encore là ?");
+  await alice.locator("#messages li.failed", { hasText: "Tu es encore là ?" })
+    .locator(".not-sent").waitFor({ timeout: WAIT });
+  await alice.getByRole("button", { name: "#général" }).click();
+  step("refused message marked");
 
   // Excluded for 10 minutes, then banned: each time the student's page says why, and the
   // next login says it again (the reason and the time left), not "wrong password".

@@ -19,6 +19,8 @@ RUN mkdir -p src protocol/src load/src \
     && cargo build --release --locked -p classcord \
     && rm -rf src protocol/src load/src
 COPY src ./src
+# The web client, embedded in the binary (src/web_client.rs).
+COPY web ./web
 COPY protocol/src ./protocol/src
 COPY load/src ./load/src
 # The commit shown by classcord_build_info (the context has no .git).

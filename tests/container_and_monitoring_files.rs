@@ -171,6 +171,24 @@ fn compose_mounts_files_that_exist_and_the_build_context_excludes_secrets() {
             ".dockerignore lets in a missing {allowed}"
         );
     }
+    // Every file the binary embeds from outside src/ (include_str!) is copied into the build
+    // (the image once failed to build: web/ was left out).
+    let dockerfile = read("Dockerfile");
+    let mut sources = Vec::new();
+    collect_rust_files(&std::path::Path::new(ROOT).join("src"), &mut sources);
+    for file in sources {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for embedded in text.split("include_str!(\"../").skip(1) {
+            let top = embedded.split(['/', '"']).next().unwrap();
+            assert!(
+                dockerfile
+                    .lines()
+                    .any(|l| l.starts_with(&format!("COPY {top} "))),
+                "{} embeds {top}/, which the Dockerfile does not copy",
+                file.display()
+            );
+        }
+    }
     // What the Dockerfile copies is let in.
     for line in read("Dockerfile")
         .lines()
@@ -191,6 +209,17 @@ fn compose_mounts_files_that_exist_and_the_build_context_excludes_secrets() {
                     .any(|l| l.trim_start_matches('!').trim_end_matches('/') == source),
                 "the Dockerfile copies {source}, which .dockerignore leaves out"
             );
+        }
+    }
+}
+
+fn collect_rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
         }
     }
 }

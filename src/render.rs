@@ -140,6 +140,12 @@ impl Words for Renderer {
             None if dialect.receives_v2_lines() => ServerLine::System {
                 event: NoticeEvent::Moderation,
                 message: &text,
+                join_request: match notice {
+                    Notice::JoinRequest { name, room } => {
+                        Some(classcord_protocol::server_line::JoinRequestRef { user: name, room })
+                    }
+                    _ => None,
+                },
             }
             .encode(),
             None => self.said_by_server(&text),
@@ -153,6 +159,7 @@ impl Words for Renderer {
             v2: ServerLine::System {
                 event,
                 message: &text,
+                join_request: None,
             }
             .encode(),
         }

@@ -47,6 +47,11 @@ async fn a_moderated_room_from_legacy_clients() {
     );
     let request = assistant.recv_type("system").await;
     assert_eq!(request["event"], "moderation");
+    // For v2 clients the request is also data, to be answered with buttons.
+    assert_eq!(
+        request["join_request"],
+        json!({"user": "eleve", "room": "#maths"})
+    );
 
     teacher.say("/accept eleve #maths").await;
     assert_eq!(teacher.said().await, "eleve joined #maths.");

@@ -99,6 +99,8 @@ async fn two_students_on_the_web_and_a_legacy_client_share_the_class() {
     assert!(stdout.contains("step: unread and title"), "{stdout}");
     assert!(stdout.contains("step: code and links"), "{stdout}");
     assert!(stdout.contains("step: reported and removed"), "{stdout}");
+    assert!(stdout.contains("step: muted from the list"), "{stdout}");
+    assert!(stdout.contains("step: join request card"), "{stdout}");
     assert!(stdout.contains("step: kicked"), "{stdout}");
     assert!(stdout.contains("step: refused message marked"), "{stdout}");
     assert!(stdout.contains("step: excluded and banned"), "{stdout}");

@@ -39,6 +39,8 @@ const state = {
   // The page's own last message, until the server refuses it (it sends no copy to its
   // sender): a refusal that follows marks it as not sent.
   lastSent: null,
+  // The person whose actions are shown under their name in the list.
+  openPerson: null,
 };
 
 // Refusals that answer a message just sent (the message did not go out).
@@ -175,7 +177,11 @@ function handle(line) {
       if (Array.isArray(line.commands)) state.commands = new Set(line.commands);
       break;
     case "system":
-      addEntry(state.current, { server: line.message });
+      if (line.join_request) {
+        addEntry(state.current, { server: line.message, request: line.join_request });
+      } else {
+        addEntry(state.current, { server: line.message });
+      }
       break;
     case "removed":
       removeEntries(line.channel, new Set(line.ids || []));
@@ -242,6 +248,9 @@ function onError(line) {
   } else if (!state.me) {
     state.pendingRegister = false;
     showError("login-error", text);
+  } else if (line.code === "join_pending") {
+    // Not an error: the request waits for a teacher.
+    addEntry(state.current, { server: text });
   } else {
     markNotSent(line.code, text);
     showError("chat-error", text);
@@ -273,6 +282,94 @@ function removeEntries(room, ids) {
   if (!entries) return;
   state.conversations.set(room, entries.filter((entry) => !ids.has(entry.id)));
   if (room === state.current) renderMessages();
+}
+
+// A request to join a moderated room, as a card with its answers.
+function requestButtons(entry) {
+  if (entry.answered) {
+    const done = document.createElement("span");
+    done.className = "answered";
+    done.textContent = ` — ${entry.answered}`;
+    return [done];
+  }
+  const { user, room } = entry.request;
+  const answer = (action, label) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "message-action";
+    button.textContent = label;
+    button.setAttribute("aria-label", `${label} la demande de ${user} pour ${room}`);
+    button.onclick = () => {
+      const request = { type: "command", action, user, room };
+      if (action === "reject") {
+        const reason = window.prompt(`Refuser ${user} dans ${room}. Raison (facultatif) :`, "");
+        if (reason === null) return;
+        if (reason.trim()) request.reason = reason.trim();
+      }
+      if (!send(request)) return;
+      entry.answered = action === "accept" ? "acceptée" : "refusée";
+      renderMessages();
+    };
+    return button;
+  };
+  return [answer("accept", "Accepter"), answer("reject", "Refuser")];
+}
+
+// "10m", "2 h", "30s", "1j", "90" (seconds): seconds, or null.
+function durationSeconds(text) {
+  const match = /^\s*(\d+)\s*(s|sec|m|min|mn|h|j|d)?\s*$/i.exec(text);
+  if (!match) return null;
+  const unit = { s: 1, sec: 1, m: 60, min: 60, mn: 60, h: 3600, j: 86400, d: 86400 }[(match[2] || "s").toLowerCase()];
+  const seconds = Number(match[1]) * unit;
+  return seconds > 0 ? seconds : null;
+}
+
+// A teacher's action on a person, from the list of people online (a duration and a reason
+// asked when it takes them).
+function moderate(action, name) {
+  const request = { type: "command", action, user: name };
+  if (action === "mute" || action === "kick") {
+    const text = window.prompt(
+      action === "mute" ? `Rendre ${name} muet pendant (ex. 10m, 1h ; vide : jusqu'à nouvel ordre) :`
+        : `Exclure ${name} pendant (ex. 10m ; vide : peut revenir tout de suite) :`, "10m");
+    if (text === null) return;
+    if (text.trim()) {
+      const seconds = durationSeconds(text);
+      if (seconds === null) {
+        showError("chat-error", `Durée non comprise : « ${text} » (écrivez 30s, 10m, 2h ou 1j).`);
+        return;
+      }
+      request.duration_secs = seconds;
+    }
+  }
+  if (action === "kick" || action === "ban") {
+    const reason = window.prompt(`Raison, que ${name} lira (facultatif) :`, "");
+    if (reason === null) return;
+    if (reason.trim()) request.reason = reason.trim();
+  }
+  send(request);
+}
+
+// The buttons under a person's name: write to them, and a teacher's actions.
+function personActions(name) {
+  const row = document.createElement("div");
+  row.className = "person-actions";
+  const action = (label, onclick) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = label;
+    button.setAttribute("aria-label", `${label} : ${name}`);
+    button.onclick = onclick;
+    row.append(button);
+  };
+  action("Écrire", () => select("@" + name));
+  if (isTeacher()) {
+    action("Rendre muet", () => moderate("mute", name));
+    action("Rendre la parole", () => moderate("unmute", name));
+    action("Exclure", () => moderate("kick", name));
+    action("Bannir", () => moderate("ban", name));
+  }
+  return row;
 }
 
 function isTeacher() {
@@ -429,13 +526,19 @@ function renderUsers() {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = name;
-    button.title = `Écrire à ${name} en privé`;
     button.disabled = name === state.me;
-    button.onclick = () => select("@" + name);
+    const open = state.openPerson === name;
+    button.setAttribute("aria-expanded", String(open));
+    button.title = isTeacher() ? `Écrire à ${name} ou agir` : `Écrire à ${name} en privé`;
+    button.onclick = () => {
+      state.openPerson = open ? null : name;
+      renderUsers();
+    };
     const note = document.createElement("span");
     note.className = "state";
     note.textContent = presence === "online" ? "" : ` (${presence})`;
     item.append(button, note);
+    if (open) item.append(personActions(name));
     list.append(item);
   }
 }
@@ -494,6 +597,7 @@ function messageItem(entry) {
   if (entry.server) {
     item.className = "server";
     item.textContent = entry.server;
+    if (entry.request) item.append(...requestButtons(entry));
     return item;
   }
   const time = document.createElement("span");

@@ -64,6 +64,13 @@ pub struct ChatLine {
     pub id: Option<i64>,
 }
 
+/// Who asks to join which room (in a teacher's `system` line).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct JoinRequestRef<'a> {
+    pub user: &'a str,
+    pub room: &'a str,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ChannelInfo {
     pub name: String,
@@ -120,6 +127,10 @@ pub enum ServerLine<'a> {
     System {
         event: NoticeEvent,
         message: &'a str,
+        /// A request to join a moderated room, for the teachers' clients to show with
+        /// accept and reject buttons.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        join_request: Option<JoinRequestRef<'a>>,
     },
     Join {
         status: Outcome,

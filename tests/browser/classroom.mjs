@@ -114,8 +114,13 @@ try {
   await sees(chloe, "Exercice 3, qui a trouvé ?");
   step("room #maths");
 
-  // A private message: alice picks chloé in the list of users.
+  // A private message: alice picks chloé in the list of users, then « Écrire »; a student
+  // has no teacher's action there.
   await alice.locator("#users button", { hasText: "chloé" }).click();
+  if (await alice.getByRole("button", { name: "Rendre muet : chloé" }).count() !== 0) {
+    throw new Error("a student sees a teacher's action");
+  }
+  await alice.getByRole("button", { name: "Écrire : chloé" }).click();
   await alice.getByRole("heading", { name: "Message privé : chloé" }).waitFor({ timeout: WAIT });
   await say(alice, "Tu me montres ta méthode ?");
   await chloe.getByRole("button", { name: "✉ alice" }).click();
@@ -182,6 +187,32 @@ try {
     .getByRole("button", { name: "Retirer le message de chloé" }).click();
   await alice.locator("#messages li", { hasText: "Un message à retirer" }).waitFor({ state: "detached", timeout: WAIT });
   step("reported and removed");
+
+  // The teacher mutes chloé from the list of people (the duration asked), then gives her the
+  // floor back; chloé reads both in French.
+  await prof.locator("#users button", { hasText: "chloé" }).click();
+  prof.once("dialog", (dialog) => dialog.accept("5m"));
+  await prof.getByRole("button", { name: "Rendre muet : chloé" }).click();
+  await sees(chloe, "Un enseignant vous a rendu muet pour 5 minutes");
+  await prof.getByRole("button", { name: "Rendre la parole : chloé" }).click();
+  await sees(chloe, "Un enseignant vous a rendu la parole");
+  step("muted from the list");
+
+  // A moderated room: alice's request is no error on her page; the teacher answers it from a
+  // card with buttons, and alice is in.
+  await say(prof, "/salon creer #devoirs modere");
+  await sees(prof, "#devoirs créé");
+  await alice.getByLabel("Rejoindre un salon").fill("#devoirs");
+  await alice.getByRole("button", { name: "Rejoindre" }).click();
+  await sees(alice, "votre demande a été envoyée aux enseignants");
+  if ((await alice.locator("#chat-error").innerText()).trim() !== "") {
+    throw new Error("the request is shown as an error");
+  }
+  await prof.getByRole("button", { name: "Accepter la demande de alice pour #devoirs" }).click();
+  await alice.getByRole("heading", { name: "#devoirs" }).waitFor({ timeout: WAIT });
+  await prof.locator("#messages li", { hasText: "alice demande à rejoindre #devoirs" }).filter({ hasText: "acceptée" }).waitFor({ timeout: WAIT });
+  await alice.getByRole("button", { name: "#général" }).click();
+  step("join request card");
 
   await say(prof, "/kick chloé");
   await chloe.getByRole("alert").filter({ hasText: "expulsé du serveur par un enseignant" }).waitFor({ timeout: WAIT });

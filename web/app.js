@@ -142,10 +142,19 @@ function handle(line) {
       else state.users.set(line.user, line.state);
       renderUsers();
       break;
-    case "channels":
-      for (const channel of line.channels || []) ensureConversation(channel.name, false);
+    case "channels": {
+      // The rooms one may enter now: new ones appear, closed ones not joined go away.
+      const listed = new Set((line.channels || []).map((channel) => channel.name));
+      for (const name of listed) ensureConversation(name, false);
+      for (const key of [...state.conversations.keys()]) {
+        const notJoined = state.conversations.get(key) === null;
+        if (key.startsWith("#") && notJoined && !listed.has(key) && !line.more) {
+          state.conversations.delete(key);
+        }
+      }
       renderRooms();
       break;
+    }
     case "join":
       if (line.status === "ok") {
         ensureConversation(line.channel, true);
@@ -188,6 +197,8 @@ function handle(line) {
       break;
     case "command":
       for (const text of line.lines || []) addEntry(state.current, { server: text });
+      // A room may have been created or closed.
+      if (line.action === "room") send({ type: "channels" });
       break;
   }
 }
@@ -423,7 +434,18 @@ function onMessage(message) {
   addEntry(key, entryOf(message));
 }
 
+// How often the list of rooms is asked again (rooms other teachers created or closed).
+const ROOMS_REFRESH_MS = 30000;
+let roomsRefresh = null;
+
 function loggedIn(name) {
+  clearInterval(roomsRefresh);
+  roomsRefresh = setInterval(() => {
+    // Quietly: a page without its connection says so once, not every half minute.
+    if (state.me && state.socket && state.socket.readyState === WebSocket.OPEN) {
+      state.socket.send(JSON.stringify({ type: "channels" }));
+    }
+  }, ROOMS_REFRESH_MS);
   state.me = name;
   $("login").hidden = true;
   $("chat").hidden = false;

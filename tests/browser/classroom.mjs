@@ -202,6 +202,8 @@ try {
   // card with buttons, and alice is in.
   await say(prof, "/salon creer #devoirs modere");
   await sees(prof, "#devoirs créé");
+  // The teacher's list of rooms has it at once.
+  await prof.locator("#rooms button", { hasText: "#devoirs" }).waitFor({ timeout: WAIT });
   await alice.getByLabel("Rejoindre un salon").fill("#devoirs");
   await alice.getByRole("button", { name: "Rejoindre" }).click();
   await sees(alice, "votre demande a été envoyée aux enseignants");

@@ -98,6 +98,7 @@ async fn two_students_on_the_web_and_a_legacy_client_share_the_class() {
     assert!(stdout.contains("step: older messages"), "{stdout}");
     assert!(stdout.contains("step: unread and title"), "{stdout}");
     assert!(stdout.contains("step: code and links"), "{stdout}");
+    assert!(stdout.contains("step: axe-core"), "{stdout}");
     assert!(stdout.contains("step: reported and removed"), "{stdout}");
     assert!(stdout.contains("step: muted from the list"), "{stdout}");
     assert!(stdout.contains("step: join request card"), "{stdout}");

@@ -5,7 +5,20 @@
 // The legacy side: the Rust test answers "Salut depuis Java" when it has read alice's message.
 // The teacher "prof" (password "secret", role moderator) exists before the run.
 
+import { readFile } from "node:fs/promises";
 import { launchChromium } from "./launch.mjs";
+
+// axe-core (from npm, beside Playwright), run in the page: the serious and critical
+// accessibility violations of what the page shows now.
+const AXE = await readFile(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
+async function accessibilityProblems(page) {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+  });
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+}
 
 const [base, shots] = process.argv.slice(2);
 const WAIT = 15000;
@@ -158,6 +171,13 @@ try {
   const link = chloe.getByRole("link", { name: "https://example.org/cours" });
   if ((await link.getAttribute("rel")) !== "noopener noreferrer") throw new Error("link rel");
   step("code and links");
+
+  // The chat page as a class uses it, on a desktop and on a phone, in axe-core's eyes.
+  for (const [who, page] of [["alice", alice], ["chloé", chloe]]) {
+    const problems = await accessibilityProblems(page);
+    if (problems.length > 0) throw new Error(`axe-core, ${who}'s page: ${JSON.stringify(problems)}`);
+  }
+  step("axe-core");
   await chloe.screenshot({ path: `${shots}/web-client-phone.png`, fullPage: true });
   await alice.screenshot({ path: `${shots}/web-client.png` });
   step("screenshots");

@@ -42,7 +42,7 @@ async fn two_students_on_the_web_and_a_legacy_client_share_the_class() {
         .await;
     let from_legacy = bob.recv_type("message").await;
     // More than one page of history: the page shows the last 50 and loads the rest on demand.
-    for n in 1..=55 {
+    for n in 1..=52 {
         carl.send(
             json!({"type": "message", "subtype": "global", "content": format!("ancien {n}")}),
         )

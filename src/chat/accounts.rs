@@ -28,7 +28,7 @@ impl LoginRefused {
         LoginRefused {
             reason: Some(reason),
             error: match reason {
-                AuthFailureReason::Banned => Refused::LoginBanned,
+                AuthFailureReason::Banned => Refused::LoginBanned { reason: None },
                 _ => Refused::LoginFailed,
             },
         }
@@ -150,7 +150,16 @@ impl Chat {
             }
         };
         if account.banned {
-            return Err(LoginRefused::failed(AuthFailureReason::Banned));
+            // The pupil reads why (the reason the teacher gave), not only that.
+            let reason = self
+                .store
+                .ban_reason(&account.username)
+                .await
+                .unwrap_or_default();
+            return Err(LoginRefused {
+                reason: Some(AuthFailureReason::Banned),
+                error: Refused::LoginBanned { reason },
+            });
         }
         let reply = ServerLine::Login {
             status: Outcome::Ok,

@@ -477,6 +477,16 @@ impl Store {
             .await
     }
 
+    /// Why the account `name` was last banned, if a reason was given.
+    pub(crate) async fn ban_reason(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let name = name.to_owned();
+        // On the logins' connection, as the password check before it.
+        Self::read_on(Arc::clone(&self.auth_reader), move |conn| {
+            moderation::ban_reason(conn, &name)
+        })
+        .await
+    }
+
     /// The last entries of the moderation log, oldest first.
     pub(crate) async fn moderation_log(
         &self,

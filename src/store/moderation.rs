@@ -285,6 +285,19 @@ pub(super) fn log(conn: &Connection, limit: u32) -> rusqlite::Result<Vec<Moderat
     Ok(entries)
 }
 
+/// The reason of the last ban of `target` in the moderation log, if it had one.
+pub(super) fn ban_reason(conn: &Connection, target: &str) -> rusqlite::Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached(
+            "SELECT reason FROM moderation WHERE action = 'ban' AND target = ?1
+             ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row([target], |row| row.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
 /// The role stored for an account (`user` when the column holds anything else).
 pub(crate) fn parse_role(text: &str) -> Role {
     Role::parse(text).unwrap_or(Role::User)

@@ -30,6 +30,7 @@ refused-guests-closed = Guests are not accepted: log in with your account.
 refused-login-failed = Login failed.
 refused-directory-unavailable = The school directory does not answer: try again in a moment.
 refused-login-banned = Login failed: account banned.
+refused-login-banned-because = Login failed: account banned ({ $reason }).
 refused-look-alike-online = Login failed: someone whose name looks the same is online; try again later.
 refused-already-logged-in = Already logged in: reconnect to change account.
 refused-excluded-for = You were excluded by a moderator for another { $duration }: you cannot come back yet.

@@ -33,6 +33,7 @@ refused-guests-closed = Les invités ne sont pas acceptés : connectez-vous avec
 refused-login-failed = Nom d'utilisateur ou mot de passe incorrect.
 refused-directory-unavailable = L'annuaire de l'établissement ne répond pas : réessayez dans un moment.
 refused-login-banned = Connexion refusée : ce compte est banni.
+refused-login-banned-because = Connexion refusée : ce compte est banni (raison : { $reason }).
 refused-look-alike-online = Connexion refusée : une personne au nom qui se ressemble est connectée ; réessayez plus tard.
 refused-already-logged-in = Déjà connecté : reconnectez-vous pour changer de compte.
 refused-excluded-for = Vous avez été exclu par un enseignant : vous pourrez revenir dans { $duration }.

@@ -288,7 +288,9 @@ impl Texts {
             RegistrationClosed => self.say("refused-registration-closed", &[]),
             GuestsClosed => self.say("refused-guests-closed", &[]),
             LoginFailed => self.say("refused-login-failed", &[]),
-            LoginBanned => self.say("refused-login-banned", &[]),
+            LoginBanned { reason } => {
+                self.with_duration_and_reason("refused-login-banned", None, reason.as_deref(), &[])
+            }
             DirectoryUnavailable => self.say("refused-directory-unavailable", &[]),
             LookAlikeOnline => self.say("refused-look-alike-online", &[]),
             AlreadyLoggedIn => self.say("refused-already-logged-in", &[]),
@@ -1004,7 +1006,10 @@ mod tests {
             Refused::RegistrationClosed,
             Refused::GuestsClosed,
             Refused::LoginFailed,
-            Refused::LoginBanned,
+            Refused::LoginBanned { reason: None },
+            Refused::LoginBanned {
+                reason: Some("insultes".into()),
+            },
             Refused::DirectoryUnavailable,
             Refused::LookAlikeOnline,
             Refused::AlreadyLoggedIn,

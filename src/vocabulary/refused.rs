@@ -70,7 +70,10 @@ pub(crate) enum Refused {
     /// `[accounts] guests = false`.
     GuestsClosed,
     LoginFailed,
-    LoginBanned,
+    /// The account is banned; `reason` is the one the ban was given with, if any.
+    LoginBanned {
+        reason: Option<String>,
+    },
     /// The school directory (`[ldap]`) gave no answer in time, or an error.
     DirectoryUnavailable,
     /// An account whose name looks the same is online.
@@ -206,7 +209,10 @@ impl Refused {
             ConnectionClosed | NotLoggedIn => ErrorCode::NotLoggedIn,
             Storage => ErrorCode::StorageError,
             UsernameTaken | NoFreeGuestName => ErrorCode::UsernameTaken,
-            LoginFailed | LoginBanned | DirectoryUnavailable | LookAlikeOnline
+            LoginFailed
+            | LoginBanned { .. }
+            | DirectoryUnavailable
+            | LookAlikeOnline
             | LoginExcluded(_) => ErrorCode::LoginFailed,
             AlreadyLoggedIn => ErrorCode::AlreadyLoggedIn,
             GuestExcluded(_) => ErrorCode::Excluded,

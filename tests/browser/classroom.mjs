@@ -65,7 +65,7 @@ try {
 
   // #général has more than one page of history: the oldest come on demand, above, with a
   // day separator.
-  await sees(alice, "ancien 55");
+  await sees(alice, "ancien 52");
   if (await alice.locator("#messages .content", { hasText: /^ancien 1$/ }).count() !== 0) {
     throw new Error("the first page already holds the oldest message");
   }
@@ -272,7 +272,7 @@ try {
   await alice.getByRole("alert").filter({ hasText: "Vous avez été banni par un enseignant : insultes." }).waitFor({ timeout: WAIT });
   await alice.getByLabel("Mot de passe").fill("motdepasse");
   await alice.getByRole("button", { name: "Se connecter" }).click();
-  await alice.getByRole("alert").filter({ hasText: "Connexion refusée : ce compte est banni." }).waitFor({ timeout: WAIT });
+  await alice.getByRole("alert").filter({ hasText: "Connexion refusée : ce compte est banni (raison : insultes)." }).waitFor({ timeout: WAIT });
   step("excluded and banned");
 } catch (error) {
   console.error(`failed: ${error.message}`);

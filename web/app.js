@@ -491,7 +491,28 @@ function addEntry(key, entry, { quiet = false } = {}) {
     state.unread.set(key, (state.unread.get(key) || 0) + 1);
     renderRooms();
     renderTitle();
+    notify(key, entry);
   }
+}
+
+// A private message or a mention while the page is elsewhere: a notification of the
+// browser, once the pupil asked for them (a click, never on load).
+function notify(key, entry) {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  const mention = entry.content.includes("@" + state.me);
+  if (!key.startsWith("@") && !mention) return;
+  if (!document.hidden && key === state.current) return;
+  const title = key.startsWith("@") ? `Message privé de ${entry.from}` : `${entry.from} vous cite dans ${key}`;
+  const shown = new Notification(title, { body: entry.content.slice(0, 140), tag: key });
+  shown.onclick = () => {
+    window.focus();
+    select(key);
+  };
+}
+
+function renderNotifyButton() {
+  const button = $("notify-button");
+  button.hidden = !("Notification" in window) || Notification.permission !== "default";
 }
 
 // The tab's title counts what was not read: "(3) ClassCord".
@@ -758,6 +779,11 @@ document.addEventListener("DOMContentLoaded", () => {
     send({ type: "register", ...state.credentials });
   });
   $("send-form").addEventListener("submit", submitMessage);
+  renderNotifyButton();
+  $("notify-button").addEventListener("click", async () => {
+    await Notification.requestPermission();
+    renderNotifyButton();
+  });
   // Enter sends, Shift+Enter starts a new line (pasted code keeps its lines).
   $("message").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {

@@ -28,6 +28,18 @@ const step = (text) => console.log(`step: ${text}`);
 
 async function open(name, viewport) {
   const context = await browser.newContext({ viewport, locale: "fr-FR" });
+  // Notifications the page shows, kept for the test (a headless browser displays none).
+  await context.addInitScript(() => {
+    const Real = window.Notification;
+    window.shownNotifications = [];
+    class Recorded extends Real {
+      constructor(title, options) {
+        super(title, options);
+        window.shownNotifications.push(title);
+      }
+    }
+    window.Notification = Recorded;
+  });
   const page = await context.newPage();
   page.on("pageerror", (error) => {
     console.error(`page error for ${name}: ${error.message}`);
@@ -151,8 +163,20 @@ try {
 
   // Back in #général; alice, still in her private conversation, sees it unread (badge and
   // tab title), then gets there with the keyboard only.
+  // The page asked nothing on load (the button is still offered); alice accepts after her
+  // click.
+  await alice.context().grantPermissions(["notifications"]);
+  await alice.getByRole("button", { name: "Me prévenir des messages privés" }).click();
+  await alice.getByRole("button", { name: "Me prévenir des messages privés" }).waitFor({ state: "hidden", timeout: WAIT });
   await say(chloe, "Merci !");
+  await say(chloe, "@alice tu viens ?");
   await alice.locator("#rooms button", { hasText: "#général" }).locator(".badge").waitFor({ timeout: WAIT });
+  // The mention, in another conversation than hers, is notified; "Merci !" is not.
+  await alice.waitForFunction(() => window.shownNotifications.length > 0, null, { timeout: WAIT });
+  const notified = await alice.evaluate(() => window.shownNotifications);
+  if (JSON.stringify(notified) !== JSON.stringify(["chloé vous cite dans #général"])) {
+    throw new Error(`notifications: ${JSON.stringify(notified)}`);
+  }
   await alice.waitForFunction(() => /^\(\d+\) ClassCord$/.test(document.title), null, { timeout: WAIT });
   step("unread and title");
   await alice.getByRole("button", { name: "#général" }).focus();

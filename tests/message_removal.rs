@@ -24,14 +24,10 @@ async fn id_of(client: &mut Client, content: &str) -> i64 {
 }
 
 fn stored_contents(server: &TestServer) -> Vec<String> {
-    let db = rusqlite::Connection::open(server.path("data/classcord.db")).unwrap();
-    let mut rows = db
-        .prepare("SELECT content FROM messages ORDER BY id")
-        .unwrap();
-    rows.query_map([], |row| row.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    common::stored_texts(
+        server.dir.path(),
+        "SELECT content FROM messages ORDER BY id",
+    )
 }
 
 fn history_contents(line: &Value) -> Vec<String> {

@@ -44,15 +44,6 @@ fn contents(list: &Value) -> Vec<&str> {
         .collect()
 }
 
-fn stored(dir: &std::path::Path, sql: &str) -> Vec<String> {
-    let db = rusqlite::Connection::open(dir.join("data/classcord.db")).unwrap();
-    let mut rows = db.prepare(sql).unwrap();
-    rows.query_map([], |row| row.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pupils_data_is_exported_and_erased_on_request() {
     let dir = tempfile::tempdir().unwrap();
@@ -127,10 +118,10 @@ async fn a_pupils_data_is_exported_and_erased_on_request() {
     );
     assert!(alice.closed().await);
     assert_eq!(
-        stored(dir.path(), "SELECT content FROM messages ORDER BY id"),
+        common::stored_texts(dir.path(), "SELECT content FROM messages ORDER BY id"),
         ["salut"]
     );
-    assert!(stored(dir.path(), "SELECT content FROM reports").is_empty());
+    assert!(common::stored_texts(dir.path(), "SELECT content FROM reports").is_empty());
     drop(bob);
     let log = server.terminate();
     assert!(!log.contains("un secret pour bob"));
@@ -150,7 +141,7 @@ async fn a_pupils_data_is_exported_and_erased_on_request() {
     let export: Value = serde_json::from_slice(&std::fs::read(&offline).unwrap()).unwrap();
     assert_eq!(contents(&export["messages_sent"]), ["salut"]);
     cli_ok(dir.path(), &["user", "delete", "bob", "--erase"]);
-    assert!(stored(dir.path(), "SELECT content FROM messages").is_empty());
+    assert!(common::stored_texts(dir.path(), "SELECT content FROM messages").is_empty());
 
     let audit = std::fs::read_to_string(dir.path().join("logs/audit.log")).unwrap();
     for action in ["user-export", "user-erase"] {

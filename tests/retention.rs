@@ -19,14 +19,7 @@ async fn user(server: &ServerProcess, name: &str) -> Client {
 }
 
 fn stored_contents(dir: &std::path::Path) -> Vec<String> {
-    let db = rusqlite::Connection::open(dir.join("data/classcord.db")).unwrap();
-    let mut rows = db
-        .prepare("SELECT content FROM messages ORDER BY id")
-        .unwrap();
-    rows.query_map([], |row| row.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    common::stored_texts(dir, "SELECT content FROM messages ORDER BY id")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -295,6 +295,17 @@ function removeEntries(room, ids) {
   if (room === state.current) renderMessages();
 }
 
+// A small button: its label, what a screen reader says of it, what a click does.
+function actionButton(label, description, onclick, className = "message-action") {
+  const button = document.createElement("button");
+  button.type = "button";
+  if (className) button.className = className;
+  button.textContent = label;
+  button.setAttribute("aria-label", description);
+  button.onclick = onclick;
+  return button;
+}
+
 // A request to join a moderated room, as a card with its answers.
 function requestButtons(entry) {
   if (entry.answered) {
@@ -304,13 +315,8 @@ function requestButtons(entry) {
     return [done];
   }
   const { user, room } = entry.request;
-  const answer = (action, label) => {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "message-action";
-    button.textContent = label;
-    button.setAttribute("aria-label", `${label} la demande de ${user} pour ${room}`);
-    button.onclick = () => {
+  const answer = (action, label) =>
+    actionButton(label, `${label} la demande de ${user} pour ${room}`, () => {
       const request = { type: "command", action, user, room };
       if (action === "reject") {
         const reason = window.prompt(`Refuser ${user} dans ${room}. Raison (facultatif) :`, "");
@@ -320,9 +326,7 @@ function requestButtons(entry) {
       if (!send(request)) return;
       entry.answered = action === "accept" ? "acceptée" : "refusée";
       renderMessages();
-    };
-    return button;
-  };
+    });
   return [answer("accept", "Accepter"), answer("reject", "Refuser")];
 }
 
@@ -365,14 +369,7 @@ function moderate(action, name) {
 function personActions(name) {
   const row = document.createElement("div");
   row.className = "person-actions";
-  const action = (label, onclick) => {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = label;
-    button.setAttribute("aria-label", `${label} : ${name}`);
-    button.onclick = onclick;
-    row.append(button);
-  };
+  const action = (label, onclick) => row.append(actionButton(label, `${label} : ${name}`, onclick, ""));
   action("Écrire", () => select("@" + name));
   if (isTeacher()) {
     action("Rendre muet", () => moderate("mute", name));
@@ -404,21 +401,9 @@ function deleteMessage(entry) {
 function messageActions(entry) {
   const actions = [];
   if (entry.id === undefined || entry.from === state.me) return actions;
-  const report = document.createElement("button");
-  report.type = "button";
-  report.className = "message-action";
-  report.textContent = "Signaler";
-  report.setAttribute("aria-label", `Signaler le message de ${entry.from}`);
-  report.onclick = () => reportMessage(entry);
-  actions.push(report);
+  actions.push(actionButton("Signaler", `Signaler le message de ${entry.from}`, () => reportMessage(entry)));
   if (isTeacher() && entry.room) {
-    const remove = document.createElement("button");
-    remove.type = "button";
-    remove.className = "message-action";
-    remove.textContent = "Retirer";
-    remove.setAttribute("aria-label", `Retirer le message de ${entry.from}`);
-    remove.onclick = () => deleteMessage(entry);
-    actions.push(remove);
+    actions.push(actionButton("Retirer", `Retirer le message de ${entry.from}`, () => deleteMessage(entry)));
   }
   return actions;
 }

@@ -173,8 +173,12 @@ impl Chat {
             directory,
             history_replay: config.storage.history_replay,
             retention_days: config.storage.retention_days,
+            // A configuration file was validated when loaded; one built in code is told.
             hours: crate::opening_hours::OpeningHours::parse(&config.classroom.hours)
-                .unwrap_or_default(),
+                .unwrap_or_else(|reason| {
+                    tracing::error!(%reason, "classroom.hours ignored: always open");
+                    Default::default()
+                }),
             messages_expired: metrics.messages_expired.clone(),
             messages_removed: metrics.messages_removed.clone(),
         };

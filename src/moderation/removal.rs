@@ -22,7 +22,7 @@ impl Moderation {
             .room_message(id)
             .await?
             .ok_or(Refused::NoSuchMessage { id })?;
-        self.check_sender_rank(actor, &message.sender).await?;
+        self.sender_name(actor, &message.sender).await?;
         let removed = match self.chat.remove_messages(Removal::One { id }).await? {
             Removed::Messages(messages) => messages,
             Removed::Count(_) => Vec::new(),
@@ -121,10 +121,6 @@ impl Moderation {
         };
         super::check_rank(actor, &name, role)?;
         Ok(name)
-    }
-
-    async fn check_sender_rank(&self, actor: &Actor, sender: &str) -> Result<(), Refused> {
-        self.sender_name(actor, sender).await.map(|_| ())
     }
 
     /// The moderation log's line for a removal: who, whose, how many, why; the texts only

@@ -733,3 +733,14 @@ impl Client {
             .await;
     }
 }
+
+/// The first column of every row `sql` reads in the database of the state directory `dir`
+/// (what is really stored, read by a second SQLite connection).
+pub fn stored_texts(dir: &std::path::Path, sql: &str) -> Vec<String> {
+    let db = rusqlite::Connection::open(dir.join("data/classcord.db")).unwrap();
+    let mut rows = db.prepare(sql).unwrap();
+    rows.query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}

@@ -160,13 +160,20 @@ pub struct AccountsSection {
     pub registration: Registration,
     /// Whether a connection may chat as a guest, without an account.
     pub guests: bool,
+    /// How long a session token lasts (a web page that reloads logs in again with it), in
+    /// hours; 0 gives none (a reload asks for the password).
+    pub session_hours: u32,
 }
+
+/// The longest session: a token found on a shared PC opens nothing after a month.
+const MAX_SESSION_HOURS: u32 = 720;
 
 impl Default for AccountsSection {
     fn default() -> Self {
         AccountsSection {
             registration: Registration::Open,
             guests: true,
+            session_hours: 12,
         }
     }
 }
@@ -677,6 +684,9 @@ impl Config {
         }
         if self.limits.max_username_chars == 0 {
             return invalid("limits.max_username_chars must be at least 1");
+        }
+        if self.accounts.session_hours > MAX_SESSION_HOURS {
+            return invalid("accounts.session_hours is at most 720 (30 days)");
         }
         if let Err(reason) = crate::opening_hours::OpeningHours::parse(&self.classroom.hours) {
             return Err(ConfigError::Invalid(reason));

@@ -28,6 +28,10 @@ pub(crate) const MONITORING_RESERVED: usize = 2;
 /// longer is behind, and `/readyz` says so instead of hanging the probe.
 pub(crate) const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The most private conversations a `conversations` reply lists (a page shows them after a
+/// reload; older ones come back when someone writes again).
+pub(crate) const MAX_CONVERSATIONS: u32 = 50;
+
 /// How often messages past `[storage] retention_days` are looked for: a message is then kept
 /// at most an hour longer than the period, and a pass that finds nothing costs one read.
 pub(crate) const RETENTION_EVERY: Duration = Duration::from_secs(3600);

@@ -219,6 +219,7 @@ async fn chat(
             bytes.extend_from_slice(
                 &Command::History {
                     channel: None,
+                    with: None,
                     limit: Some(50),
                     before: None,
                 }
@@ -319,6 +320,7 @@ async fn churn_round(
         },
         Command::History {
             channel: Some(channel.to_owned()),
+            with: None,
             limit: Some(50),
             before: None,
         },

@@ -62,12 +62,26 @@ pub enum Command {
         channel: String,
     },
     Channels,
+    /// A page of a room's history, or with `with` set, of the private conversation with
+    /// that person.
     History {
         channel: Option<String>,
+        with: Option<String>,
         limit: Option<u32>,
         /// Only messages older than this id (the next page).
         before: Option<i64>,
     },
+    /// The people this account exchanged private messages with, most recent first.
+    Conversations,
+    /// Asks for a session token: a page that reloads comes back with it instead of the
+    /// password (accounts only).
+    Session,
+    /// Logs in with a session token the server gave.
+    Resume {
+        token: String,
+    },
+    /// Ends the session the connection logged in with (its token stops working).
+    Logout,
     /// A moderation or room action, typed (`{"type":"command","action":...}`).
     Act(Action),
 }
@@ -125,10 +139,18 @@ enum WireCommand<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         channel: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
+        with: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         limit: Option<u32>,
         #[serde(skip_serializing_if = "Option::is_none")]
         before: Option<i64>,
     },
+    Conversations,
+    Session,
+    Resume {
+        token: &'a str,
+    },
+    Logout,
     Command(&'a Action),
 }
 
@@ -171,13 +193,19 @@ impl<'a> From<&'a Command> for WireCommand<'a> {
             Command::Channels => WireCommand::Channels,
             Command::History {
                 channel,
+                with,
                 limit,
                 before,
             } => WireCommand::History {
                 channel: channel.as_deref(),
+                with: with.as_deref(),
                 limit: *limit,
                 before: *before,
             },
+            Command::Conversations => WireCommand::Conversations,
+            Command::Session => WireCommand::Session,
+            Command::Resume { token } => WireCommand::Resume { token },
+            Command::Logout => WireCommand::Logout,
             Command::Act(action) => WireCommand::Command(action),
         }
     }
@@ -287,6 +315,7 @@ fn command_from_object(mut object: Map<String, Value>) -> Result<Command, LinePr
         "channels" => Ok(Command::Channels),
         "history" => Ok(Command::History {
             channel: fields.optional_string("channel")?,
+            with: fields.optional_string("with")?,
             limit: fields
                 .optional_u64("limit")?
                 .map(|limit| u32::try_from(limit).unwrap_or(u32::MAX)),
@@ -294,6 +323,12 @@ fn command_from_object(mut object: Map<String, Value>) -> Result<Command, LinePr
                 .optional_u64("before")?
                 .map(|id| i64::try_from(id).unwrap_or(i64::MAX)),
         }),
+        "conversations" => Ok(Command::Conversations),
+        "session" => Ok(Command::Session),
+        "resume" => Ok(Command::Resume {
+            token: fields.required_string("token")?,
+        }),
+        "logout" => Ok(Command::Logout),
         other => Err(LineProblem::UnknownType {
             kind: truncate_for_reply(other),
         }),
@@ -568,9 +603,22 @@ mod tests {
             Command::Channels,
             Command::History {
                 channel: None,
+                with: None,
                 limit: Some(5),
                 before: Some(42),
             },
+            Command::History {
+                channel: None,
+                with: Some("chloé".into()),
+                limit: None,
+                before: None,
+            },
+            Command::Conversations,
+            Command::Session,
+            Command::Resume {
+                token: "0f".repeat(32),
+            },
+            Command::Logout,
         ];
         for command in commands {
             let line = command.encode();
@@ -657,14 +705,20 @@ mod tests {
                 Just(Command::Channels),
                 (
                     proptest::option::of(text()),
+                    proptest::option::of(text()),
                     proptest::option::of(any::<u32>()),
                     proptest::option::of(0..i64::MAX)
                 )
-                    .prop_map(|(channel, limit, before)| Command::History {
+                    .prop_map(|(channel, with, limit, before)| Command::History {
                         channel,
+                        with,
                         limit,
                         before
                     }),
+                Just(Command::Conversations),
+                Just(Command::Session),
+                text().prop_map(|token| Command::Resume { token }),
+                Just(Command::Logout),
             ]
         }
 

@@ -48,6 +48,8 @@ pub enum ErrorCode {
     PrivateRefused,
     /// A pupil wrote outside the school's opening hours (`[classroom] hours`).
     OutsideHours,
+    /// A session token that is unknown, expired or revoked: log in with the password.
+    SessionExpired,
 }
 
 impl ErrorCode {
@@ -86,6 +88,7 @@ impl ErrorCode {
             ErrorCode::JoinPending => "join_pending",
             ErrorCode::PrivateRefused => "private_refused",
             ErrorCode::OutsideHours => "outside_hours",
+            ErrorCode::SessionExpired => "session_expired",
         }
     }
 }

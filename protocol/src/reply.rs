@@ -72,7 +72,10 @@ pub enum Reply {
         more: bool,
     },
     History {
-        channel: String,
+        #[serde(default)]
+        channel: Option<String>,
+        #[serde(default)]
+        with: Option<String>,
         messages: Vec<ChatLine>,
         #[serde(default)]
         more: bool,
@@ -123,6 +126,7 @@ mod tests {
         let users = ServerLine::Users {
             users: vec!["a", "b"],
             more: false,
+            badges: Default::default(),
         };
         assert_eq!(
             Reply::parse(&users.encode()).unwrap(),

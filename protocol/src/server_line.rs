@@ -1,11 +1,22 @@
 //! Every line the server sends. Legacy shapes come first in each variant and never change;
 //! v2-only kinds (`hello`, `system`, `channel`, `history`) are only sent to v2 clients.
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ErrorCode, ProtocolError};
 use super::wire::encode_line;
+
+/// What the list of people shows beside a name: teachers, administrators and guests.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Badge {
+    Teacher,
+    Admin,
+    Guest,
+}
 
 /// Global (a channel) or private (one user) message.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -101,12 +112,19 @@ pub enum ServerLine<'a> {
     Status {
         user: &'a str,
         state: &'a str,
+        /// On arrival, what the person is when not a pupil with an account (legacy clients
+        /// ignore the extra field).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        badge: Option<Badge>,
     },
     Users {
         users: Vec<&'a str>,
         /// Present (true) when the list was cut to stay under the reply size limit.
         #[serde(skip_serializing_if = "is_false")]
         more: bool,
+        /// The teachers, administrators and guests among `users`.
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        badges: BTreeMap<&'a str, Badge>,
     },
     Guest {
         status: Outcome,
@@ -150,13 +168,30 @@ pub enum ServerLine<'a> {
         #[serde(skip_serializing_if = "is_false")]
         more: bool,
     },
+    /// A room's page (`channel`) or a private conversation's (`with`).
     History {
-        channel: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        channel: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        with: Option<&'a str>,
         messages: &'a [ChatLine],
         /// Present (true) when older messages remain: ask again with `before` set to the
         /// `id` of the first message of this page.
         #[serde(skip_serializing_if = "is_false")]
         more: bool,
+    },
+    /// The people of the account's private conversations, most recent first.
+    Conversations {
+        people: &'a [String],
+    },
+    /// A session token (shown once; the server keeps only its hash) and how long it lasts.
+    Session {
+        token: &'a str,
+        expires_in_secs: u64,
+    },
+    /// The session is over: its token no longer logs in.
+    Logout {
+        status: Outcome,
     },
     /// Messages of a room a teacher removed (v2 clients take them off the screen; legacy
     /// clients cannot, and get nothing).
@@ -178,7 +213,15 @@ fn is_false(flag: &bool) -> bool {
 }
 
 /// What `hello` advertises.
-pub const V2_FEATURES: &[&str] = &["channels", "history", "system", "error_codes", "commands"];
+pub const V2_FEATURES: &[&str] = &[
+    "channels",
+    "history",
+    "system",
+    "error_codes",
+    "commands",
+    "sessions",
+    "private_history",
+];
 
 impl ServerLine<'_> {
     pub fn encode(&self) -> Bytes {
@@ -220,6 +263,7 @@ mod tests {
         let users = ServerLine::Users {
             users: vec!["a", "b"],
             more: false,
+            badges: BTreeMap::new(),
         }
         .encode();
         assert_eq!(

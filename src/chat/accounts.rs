@@ -35,11 +35,11 @@ impl LoginRefused {
     }
 }
 
-/// An account whose password was just checked.
-struct LoggedIn {
-    username: String,
-    role: classcord_protocol::Role,
-    banned: bool,
+/// An account whose password (or session token) was just checked.
+pub(super) struct LoggedIn {
+    pub(super) username: String,
+    pub(super) role: classcord_protocol::Role,
+    pub(super) banned: bool,
 }
 
 /// Why an administrator's account change did not happen.
@@ -149,6 +149,16 @@ impl Chat {
                 }
             }
         };
+        self.admit(id, account).await
+    }
+
+    /// Identifies the connection as an account whose password (or session) was checked,
+    /// unless it is banned or excluded. Returns the account's canonical name.
+    pub(super) async fn admit(
+        &self,
+        id: ConnId,
+        account: LoggedIn,
+    ) -> Result<String, LoginRefused> {
         if account.banned {
             // The pupil reads why (the reason the teacher gave), not only that.
             let reason = self

@@ -18,6 +18,7 @@ mod removal;
 mod retention;
 mod rooms;
 mod sanctions;
+mod sessions;
 mod state;
 mod views;
 mod words;
@@ -35,14 +36,17 @@ pub(crate) use actions::RequestAnswer;
 pub(crate) use channels::JoinOutcome;
 pub(crate) use outbound::{Closer, LineQueue, Outbound, QueueLimits};
 pub(crate) use rooms::RoomCreated;
+pub(crate) use accounts::LoginRefused;
 pub(crate) use state::{ConnId, Identity};
 pub(crate) use words::Words;
 
 use crate::config::{AccountsSection, Config, LimitsSection};
-use crate::fixed::MAX_HISTORY;
-use crate::names::{channel_name_error, state_error, username_error, ChannelKey};
+use crate::fixed::{MAX_CONVERSATIONS, MAX_HISTORY};
+use crate::names::{channel_name_error, state_error, username_error, AccountKey, ChannelKey};
 use crate::password::Passwords;
-use crate::store::{NewMessage, Store, StoreError, StoreOptions, StoreWriterThread};
+use crate::store::{
+    NewMessage, Store, StoreError, StoreOptions, StoreWriterThread, StoredMessage,
+};
 use crate::vocabulary::{NameProblem, Notice, OnlineUser, Refused};
 use channels::Admission;
 use delivery::{chat_line, Destination};
@@ -96,6 +100,13 @@ pub(crate) struct Chat {
     retention_days: u32,
     messages_expired: prometheus_client::metrics::counter::Counter,
     messages_removed: prometheus_client::metrics::counter::Counter,
+}
+
+/// Whose history a page is.
+#[derive(Clone, Copy)]
+enum HistoryOf<'a> {
+    Channel(&'a str),
+    Person(&'a str),
 }
 
 /// What a sent message was, for the audit log (never its content).
@@ -431,20 +442,84 @@ impl Chat {
         limit: u32,
         before: Option<i64>,
     ) -> Result<Bytes, Refused> {
-        let mut stored = self
+        let stored = self
             .store
             .channel_history(&ChannelKey::of(channel), limit.saturating_add(1), before)
             .await
             .map_err(internal)?;
+        Ok(self.history_page(HistoryOf::Channel(channel), stored, limit))
+    }
+
+    /// A page of the private conversation between the connection's account and `with`
+    /// (guests have none: a guest's name goes to the next guest, never its messages).
+    pub(crate) async fn private_history(
+        &self,
+        id: ConnId,
+        with: &str,
+        limit: Option<u32>,
+        before: Option<i64>,
+    ) -> Result<Bytes, Refused> {
+        let me = self.account_name(id)?;
+        let with = self.canonical_name(with).await?;
+        let limit = limit.unwrap_or(self.history_replay).min(MAX_HISTORY);
+        let stored = self
+            .store
+            .private_history(&me, &with, limit.saturating_add(1), before)
+            .await
+            .map_err(internal)?;
+        Ok(self.history_page(HistoryOf::Person(&with), stored, limit))
+    }
+
+    /// The people of the account's private conversations, most recent first.
+    pub(crate) async fn conversations_line(&self, id: ConnId) -> Result<Bytes, Refused> {
+        let me = self.account_name(id)?;
+        let people = self
+            .store
+            .conversations(&me, MAX_CONVERSATIONS)
+            .await
+            .map_err(internal)?;
+        Ok(ServerLine::Conversations { people: &people }.encode())
+    }
+
+    /// The name of the account the connection is logged in as.
+    fn account_name(&self, id: ConnId) -> Result<String, Refused> {
+        match self.hub.identity(id) {
+            Identity::User(name) => Ok(name),
+            Identity::Guest(_) => Err(Refused::PrivateHistoryNeedsAccount),
+            Identity::Anonymous => Err(Refused::NotLoggedIn),
+        }
+    }
+
+    /// An account's name as stored (`Chloé` for `chloé`); another name as it is (a guest's).
+    async fn canonical_name(&self, name: &str) -> Result<String, Refused> {
+        let record = self
+            .store
+            .find_user(&AccountKey::of(name))
+            .await
+            .map_err(internal)?;
+        Ok(record.map_or_else(|| name.to_owned(), |record| record.username))
+    }
+
+    /// The reply for messages read with one more than `limit` asked for: the newest that
+    /// fit in one line, and `more` when older ones remain.
+    fn history_page(
+        &self,
+        of: HistoryOf<'_>,
+        mut stored: Vec<StoredMessage>,
+        limit: u32,
+    ) -> Bytes {
         let mut more = stored.len() > limit as usize;
         if more {
             stored.remove(0);
         }
         let messages: Vec<_> = stored.into_iter().map(chat_line).collect();
+        let label = match of {
+            HistoryOf::Channel(name) | HistoryOf::Person(name) => name,
+        };
         let budget = self
             .limits
             .max_reply_bytes
-            .saturating_sub(256 + channel.len() * 12);
+            .saturating_sub(256 + label.len() * 12);
         let fits = fitting_tail(&messages, budget, |message| {
             let optional = |text: &Option<String>| text.as_deref().map_or(0, json_string_bound);
             json_string_bound(&message.content)
@@ -454,12 +529,17 @@ impl Chat {
                 + 128
         });
         more |= fits < messages.len();
-        Ok(ServerLine::History {
+        let (channel, with) = match of {
+            HistoryOf::Channel(name) => (Some(name), None),
+            HistoryOf::Person(name) => (None, Some(name)),
+        };
+        ServerLine::History {
             channel,
+            with,
             messages: &messages[messages.len() - fits..],
             more,
         }
-        .encode())
+        .encode()
     }
 
     /// A notice to everyone identified.

@@ -1,9 +1,11 @@
 //! Names: identifying a connection as an account or a guest, freeing names, and the registry
 //! of account names that guests may never take (kept live by every account change).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use classcord_protocol::server_line::Badge;
 use classcord_protocol::{Role, ServerLine};
 
 use super::state::{ConnId, Hub, Identity, State};
@@ -67,7 +69,12 @@ impl Hub {
         }
         if let Identity::Guest(old_name) = &previous {
             state.release_name(id, &self.default_key);
-            state.announce_status(Some(id), old_name, classcord_protocol::server_line::OFFLINE);
+            state.announce_status(
+                Some(id),
+                old_name,
+                classcord_protocol::server_line::OFFLINE,
+                None,
+            );
         }
         state.members[&id].outbound.push(reply);
         if let Some(member) = state.members.get_mut(&id) {
@@ -168,6 +175,7 @@ impl Hub {
             return;
         };
         let name = identity.name().unwrap_or_default().to_owned();
+        let badge = super::presence::badge(&identity, member.role);
         member.identity = identity;
         member.channels.insert(self.default_key.clone());
         let outbound = member.outbound.clone();
@@ -178,7 +186,12 @@ impl Hub {
         if let Some(channel) = state.channels.get_mut(&self.default_key) {
             channel.members.insert(id, outbound);
         }
-        state.announce_status(Some(id), &name, classcord_protocol::server_line::ONLINE);
+        state.announce_status(
+            Some(id),
+            &name,
+            classcord_protocol::server_line::ONLINE,
+            badge,
+        );
     }
 }
 
@@ -260,16 +273,30 @@ impl Hub {
 }
 
 fn users_line(state: &State, max_bytes: usize) -> Bytes {
-    let mut names: Vec<&str> = state
+    let mut people: Vec<(&str, Option<Badge>)> = state
         .online
         .values()
-        .filter_map(|id| state.members.get(id)?.identity.name())
+        .filter_map(|id| {
+            let member = state.members.get(id)?;
+            let name = member.identity.name()?;
+            Some((name, super::presence::badge(&member.identity, member.role)))
+        })
         .collect();
-    names.sort_by_key(|name| name.to_lowercase());
-    let fits = super::fitting(names.iter(), max_bytes - 64, |name| {
-        super::json_string_bound(name)
+    people.sort_by_key(|(name, _)| name.to_lowercase());
+    // A name with a badge is written twice (in the list and in the badges).
+    let fits = super::fitting(people.iter(), max_bytes - 64, |(name, badge)| {
+        super::json_string_bound(name) * if badge.is_some() { 2 } else { 1 } + 12
     });
-    let more = fits < names.len();
-    names.truncate(fits);
-    ServerLine::Users { users: names, more }.encode()
+    let more = fits < people.len();
+    people.truncate(fits);
+    let badges: BTreeMap<&str, Badge> = people
+        .iter()
+        .filter_map(|(name, badge)| Some((*name, (*badge)?)))
+        .collect();
+    ServerLine::Users {
+        users: people.into_iter().map(|(name, _)| name).collect(),
+        more,
+        badges,
+    }
+    .encode()
 }

@@ -2,10 +2,10 @@
 //! announcement when a connection goes away.
 
 use bytes::Bytes;
-use classcord_protocol::server_line::{ChannelEvent, OFFLINE};
-use classcord_protocol::{Dialect, ServerLine};
+use classcord_protocol::server_line::{Badge, ChannelEvent, OFFLINE};
+use classcord_protocol::{Dialect, Role, ServerLine};
 
-use super::state::{ConnId, Hub, State};
+use super::state::{ConnId, Hub, Identity, State};
 use crate::names::NameKey;
 use crate::vocabulary::Refused;
 
@@ -44,7 +44,7 @@ impl Hub {
     pub(super) fn set_status(&self, id: ConnId, presence: &str) -> Result<(), Refused> {
         let state = self.lock();
         let name = Hub::identified_name(&state, id)?;
-        state.announce_status(Some(id), name, presence);
+        state.announce_status(Some(id), name, presence, None);
         Ok(())
     }
 
@@ -82,7 +82,7 @@ impl Hub {
         if state.online.get(&key) == Some(&id) {
             state.online.remove(&key);
             if announce {
-                state.announce_status(None, name, OFFLINE);
+                state.announce_status(None, name, OFFLINE, None);
             }
         }
     }
@@ -93,12 +93,30 @@ impl Hub {
     }
 }
 
+/// What the list of people shows beside a name: teachers, administrators and guests.
+pub(super) fn badge(identity: &Identity, role: Role) -> Option<Badge> {
+    match (identity, role) {
+        (Identity::Guest(_), _) => Some(Badge::Guest),
+        (_, Role::Moderator) => Some(Badge::Teacher),
+        (_, Role::Admin) => Some(Badge::Admin),
+        (_, Role::User) => None,
+    }
+}
+
 impl State {
-    /// Tells every connection that wants presence lines, but `except`, the state of `user`.
-    pub(super) fn announce_status(&self, except: Option<ConnId>, user: &str, presence: &str) {
+    /// Tells every connection that wants presence lines, but `except`, the state of `user`
+    /// (with their badge on arrival).
+    pub(super) fn announce_status(
+        &self,
+        except: Option<ConnId>,
+        user: &str,
+        presence: &str,
+        badge: Option<Badge>,
+    ) {
         let line = ServerLine::Status {
             user,
             state: presence,
+            badge,
         }
         .encode();
         self.to_watchers(except, &line);

@@ -1,5 +1,6 @@
 //! The retention period: messages older than `[storage] retention_days` leave the database
-//! at start and then every hour, in batches between which chat goes on.
+//! at start and then every hour, in batches between which chat goes on; expired session
+//! tokens go at the same times.
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Chat;
 use crate::fixed::{REMOVAL_BATCH, RETENTION_EVERY};
+use crate::store::SessionWrite;
 use crate::time_format::now_ms;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -27,13 +29,18 @@ impl Chat {
     pub(crate) async fn keep_retention(self: Arc<Self>, stop: CancellationToken) {
         if self.retention_days == 0 {
             tracing::info!("retention_days = 0: messages are kept forever");
-            return;
         }
         let mut ticks = tokio::time::interval(RETENTION_EVERY);
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
                 _ = ticks.tick() => {}
+            }
+            if let Err(error) = self.store.close_sessions(SessionWrite::Expire).await {
+                tracing::warn!(%error, "retention: expired sessions not removed");
+            }
+            if self.retention_days == 0 {
+                continue;
             }
             match self.expire_old_messages().await {
                 Ok(0) => tracing::debug!("no message past the retention period"),

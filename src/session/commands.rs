@@ -14,6 +14,22 @@ use crate::vocabulary::{AuthFailureReason, Refused};
 
 use super::Session;
 
+/// How a login was checked (the audit's `with`).
+#[derive(Clone, Copy)]
+enum LoginWith {
+    Password,
+    Session,
+}
+
+impl LoginWith {
+    fn as_str(self) -> &'static str {
+        match self {
+            LoginWith::Password => "password",
+            LoginWith::Session => "session",
+        }
+    }
+}
+
 impl Session {
     pub(super) async fn dispatch(&mut self, command: Command) -> Result<(), Refused> {
         match command {
@@ -61,18 +77,36 @@ impl Session {
             }
             Command::History {
                 channel,
+                with,
                 limit,
                 before,
             } => {
                 self.charge_read()?;
-                self.reply(
-                    self.ctx
-                        .chat
-                        .history(self.id, channel, limit, before)
-                        .await?,
-                );
+                let page = match with {
+                    Some(with) => {
+                        self.ctx
+                            .chat
+                            .private_history(self.id, &with, limit, before)
+                            .await?
+                    }
+                    None => {
+                        self.ctx
+                            .chat
+                            .history(self.id, channel, limit, before)
+                            .await?
+                    }
+                };
+                self.reply(page);
                 Ok(())
             }
+            Command::Conversations => {
+                self.charge_read()?;
+                self.reply(self.ctx.chat.conversations_line(self.id).await?);
+                Ok(())
+            }
+            Command::Session => self.open_session().await,
+            Command::Resume { token } => self.resume(token).await,
+            Command::Logout => self.logout().await,
             Command::Act(action) => self.act(action).await,
         }
     }
@@ -161,14 +195,68 @@ impl Session {
         let pending = self.pending_login()?;
         let outcome = self.ctx.chat.login(self.id, &username, password).await;
         drop(pending);
+        self.after_login(outcome, &username, LoginWith::Password)
+    }
+
+    /// Logs in with a session token (a page that reloads): no password, so no hashing; the
+    /// login budget is charged as for a password, and an unknown token is a failed login.
+    async fn resume(&mut self, token: String) -> Result<(), Refused> {
+        self.check_auth_rate("")?;
+        let outcome = self.ctx.chat.resume(self.id, &token).await;
+        let outcome = outcome.map(|(name, hash)| {
+            self.session = Some(hash);
+            name
+        });
+        self.after_login(outcome, "", LoginWith::Session)
+    }
+
+    /// A session token for this connection's account.
+    async fn open_session(&mut self) -> Result<(), Refused> {
+        self.charge_read()?;
+        let opened = self.ctx.chat.open_session(self.id).await?;
+        self.session = Some(opened.token.hash());
+        self.reply(
+            ServerLine::Session {
+                token: opened.token.as_str(),
+                expires_in_secs: opened.lifetime_secs,
+            }
+            .encode(),
+        );
+        Ok(())
+    }
+
+    /// Ends the session this connection was given or resumed (its token opens nothing more).
+    async fn logout(&mut self) -> Result<(), Refused> {
+        if let Some(hash) = self.session.take() {
+            self.ctx.chat.close_session(hash).await?;
+        }
+        self.reply(
+            ServerLine::Logout {
+                status: Outcome::Ok,
+            }
+            .encode(),
+        );
+        Ok(())
+    }
+
+    /// What follows a login, whichever way: the metrics, the audit, the log, and for a
+    /// failure the fail2ban line (`username`: what the client typed; none for a token).
+    fn after_login(
+        &mut self,
+        outcome: Result<String, crate::chat::LoginRefused>,
+        username: &str,
+        with: LoginWith,
+    ) -> Result<(), Refused> {
         match outcome {
             Ok(name) => {
                 self.identified = true;
                 self.ctx.metrics.login(LoginResult::Ok);
-                self.ctx
-                    .audit
-                    .record(self.audit(AuditKind::Login).with("user", name.as_str()));
-                tracing::info!(peer = %self.peer.addr, listener = self.peer.listener.as_str(), user = ?name, "logged in");
+                self.ctx.audit.record(
+                    self.audit(AuditKind::Login)
+                        .with("user", name.as_str())
+                        .with("with", with.as_str()),
+                );
+                tracing::info!(peer = %self.peer.addr, listener = self.peer.listener.as_str(), user = ?name, with = with.as_str(), "logged in");
                 Ok(())
             }
             Err(refused) => {
@@ -178,12 +266,12 @@ impl Session {
                         self.peer.addr,
                         self.peer.listener,
                         reason,
-                        &username,
+                        username,
                     );
                     self.ctx.audit.record(
                         self.audit(AuditKind::LoginFailed)
                             .with("reason", reason.as_str())
-                            .with("user", username.as_str()),
+                            .with("user", username),
                     );
                 }
                 Err(refused.error)

@@ -157,6 +157,8 @@ struct Session {
     ctx: Arc<Context>,
     outbound: Outbound,
     identified: bool,
+    /// The session this connection was given or logged in with (a logout ends it).
+    session: Option<crate::store::TokenHash>,
     /// When the last well-formed request arrived (or the connection opened).
     last_request: Instant,
     /// Budget of requests that read the database.
@@ -188,6 +190,7 @@ impl Session {
             ctx,
             outbound,
             identified: false,
+            session: None,
             last_request: Instant::now(),
             reads,
             lines,

@@ -3,6 +3,7 @@
 //! Messages go through [`Store::submit_message`]; the writer commits them in batches and
 //! only then hands them to the [`CommitSink`] (the hub), so nothing a client saw can be lost.
 
+mod conversations;
 mod message;
 mod moderation;
 mod person;
@@ -10,6 +11,7 @@ mod removal;
 mod reports;
 mod roster;
 pub(crate) mod schema;
+mod sessions;
 mod writer;
 
 use prometheus_client::metrics::histogram::Histogram;
@@ -34,6 +36,7 @@ pub(crate) use roster::ExistingAccount;
 pub(crate) use roster::{
     apply as apply_roster, NewAccount, RosterConflict, RosterSnapshot, RosterWrite,
 };
+pub(crate) use sessions::{SessionLookup, SessionToken, SessionWrite, TokenHash};
 use writer::WriteOp;
 pub(crate) use writer::{insert_user, update_user};
 pub(crate) use writer::{
@@ -362,6 +365,64 @@ impl Store {
                 return Ok(total);
             }
         }
+    }
+
+    /// Opens a session for an account: its token, once committed (a reload right after
+    /// finds it).
+    pub(crate) async fn open_session(
+        &self,
+        account: AccountKey,
+        lifetime_ms: i64,
+    ) -> Result<SessionToken, StoreError> {
+        let token = SessionToken::generate()
+            .map_err(|_| StoreError::Task("no random numbers for a session token".into()))?;
+        self.write(WriteOp::Session(SessionWrite::Open {
+            hash: token.hash(),
+            account,
+            lifetime_ms,
+        }))
+        .await?;
+        self.flush().await?;
+        Ok(token)
+    }
+
+    /// Ends sessions: one (a logout) or those whose time is over.
+    pub(crate) async fn close_sessions(&self, write: SessionWrite) -> Result<(), StoreError> {
+        self.write(WriteOp::Session(write)).await
+    }
+
+    /// What a session token opens now.
+    pub(crate) async fn session(&self, hash: TokenHash) -> Result<SessionLookup, StoreError> {
+        let now = crate::time_format::now_ms();
+        Self::read_on(Arc::clone(&self.auth_reader), move |conn| {
+            sessions::lookup(conn, hash, now)
+        })
+        .await
+    }
+
+    /// A page of the private conversation between two people, oldest first.
+    pub(crate) async fn private_history(
+        &self,
+        me: &str,
+        other: &str,
+        limit: u32,
+        before: Option<i64>,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let (me, other) = (me.to_owned(), other.to_owned());
+        let before = before.unwrap_or(i64::MAX);
+        self.read(move |conn| conversations::page(conn, &me, &other, limit, before))
+            .await
+    }
+
+    /// Whom a person exchanged private messages with, most recent first.
+    pub(crate) async fn conversations(
+        &self,
+        me: &str,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        let me = me.to_owned();
+        self.read(move |conn| conversations::people(conn, &me, limit))
+            .await
     }
 
     /// Resolves once everything queued before it is committed.

@@ -101,6 +101,20 @@ const MIGRATIONS: &[&str] = &[
          reason TEXT
      );
      ALTER TABLE moderation ADD COLUMN removed_text TEXT;",
+    // 7: sessions that survive a page reload (only the token's hash is kept), and private
+    // conversations read back (a page's reload, a second device): indexes on private
+    // messages only, so room messages are written as fast as before.
+    "CREATE TABLE sessions (
+         token_hash BLOB PRIMARY KEY,
+         account_key TEXT NOT NULL,
+         created_at INTEGER NOT NULL,
+         expires_at INTEGER NOT NULL
+     );
+     CREATE INDEX sessions_by_account ON sessions (account_key);
+     CREATE INDEX private_by_recipient ON messages (recipient, sender, id)
+         WHERE recipient IS NOT NULL;
+     CREATE INDEX private_by_sender ON messages (sender, recipient, id)
+         WHERE recipient IS NOT NULL;",
 ];
 
 /// The schema version this program writes.

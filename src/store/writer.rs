@@ -91,6 +91,8 @@ pub(super) enum WriteOp {
     Moderation(ModerationEntry),
     /// A message reported to the teachers.
     Report(NewReport),
+    /// A session opened or ended.
+    Session(super::SessionWrite),
     /// Takes messages out of the history.
     Remove {
         removal: Removal,
@@ -271,6 +273,7 @@ fn commit_batch(
                 WriteOp::Sanction(change) => change.apply(&tx)?,
                 WriteOp::Moderation(entry) => entry.insert(&tx, now)?,
                 WriteOp::Report(report) => report.insert(&tx, now)?,
+                WriteOp::Session(write) => write.apply(&tx, now)?,
                 WriteOp::Remove { removal, reply } => {
                     let removed = removal.apply(&tx)?;
                     results.removals.push((reply, removed));
@@ -453,6 +456,7 @@ pub(crate) fn update_user(
                     super::removal::Removal::Person { name }.apply(tx)?;
                 }
             }
+            super::sessions::close_all(tx, key)?;
             // A later account of the same name inherits neither rooms nor sanctions.
             tx.prepare_cached("DELETE FROM room_members WHERE account_key = ?1")?
                 .execute([key.as_str()])?;
@@ -463,12 +467,19 @@ pub(crate) fn update_user(
             tx.prepare_cached("DELETE FROM users WHERE name_key = ?1")?
                 .execute([key.as_str()])
         }
-        UserChange::Password(hash) => tx
-            .prepare_cached("UPDATE users SET password_hash = ?2 WHERE name_key = ?1")?
-            .execute(params![key.as_str(), hash]),
-        UserChange::Banned(banned) => tx
-            .prepare_cached("UPDATE users SET banned = ?2 WHERE name_key = ?1")?
-            .execute(params![key.as_str(), banned]),
+        UserChange::Password(hash) => {
+            // Whoever knew the old password may hold a session: it ends with it.
+            super::sessions::close_all(tx, key)?;
+            tx.prepare_cached("UPDATE users SET password_hash = ?2 WHERE name_key = ?1")?
+                .execute(params![key.as_str(), hash])
+        }
+        UserChange::Banned(banned) => {
+            if *banned {
+                super::sessions::close_all(tx, key)?;
+            }
+            tx.prepare_cached("UPDATE users SET banned = ?2 WHERE name_key = ?1")?
+                .execute(params![key.as_str(), banned])
+        }
         UserChange::Role(role) => tx
             .prepare_cached("UPDATE users SET role = ?2 WHERE name_key = ?1")?
             .execute(params![key.as_str(), role.as_str()]),

@@ -280,6 +280,10 @@ answer-reports-line-because = { $id } ({ $at }, { $place }): { $reporter } repor
 compact-reports = Reports: { $list }
 
 # Opening hours
+refused-session-expired = Your session is over: log in again with your password.
+refused-sessions-off = This server keeps no sessions: log in with your password.
+refused-session-needs-account = Only accounts keep a session: guests identify again.
+refused-private-history-needs-account = Only accounts read their private messages back.
 refused-outside-hours = Pupils cannot write outside the school's opening hours.
 refused-outside-hours-when = Pupils cannot write outside the school's opening hours: you may write again { $when }.
 notice-hours-ended = The school's opening hours are over: pupils may read but no longer write.

@@ -295,6 +295,10 @@ answer-reports-line-because = n° { $id } ({ $at }, { $place }) : { $reporter } 
 compact-reports = Signalements : { $list }
 
 # Opening hours
+refused-session-expired = Votre session a pris fin : identifiez-vous de nouveau avec votre mot de passe.
+refused-sessions-off = Ce serveur ne garde pas les sessions : identifiez-vous avec votre mot de passe.
+refused-session-needs-account = Une session se garde avec un compte : les invités s'identifient de nouveau.
+refused-private-history-needs-account = Les messages privés ne se relisent qu'avec un compte.
 refused-outside-hours = Les élèves ne peuvent pas écrire en dehors des horaires de l'établissement.
 refused-outside-hours-when = Les élèves ne peuvent pas écrire en dehors des horaires de l'établissement : vous pourrez écrire de nouveau { $when }.
 notice-hours-ended = Fin des horaires de l'établissement : les élèves peuvent lire mais plus écrire.

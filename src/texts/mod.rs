@@ -314,6 +314,10 @@ impl Texts {
             NothingToReport { name } => self.say("refused-nothing-to-report", &[("name", s(name))]),
             TooManyReports => self.say("refused-too-many-reports", &[]),
             OutsideHours { reopens } => self.with_reopening("refused-outside-hours", reopens),
+            SessionExpired => self.say("refused-session-expired", &[]),
+            SessionsOff => self.say("refused-sessions-off", &[]),
+            SessionNeedsAccount => self.say("refused-session-needs-account", &[]),
+            PrivateHistoryNeedsAccount => self.say("refused-private-history-needs-account", &[]),
             PrivateClosed => self.say("refused-private-closed", &[]),
             LeaveDefault { default } => {
                 self.say("refused-leave-default", &[("default", s(default))])
@@ -1070,6 +1074,10 @@ mod tests {
             Refused::NoSuchMessage { id: 42 },
             Refused::NothingToReport { name: name() },
             Refused::TooManyReports,
+            Refused::SessionExpired,
+            Refused::SessionsOff,
+            Refused::SessionNeedsAccount,
+            Refused::PrivateHistoryNeedsAccount,
             Refused::OutsideHours { reopens: None },
             Refused::OutsideHours {
                 reopens: Some(Reopening {

@@ -10,6 +10,8 @@ pub(crate) enum AuthFailureReason {
     Banned,
     /// Over the per-address login rate.
     RateLimited,
+    /// A session token that was never given (or has ended): a guess, or a stolen old one.
+    UnknownSession,
 }
 
 impl AuthFailureReason {
@@ -20,6 +22,7 @@ impl AuthFailureReason {
             AuthFailureReason::WrongPassword => "wrong_password",
             AuthFailureReason::Banned => "banned",
             AuthFailureReason::RateLimited => "rate_limited",
+            AuthFailureReason::UnknownSession => "unknown_session",
         }
     }
 }

@@ -187,6 +187,14 @@ pub(crate) enum Refused {
     OutsideHours {
         reopens: Option<Reopening>,
     },
+    /// A session token that opens nothing (unknown, expired, ended).
+    SessionExpired,
+    /// `[accounts] session_hours = 0`.
+    SessionsOff,
+    /// A guest asked for a session (only accounts have one).
+    SessionNeedsAccount,
+    /// A guest asked for private messages stored (a guest's name goes to the next guest).
+    PrivateHistoryNeedsAccount,
 }
 
 impl Refused {
@@ -249,6 +257,8 @@ impl Refused {
             | NothingToReport { .. } => ErrorCode::InvalidCommand,
             TooManyReports => ErrorCode::RateLimited,
             OutsideHours { .. } => ErrorCode::OutsideHours,
+            SessionExpired => ErrorCode::SessionExpired,
+            SessionsOff | SessionNeedsAccount | PrivateHistoryNeedsAccount => ErrorCode::Forbidden,
         }
     }
 }

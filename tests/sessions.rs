@@ -101,7 +101,9 @@ async fn a_ban_and_a_password_change_end_the_sessions() {
     alice.login("alice", "secret").await;
     // Guests have no session (before the ban, which keeps guests of alice's address out).
     let mut guest = v2(&server).await;
-    guest.send(json!({"type": "guest", "name": "visiteur"})).await;
+    guest
+        .send(json!({"type": "guest", "name": "visiteur"}))
+        .await;
     guest.recv_type("guest").await;
     guest.send(json!({"type": "session"})).await;
     assert_eq!(guest.recv_type("error").await["code"], "forbidden");
@@ -111,7 +113,11 @@ async fn a_ban_and_a_password_change_end_the_sessions() {
 
     // A new password (the old one may be known): every session of the account ends.
     // (The new hash is a throwaway account's, made with that password.)
-    server.client().await.register("modele", "nouveau-secret").await;
+    server
+        .client()
+        .await
+        .register("modele", "nouveau-secret")
+        .await;
     let hash = common::stored_texts(
         server.dir.path(),
         "SELECT password_hash FROM users WHERE name_key = 'modele'",
@@ -152,8 +158,7 @@ async fn private_conversations_are_read_back_by_their_two_people_only() {
     let mut alice = server.user("Alice").await;
     let mut bob = server.user("bob").await;
     let mut carol = server.user("carol").await;
-    let private =
-        |to: &str, content: &str| json!({"type": "message", "subtype": "private", "to": to, "content": content});
+    let private = |to: &str, content: &str| json!({"type": "message", "subtype": "private", "to": to, "content": content});
     alice.send(private("bob", "un")).await;
     bob.recv_type("message").await;
     bob.send(private("Alice", "deux")).await;
@@ -207,9 +212,7 @@ async fn private_conversations_are_read_back_by_their_two_people_only() {
         alice.recv_type("conversations").await["people"],
         json!(["bob", "carol"])
     );
-    carol
-        .send(json!({"type": "history", "with": "bob"}))
-        .await;
+    carol.send(json!({"type": "history", "with": "bob"})).await;
     assert_eq!(carol.recv_type("history").await["messages"], json!([]));
 
     // A guest's name goes to the next guest: guests read no private history.
@@ -233,7 +236,9 @@ async fn the_list_of_people_shows_teachers_and_guests() {
         json!({"type": "status", "user": "prof", "state": "online", "badge": "teacher"})
     );
     let mut guest = server.client().await;
-    guest.send(json!({"type": "guest", "name": "visiteur"})).await;
+    guest
+        .send(json!({"type": "guest", "name": "visiteur"}))
+        .await;
     guest.recv_type("guest").await;
     assert_eq!(alice.recv_type("status").await["badge"], "guest");
     let users = alice.sync().await;

@@ -32,11 +32,11 @@ use classcord_protocol::server_line::{NoticeEvent, Outcome};
 use classcord_protocol::{Dialect, ServerLine, Target};
 
 pub(crate) use accounts::AccountError;
+pub(crate) use accounts::LoginRefused;
 pub(crate) use actions::RequestAnswer;
 pub(crate) use channels::JoinOutcome;
 pub(crate) use outbound::{Closer, LineQueue, Outbound, QueueLimits};
 pub(crate) use rooms::RoomCreated;
-pub(crate) use accounts::LoginRefused;
 pub(crate) use state::{ConnId, Identity};
 pub(crate) use words::Words;
 
@@ -44,9 +44,7 @@ use crate::config::{AccountsSection, Config, LimitsSection};
 use crate::fixed::{MAX_CONVERSATIONS, MAX_HISTORY};
 use crate::names::{channel_name_error, state_error, username_error, AccountKey, ChannelKey};
 use crate::password::Passwords;
-use crate::store::{
-    NewMessage, Store, StoreError, StoreOptions, StoreWriterThread, StoredMessage,
-};
+use crate::store::{NewMessage, Store, StoreError, StoreOptions, StoreWriterThread, StoredMessage};
 use crate::vocabulary::{NameProblem, Notice, OnlineUser, Refused};
 use channels::Admission;
 use delivery::{chat_line, Destination};
@@ -502,12 +500,7 @@ impl Chat {
 
     /// The reply for messages read with one more than `limit` asked for: the newest that
     /// fit in one line, and `more` when older ones remain.
-    fn history_page(
-        &self,
-        of: HistoryOf<'_>,
-        mut stored: Vec<StoredMessage>,
-        limit: u32,
-    ) -> Bytes {
+    fn history_page(&self, of: HistoryOf<'_>, mut stored: Vec<StoredMessage>, limit: u32) -> Bytes {
         let mut more = stored.len() > limit as usize;
         if more {
             stored.remove(0);

@@ -49,10 +49,14 @@ impl Chat {
             reason,
             error: Refused::SessionExpired,
         };
-        let lookup = self.store.session(hash).await.map_err(|error| LoginRefused {
-            reason: None,
-            error: internal(error),
-        })?;
+        let lookup = self
+            .store
+            .session(hash)
+            .await
+            .map_err(|error| LoginRefused {
+                reason: None,
+                error: internal(error),
+            })?;
         let key = match lookup {
             SessionLookup::Unknown => return Err(expired(Some(AuthFailureReason::UnknownSession))),
             SessionLookup::Expired => return Err(expired(None)),

@@ -146,6 +146,10 @@ impl Words for Renderer {
                     }
                     _ => None,
                 },
+                closed_room: match notice {
+                    Notice::RoomClosed { room, .. } => Some(room.as_str()),
+                    _ => None,
+                },
             }
             .encode(),
             None => self.said_by_server(&text),
@@ -160,6 +164,7 @@ impl Words for Renderer {
                 event,
                 message: &text,
                 join_request: None,
+                closed_room: None,
             }
             .encode(),
         }

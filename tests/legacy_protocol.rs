@@ -147,7 +147,11 @@ async fn users_lists_each_identified_name_once_including_the_asker() {
         .send(json!({"type":"message","from":"zoé","content":""}))
         .await;
     let users = guest.sync().await;
-    assert_eq!(users, json!({"type":"users","users":["alice","bob","zoé"]}));
+    // Extra fields are harmless to legacy clients (contract, rule 7): the guest's badge rides along.
+    assert_eq!(
+        users,
+        json!({"type":"users","users":["alice","bob","zoé"],"badges":{"zoé":"guest"}})
+    );
     // A second connection of alice replaces the first; alice is still listed once.
     let mut alice_again = server.client().await;
     alice_again.login("alice", "secret").await;
@@ -183,7 +187,7 @@ async fn guests_speak_with_from_or_as_invite_and_may_send_empty_content() {
         .await;
     assert_eq!(
         alice.recv().await,
-        json!({"type":"status","user":"Léa","state":"online"})
+        json!({"type":"status","user":"Léa","state":"online","badge":"guest"})
     );
     let announce = alice.recv().await;
     assert_eq!(announce["from"], "Léa");

@@ -255,3 +255,25 @@ async fn a_deleted_account_leaves_its_rooms_and_sanctions_behind() {
         "#conseil is private: a teacher must invite you."
     );
 }
+
+#[tokio::test]
+async fn a_closed_room_names_itself_to_v2_members() {
+    let server = TestServer::start().await;
+    let mut teacher = server.user_with_role("prof", "moderator").await;
+    let mut member = v2(&server, "eleve", "user").await;
+    teacher.say("/room create #atelier open").await;
+    assert_eq!(teacher.said().await, "#atelier created (open).");
+    member
+        .send(json!({"type":"join","channel":"#atelier"}))
+        .await;
+    assert_eq!(member.recv_type("join").await["status"], "ok");
+    teacher.say("/room close #atelier").await;
+    teacher.said().await;
+    // The web client leaves the room on this line, without parsing its words.
+    let closed = member.recv_type("system").await;
+    assert_eq!(closed["closed_room"], "#atelier", "{closed}");
+    assert_eq!(
+        closed["message"],
+        "#atelier was closed: you are back in #général."
+    );
+}

@@ -7,9 +7,23 @@ const MAX_BACKOFF_MS = 30000;
 
 const $ = (id) => document.getElementById(id);
 
+// Where the page keeps its session across a reload: the server's token (never the
+// password), the rooms joined and the conversation shown. sessionStorage: this tab only,
+// gone when it closes.
+const SESSION_KEY = "classcord.session";
+
 const state = {
   socket: null,
-  credentials: null, // kept in memory only, to log in again after a reconnection
+  // The password, in memory only, until the server gives a session token.
+  credentials: null,
+  // The server's session token: logs in again after a reload or a reconnection.
+  token: null,
+  // A resume or login was sent and not answered yet.
+  resuming: false,
+  pendingSession: false,
+  loggingOut: false,
+  // What the server's hello says it can do ("sessions", "private_history", …).
+  features: new Set(),
   me: null,
   // The account's role ("user", "moderator", "admin"; a guest's is "user"), from the login
   // answer: teachers get the buttons that remove messages.
@@ -22,6 +36,8 @@ const state = {
   joined: new Set(),
   // Rooms being joined again after a reconnection: their answers do not change the room shown.
   rejoining: new Set(),
+  // The person a ban from the page was asked for, until the server answers it.
+  lastBanned: null,
   backoff: 1000,
   // The longest message the server takes, in characters (its hello says; not UTF-16 units,
   // which is what maxlength would count: an emoji is two of them).
@@ -41,7 +57,45 @@ const state = {
   lastSent: null,
   // The person whose actions are shown under their name in the list.
   openPerson: null,
+  // People's badges ("teacher", "admin", "guest"), from the presence lines.
+  badges: new Map(),
+  // Private conversations whose stored history was asked for.
+  privateLoaded: new Set(),
 };
+
+// The words of each badge beside a name.
+const BADGE_WORDS = { teacher: "enseignant", admin: "administrateur", guest: "invité" };
+
+function saveSession() {
+  if (!state.token) return;
+  const saved = { token: state.token, joined: [...state.joined], current: state.current };
+  try {
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(saved));
+  } catch {
+    // Storage refused (private mode, full): the session lasts as long as the page.
+  }
+}
+
+function restoreSession() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
+    if (!saved || typeof saved.token !== "string") return;
+    state.token = saved.token;
+    state.joined = new Set(Array.isArray(saved.joined) ? saved.joined : []);
+    if (typeof saved.current === "string") state.current = saved.current;
+  } catch {
+    // Nothing usable kept: the login form.
+  }
+}
+
+function forgetSession() {
+  state.token = null;
+  try {
+    sessionStorage.removeItem(SESSION_KEY);
+  } catch {
+    // Nothing was kept.
+  }
+}
 
 // Refusals that answer a message just sent (the message did not go out).
 const SEND_REFUSALS = new Set([
@@ -70,9 +124,12 @@ function connect() {
   socket.onopen = () => {
     state.backoff = 1000;
     // Not "Connecté": nobody is logged in yet.
-    setConnection(state.credentials ? "Reconnexion…" : "Serveur joint : identifiez-vous.");
+    const returning = state.token || state.credentials;
+    setConnection(returning ? "Reconnexion…" : "Serveur joint : identifiez-vous.");
     send({ type: "hello", version: 2, client: "ClassCord web" });
-    if (state.credentials) {
+    if (state.token) {
+      resume();
+    } else if (state.credentials) {
       login();
     }
   };
@@ -117,10 +174,25 @@ function handle(line) {
       break;
     case "login":
       state.pendingLogin = false;
+      state.resuming = false;
       if (line.status === "ok") {
         state.role = line.role || "user";
         loggedIn(line.username);
+        askSession();
       }
+      break;
+    case "session":
+      // From now on the token logs in again; the password is no longer kept.
+      state.pendingSession = false;
+      state.token = line.token;
+      state.credentials = null;
+      saveSession();
+      break;
+    case "logout":
+      closeAndShowLogin();
+      break;
+    case "conversations":
+      for (const name of line.people || []) ensureConversation("@" + name, false);
       break;
     case "error":
       onError(line);
@@ -135,11 +207,17 @@ function handle(line) {
       for (const name of line.users || []) {
         if (!state.users.has(name)) state.users.set(name, "online");
       }
+      for (const [name, badge] of Object.entries(line.badges || {})) state.badges.set(name, badge);
       renderUsers();
       break;
     case "status":
-      if (line.state === "offline") state.users.delete(line.user);
-      else state.users.set(line.user, line.state);
+      if (line.state === "offline") {
+        state.users.delete(line.user);
+        state.badges.delete(line.user);
+      } else {
+        state.users.set(line.user, line.state);
+        if (line.badge) state.badges.set(line.user, line.badge);
+      }
       renderUsers();
       break;
     case "channels": {
@@ -160,6 +238,7 @@ function handle(line) {
         ensureConversation(line.channel, true);
         state.conversations.set(line.channel, []);
         state.joined.add(line.channel);
+        saveSession();
         if (state.rejoining.delete(line.channel)) {
           if (state.current === line.channel) select(line.channel);
           else renderRooms();
@@ -169,11 +248,7 @@ function handle(line) {
       }
       break;
     case "leave":
-      if (line.status === "ok") {
-        state.joined.delete(line.channel);
-        state.conversations.delete(line.channel);
-        select(DEFAULT_ROOM);
-      }
+      if (line.status === "ok") leaveRoom(line.channel);
       break;
     case "channel":
       addEntry(line.channel, {
@@ -184,9 +259,14 @@ function handle(line) {
       adoptDefaultRoom(line.default_channel);
       if (Number.isInteger(line.max_content_chars)) state.maxChars = line.max_content_chars;
       if (Array.isArray(line.commands)) state.commands = new Set(line.commands);
+      state.features = new Set(line.features || []);
       break;
     case "system":
-      if (line.join_request) {
+      if (line.closed_room) {
+        // A teacher closed a room this page was in: it leaves the list, and the words say so.
+        leaveRoom(line.closed_room);
+        addEntry(state.current, { server: line.message });
+      } else if (line.join_request) {
         addEntry(state.current, { server: line.message, request: line.join_request });
       } else {
         addEntry(state.current, { server: line.message });
@@ -195,18 +275,30 @@ function handle(line) {
     case "removed":
       removeEntries(line.channel, new Set(line.ids || []));
       break;
-    case "command":
-      for (const text of line.lines || []) addEntry(state.current, { server: text });
+    case "command": {
+      const lines = line.lines || [];
+      lines.forEach((text, index) => {
+        const entry = { server: text };
+        // A ban done from the page: its confirmation offers to lift it (the banned person
+        // is no longer in the list of people).
+        const last = index === lines.length - 1;
+        if (last && line.action === "ban" && line.status === "ok" && state.lastBanned) {
+          entry.unban = state.lastBanned;
+        }
+        addEntry(state.current, entry);
+      });
+      if (line.action === "ban") state.lastBanned = null;
       // A room may have been created or closed.
       if (line.action === "room") send({ type: "channels" });
       break;
+    }
   }
 }
 
 // A page of a room's history: the first one when joining, or an older one asked for by
 // scrolling to the top, which goes before what is shown.
 function onHistory(line) {
-  const room = line.channel || DEFAULT_ROOM;
+  const room = line.with ? "@" + line.with : line.channel || DEFAULT_ROOM;
   const entries = (line.messages || []).map(entryOf);
   if (line.more) state.older.add(room);
   else state.older.delete(room);
@@ -222,8 +314,35 @@ function onHistory(line) {
     }
     return;
   }
-  for (const entry of entries) addEntry(room, entry, { quiet: true });
+  if (line.with) {
+    // A private conversation's stored messages, before those that arrived meanwhile.
+    const ids = new Set(entries.map((entry) => entry.id));
+    const shown = (state.conversations.get(room) || []).filter((entry) => !ids.has(entry.id) || entry.id === undefined);
+    state.conversations.set(room, [...entries, ...shown]);
+    renderRooms();
+  } else {
+    for (const entry of entries) addEntry(room, entry, { quiet: true });
+  }
   if (room === state.current) renderMessages();
+}
+
+// The page before, or the latest one (before: null), of a room or a private conversation.
+function historyRequest(key, before) {
+  const request = key.startsWith("@")
+    ? { type: "history", with: key.slice(1), limit: 50 }
+    : { type: "history", channel: key, limit: 50 };
+  if (before !== null) request.before = before;
+  return request;
+}
+
+// A room left: by its member, or closed by a teacher.
+function leaveRoom(room) {
+  state.joined.delete(room);
+  state.conversations.delete(room);
+  state.unread.delete(room);
+  saveSession();
+  if (state.current === room) select(DEFAULT_ROOM);
+  else renderRooms();
 }
 
 // Scrolled to the top of a room that has older messages: ask for the page before them.
@@ -233,7 +352,7 @@ function loadOlder() {
   const first = (state.conversations.get(room) || []).find((entry) => entry.id !== undefined);
   if (!first) return;
   state.loadingOlder = room;
-  send({ type: "history", channel: room, before: first.id, limit: 50 });
+  send(historyRequest(room, first.id));
 }
 
 function login() {
@@ -241,21 +360,68 @@ function login() {
   send({ type: "login", ...state.credentials });
 }
 
+function resume() {
+  state.pendingLogin = true;
+  state.resuming = true;
+  send({ type: "resume", token: state.token });
+}
+
+// After a login with the password: a token, so that a reload does not ask for it again
+// (servers without sessions, or with them turned off, keep the password in memory).
+function askSession() {
+  if (state.token || !state.features.has("sessions")) return;
+  state.pendingSession = true;
+  send({ type: "session" });
+}
+
+// Back to the login form, on a new connection (after a logout, a refused resume, a kick).
+function showLoginForm(text) {
+  state.pendingLogin = false;
+  state.pendingRegister = false;
+  state.resuming = false;
+  state.credentials = null;
+  state.me = null;
+  state.role = "user";
+  state.joined.clear();
+  state.rejoining.clear();
+  forgetSession();
+  renderTeacherTools();
+  closeDrawer();
+  $("chat").hidden = true;
+  $("login").hidden = false;
+  $("menu-button").hidden = true;
+  showError("login-error", text);
+}
+
+// The logout is answered (or took too long): the connection ends and a new one waits for
+// the next person.
+function closeAndShowLogin() {
+  if (!state.loggingOut) return;
+  state.loggingOut = false;
+  const socket = state.socket;
+  state.socket = null;
+  if (socket) socket.close(1000, "logout");
+  showLoginForm("");
+  state.conversations = new Map([[DEFAULT_ROOM, []]]);
+  state.unread.clear();
+  state.older.clear();
+  state.privateLoaded.clear();
+  state.badges.clear();
+  renderTitle();
+  state.current = DEFAULT_ROOM;
+  connect();
+}
+
 function onError(line) {
   // The server's own words (in its language, with the reason and the time left); the page
   // keeps its own text only for what happens in the browser.
   const text = line.message || "Erreur.";
-  if (SIGNED_OUT.has(line.code) || state.pendingLogin) {
+  if (state.pendingSession && line.code === "forbidden") {
+    // No session for this account (turned off by the server): the password stays in memory.
+    state.pendingSession = false;
+  } else if (SIGNED_OUT.has(line.code) || state.pendingLogin) {
     // Back to the login form, without logging in again by itself.
-    state.pendingLogin = false;
-    state.pendingRegister = false;
-    state.credentials = null;
-    state.me = null;
-    state.joined.clear();
-    state.rejoining.clear();
-    $("chat").hidden = true;
-    $("login").hidden = false;
-    showError("login-error", text);
+    showLoginForm(text);
   } else if (!state.me) {
     state.pendingRegister = false;
     showError("login-error", text);
@@ -362,7 +528,18 @@ function moderate(action, name) {
     if (reason === null) return;
     if (reason.trim()) request.reason = reason.trim();
   }
-  send(request);
+  if (send(request) && action === "ban") state.lastBanned = name;
+}
+
+// « Débannir » on a ban's confirmation.
+function unbanButton(entry) {
+  if (entry.answered) return requestButtons(entry);
+  const name = entry.unban;
+  return [actionButton("Débannir", `Débannir : ${name}`, () => {
+    if (!send({ type: "command", action: "unban", user: name })) return;
+    entry.answered = "débanni";
+    renderMessages();
+  })];
 }
 
 // The buttons under a person's name: write to them, and a teacher's actions.
@@ -434,11 +611,15 @@ function loggedIn(name) {
   state.me = name;
   $("login").hidden = true;
   $("chat").hidden = false;
+  $("menu-button").hidden = false;
+  renderTeacherTools();
   $("login-error").textContent = "";
   setConnection(`Connecté : ${name}`);
   state.users.clear();
+  state.badges.clear();
   send({ type: "users" });
   send({ type: "channels" });
+  if (state.features.has("private_history")) send({ type: "conversations" });
   state.conversations.set(DEFAULT_ROOM, []);
   send({ type: "history", channel: DEFAULT_ROOM, limit: 50 });
   // After a reconnection: the rooms this page had joined, and no other.
@@ -448,6 +629,12 @@ function loggedIn(name) {
       state.rejoining.add(key);
       send({ type: "join", channel: key });
     }
+  }
+  // A private conversation is read again from the server (shown before a reload).
+  state.privateLoaded.clear();
+  const room = state.current;
+  if (!room.startsWith("@") && !state.conversations.has(room) && !state.joined.has(room)) {
+    state.current = DEFAULT_ROOM;
   }
   select(state.current);
   $("message").focus();
@@ -504,6 +691,10 @@ function renderNotifyButton() {
 function renderTitle() {
   const total = [...state.unread.values()].reduce((sum, count) => sum + count, 0);
   document.title = total > 0 ? `(${total}) ClassCord` : "ClassCord";
+  // On a phone the rooms are in the drawer: its button in the top bar carries the count.
+  const menu = $("menu-button");
+  menu.textContent = total > 0 ? `Salons et personnes (${total})` : "Salons et personnes";
+  menu.setAttribute("aria-label", total > 0 ? `Salons et personnes, ${total} non lus` : "Salons et personnes");
 }
 
 function select(key) {
@@ -511,10 +702,63 @@ function select(key) {
   state.unread.delete(key);
   renderTitle();
   if (!state.conversations.get(key)) state.conversations.set(key, []);
+  if (key.startsWith("@") && state.features.has("private_history") && !state.privateLoaded.has(key)) {
+    state.privateLoaded.add(key);
+    send(historyRequest(key, null));
+  }
   $("current-title").textContent = key.startsWith("@") ? `Message privé : ${key.slice(1)}` : key;
   $("chat-error").textContent = "";
+  saveSession();
+  closeDrawer();
+  renderTeacherTools();
   renderRooms();
   renderMessages();
+}
+
+// A teacher's tools: « Créer un salon » beside the rooms, and above a room (not the
+// default one) its members and its closing.
+function renderTeacherTools() {
+  const teacher = isTeacher() && state.me !== null;
+  $("create-room").hidden = !teacher;
+  const room = state.current;
+  const roomTools = teacher && room.startsWith("#") && room !== DEFAULT_ROOM;
+  $("room-tools").hidden = !roomTools;
+  if (roomTools) {
+    $("room-members").setAttribute("aria-label", `Membres de ${room}`);
+    $("room-close").setAttribute("aria-label", `Fermer ${room}`);
+  }
+}
+
+const ROOM_MODES = { ouvert: "open", "modéré": "moderated", modere: "moderated", "privé": "private", prive: "private" };
+
+function createRoom() {
+  const typed = window.prompt("Nom du nouveau salon (sans espace, ex. #maths-2) :", "#");
+  if (typed === null || !typed.trim() || typed.trim() === "#") return;
+  const room = typed.trim().startsWith("#") ? typed.trim() : "#" + typed.trim();
+  const word = window.prompt(`${room} : ouvert (tout le monde entre), modéré (sur demande acceptée) ou privé (sur invitation) ?`, "ouvert");
+  if (word === null) return;
+  const mode = ROOM_MODES[word.trim().toLowerCase()];
+  if (!mode) {
+    showError("chat-error", `Mode non compris : « ${word} » (écrivez ouvert, modéré ou privé).`);
+    return;
+  }
+  send({ type: "command", action: "room_create", room, mode });
+}
+
+function closeRoom() {
+  const room = state.current;
+  if (!window.confirm(`Fermer ${room} ? Ses membres en sortent ; ses messages restent dans l'historique.`)) return;
+  send({ type: "command", action: "room_close", room });
+}
+
+// The phone layout: rooms and people in a drawer opened from the top bar.
+function openDrawer(open) {
+  $("sidebar").classList.toggle("open", open);
+  $("menu-button").setAttribute("aria-expanded", String(open));
+}
+
+function closeDrawer() {
+  if ($("sidebar").classList.contains("open")) openDrawer(false);
 }
 
 function renderRooms() {
@@ -554,6 +798,7 @@ function renderUsers() {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = name;
+    button.dataset.name = name;
     button.disabled = name === state.me;
     const open = state.openPerson === name;
     button.setAttribute("aria-expanded", String(open));
@@ -562,6 +807,13 @@ function renderUsers() {
       state.openPerson = open ? null : name;
       renderUsers();
     };
+    const badge = BADGE_WORDS[state.badges.get(name)];
+    if (badge) {
+      const mark = document.createElement("span");
+      mark.className = "role-badge";
+      mark.textContent = badge;
+      button.append(" ", mark);
+    }
     const note = document.createElement("span");
     note.className = "state";
     note.textContent = presence === "online" ? "" : ` (${presence})`;
@@ -626,6 +878,7 @@ function messageItem(entry) {
     item.className = "server";
     item.textContent = entry.server;
     if (entry.request) item.append(...requestButtons(entry));
+    if (entry.unban) item.append(...unbanButton(entry));
     return item;
   }
   const time = document.createElement("span");
@@ -796,22 +1049,36 @@ document.addEventListener("DOMContentLoaded", () => {
     $("join-name").value = "";
   });
   $("logout-button").addEventListener("click", () => {
-    state.credentials = null;
-    state.me = null;
-    state.role = "user";
-    const socket = state.socket;
-    state.socket = null;
-    socket.close(1000, "logout");
-    $("chat").hidden = true;
-    $("login").hidden = false;
-    state.conversations = new Map([[DEFAULT_ROOM, []]]);
-    state.unread.clear();
-    state.older.clear();
-    renderTitle();
-    state.joined.clear();
-    state.rejoining.clear();
-    state.current = DEFAULT_ROOM;
-    connect();
+    // The server ends the session's token; without its answer in 2 s, the page goes on.
+    state.loggingOut = true;
+    if (!state.token || !send({ type: "logout" })) {
+      closeAndShowLogin();
+      return;
+    }
+    setTimeout(closeAndShowLogin, 2000);
   });
+  $("create-room").addEventListener("click", createRoom);
+  $("room-members").addEventListener("click", () => {
+    send({ type: "command", action: "room_members", room: state.current });
+  });
+  $("room-close").addEventListener("click", closeRoom);
+  $("menu-button").addEventListener("click", () => {
+    openDrawer(!$("sidebar").classList.contains("open"));
+  });
+  // Escape closes what is open: the drawer, or a person's actions.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    if ($("sidebar").classList.contains("open")) {
+      openDrawer(false);
+      $("menu-button").focus();
+    } else if (state.openPerson) {
+      const name = state.openPerson;
+      state.openPerson = null;
+      renderUsers();
+      const button = [...$("users").querySelectorAll("button")].find((b) => b.dataset.name === name);
+      if (button) button.focus();
+    }
+  });
+  restoreSession();
   connect();
 });

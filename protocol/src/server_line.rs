@@ -149,6 +149,9 @@ pub enum ServerLine<'a> {
         /// accept and reject buttons.
         #[serde(skip_serializing_if = "Option::is_none")]
         join_request: Option<JoinRequestRef<'a>>,
+        /// A room this user was in that a teacher closed: clients leave it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        closed_room: Option<&'a str>,
     },
     Join {
         status: Outcome,

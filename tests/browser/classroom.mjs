@@ -69,6 +69,34 @@ async function sees(page, text) {
   await page.locator("#messages li", { hasText: text }).first().waitFor({ timeout: WAIT });
 }
 
+// On a phone, rooms and people are in a drawer opened from the top bar (nothing to do on a
+// desktop, where they are always shown).
+async function drawer(page) {
+  const menu = page.locator("#menu-button");
+  if (await menu.isVisible() && (await menu.getAttribute("aria-expanded")) !== "true") {
+    await menu.click();
+    await page.locator("#sidebar.open").waitFor({ timeout: WAIT });
+  }
+}
+
+// The page's next dialogs (prompt, confirm) answered in order.
+function answerDialogs(page, answers) {
+  const handler = async (dialog) => {
+    const answer = answers.shift();
+    if (answers.length === 0) page.off("dialog", handler);
+    await dialog.accept(answer);
+  };
+  page.on("dialog", handler);
+}
+
+// A teacher's button under a person's name in the list of people (the name selected first
+// when its actions are not shown).
+async function personAction(page, name, label) {
+  const button = page.getByRole("button", { name: `${label} : ${name}`, exact: true });
+  if (await button.count() === 0) await page.locator("#users button", { hasText: name }).first().click();
+  await button.click();
+}
+
 try {
   const alice = await student("alice", { width: 1280, height: 800 });
   // Chloé is on a phone.
@@ -91,7 +119,14 @@ try {
 
   // Each sees the other in the list of users online.
   await alice.locator("#users button", { hasText: "chloé" }).waitFor({ timeout: WAIT });
+  await drawer(chloe);
   await chloe.locator("#users button", { hasText: "alice" }).waitFor({ timeout: WAIT });
+  // Escape closes the drawer and gives the focus back to its button.
+  await chloe.keyboard.press("Escape");
+  await chloe.locator("#sidebar").waitFor({ state: "hidden", timeout: WAIT });
+  if (!(await chloe.evaluate(() => document.activeElement?.id === "menu-button"))) {
+    throw new Error("Escape did not give the focus back to the drawer's button");
+  }
   step("presence");
 
   await say(alice, "Bonjour la classe");
@@ -126,12 +161,14 @@ try {
   step("both read the legacy client");
 
   // A room name with a space: the page says what is wrong with it (the space).
+  await drawer(chloe);
   await chloe.getByLabel("Rejoindre un salon").fill("maths 2");
   await chloe.getByRole("button", { name: "Rejoindre" }).click();
   await chloe.getByRole("alert").filter({ hasText: "(pas d'espace)" }).waitFor({ timeout: WAIT });
   step("a room name with a space");
 
   // A room: chloé creates it, alice joins from the list of rooms.
+  await drawer(chloe);
   await chloe.getByLabel("Rejoindre un salon").fill("#maths");
   await chloe.getByRole("button", { name: "Rejoindre" }).click();
   await chloe.getByRole("heading", { name: "#maths" }).waitFor({ timeout: WAIT });
@@ -151,11 +188,27 @@ try {
   await alice.getByRole("button", { name: "Écrire : chloé" }).click();
   await alice.getByRole("heading", { name: "Message privé : chloé" }).waitFor({ timeout: WAIT });
   await say(alice, "Tu me montres ta méthode ?");
+  // On chloé's phone the drawer's button counts it.
+  await chloe.getByRole("button", { name: "Salons et personnes, 1 non lus" }).waitFor({ timeout: WAIT });
+  await drawer(chloe);
   await chloe.getByRole("button", { name: "✉ alice" }).click();
   await sees(chloe, "Tu me montres ta méthode ?");
   step("private message");
 
+  // A reload (F5) keeps chloé logged in, in her rooms, with her private conversation.
+  await chloe.reload();
+  await chloe.getByRole("status").filter({ hasText: "Connecté : chloé" }).waitFor({ timeout: WAIT });
+  await chloe.getByRole("heading", { name: "Message privé : alice" }).waitFor({ timeout: WAIT });
+  await sees(chloe, "Tu me montres ta méthode ?");
+  await drawer(chloe);
+  await chloe.locator("#rooms button", { hasText: "#maths" }).waitFor({ timeout: WAIT });
+  if (await chloe.getByLabel("Mot de passe").isVisible()) throw new Error("the reload asked for the password");
+  const stored = await chloe.evaluate(() => JSON.stringify(sessionStorage));
+  if (stored.includes("motdepasse")) throw new Error("the password is in sessionStorage");
+  step("reload keeps the session");
+
   // An error the server sends is shown in its French words: a student may not kick.
+  await drawer(chloe);
   await chloe.getByRole("button", { name: "#général" }).click();
   await say(chloe, "/kick alice");
   await chloe.getByRole("alert").filter({ hasText: "réservé aux enseignants" }).waitFor({ timeout: WAIT });
@@ -199,15 +252,25 @@ try {
   if ((await link.getAttribute("rel")) !== "noopener noreferrer") throw new Error("link rel");
   step("code and links");
 
-  // The chat page as a class uses it, on a desktop and on a phone, in axe-core's eyes.
-  for (const [who, page] of [["alice", alice], ["chloé", chloe]]) {
+  // The chat page as a class uses it, on a desktop and on a phone (drawer closed and open),
+  // in axe-core's eyes.
+  const noProblems = async (who, page) => {
     const problems = await accessibilityProblems(page);
-    if (problems.length > 0) throw new Error(`axe-core, ${who}'s page: ${JSON.stringify(problems)}`);
-  }
-  step("axe-core");
+    if (problems.length > 0) throw new Error(`axe-core, ${who}: ${JSON.stringify(problems)}`);
+  };
+  await noProblems("alice's page", alice);
+  await noProblems("chloé's phone", chloe);
   await chloe.screenshot({ path: `${shots}/web-client-phone.png`, fullPage: true });
+  await drawer(chloe);
+  await noProblems("chloé's phone, drawer open", chloe);
+  await chloe.keyboard.press("Escape");
   await alice.screenshot({ path: `${shots}/web-client.png` });
-  step("screenshots");
+  // Dark mode, as the system asks for it.
+  await alice.emulateMedia({ colorScheme: "dark" });
+  await noProblems("alice's page, dark", alice);
+  await alice.screenshot({ path: `${shots}/web-client-dark.png` });
+  await alice.emulateMedia({ colorScheme: "light" });
+  step("axe-core and screenshots");
 
   // The teacher logs in and kicks chloé: her page goes back to the login form with the
   // reason, and does not log her in again by itself after reconnecting.
@@ -216,6 +279,10 @@ try {
   await prof.getByLabel("Mot de passe").fill("secret");
   await prof.getByRole("button", { name: "Se connecter" }).click();
   await prof.getByRole("heading", { name: "#général" }).waitFor({ timeout: WAIT });
+  // Everyone sees that prof is a teacher.
+  await alice.locator("#users button", { hasText: "prof" }).locator(".role-badge", { hasText: "enseignant" })
+    .waitFor({ timeout: WAIT });
+  step("teacher's badge");
 
   // A message reported by a student (a button on it, a reason asked) reaches the teacher,
   // whose button removes it from every screen; students have no such button.
@@ -237,18 +304,18 @@ try {
 
   // The teacher mutes chloé from the list of people (the duration asked), then gives her the
   // floor back; chloé reads both in French.
-  await prof.locator("#users button", { hasText: "chloé" }).click();
-  prof.once("dialog", (dialog) => dialog.accept("5m"));
-  await prof.getByRole("button", { name: "Rendre muet : chloé" }).click();
+  answerDialogs(prof, ["5m"]);
+  await personAction(prof, "chloé", "Rendre muet");
   await sees(chloe, "Un enseignant vous a rendu muet pour 5 minutes");
-  await prof.getByRole("button", { name: "Rendre la parole : chloé" }).click();
+  await personAction(prof, "chloé", "Rendre la parole");
   await sees(chloe, "Un enseignant vous a rendu la parole");
   step("muted from the list");
 
   // A moderated room: alice's request is no error on her page; the teacher answers it from a
   // card with buttons, and alice is in.
-  await say(prof, "/salon creer #devoirs modere");
-  await sees(prof, "#devoirs créé");
+  answerDialogs(prof, ["#devoirs", "modéré"]);
+  await prof.getByRole("button", { name: "Créer un salon" }).click();
+  await sees(prof, "#devoirs créé (modéré)");
   // The teacher's list of rooms has it at once.
   await prof.locator("#rooms button", { hasText: "#devoirs" }).waitFor({ timeout: WAIT });
   await alice.getByLabel("Rejoindre un salon").fill("#devoirs");
@@ -260,10 +327,23 @@ try {
   await prof.getByRole("button", { name: "Accepter la demande de alice pour #devoirs" }).click();
   await alice.getByRole("heading", { name: "#devoirs" }).waitFor({ timeout: WAIT });
   await prof.locator("#messages li", { hasText: "alice demande à rejoindre #devoirs" }).filter({ hasText: "acceptée" }).waitFor({ timeout: WAIT });
-  await alice.getByRole("button", { name: "#général" }).click();
-  step("join request card");
+  // The teacher sees who is in the room, from a button above it.
+  await prof.locator("#rooms button", { hasText: "#devoirs" }).click();
+  await prof.getByRole("button", { name: "Membres de #devoirs" }).click();
+  await prof.locator("#messages li", { hasText: /membres : .*alice/ }).waitFor({ timeout: WAIT });
+  await noProblems("the teacher's page", prof);
+  await prof.screenshot({ path: `${shots}/web-client-teacher.png` });
+  // Closing it (confirmed) takes it off alice's list and puts her back in #général.
+  answerDialogs(prof, [undefined]);
+  await prof.getByRole("button", { name: "Fermer #devoirs" }).click();
+  await alice.locator("#rooms button", { hasText: "#devoirs" }).waitFor({ state: "detached", timeout: WAIT });
+  await alice.getByRole("heading", { name: "#général" }).waitFor({ timeout: WAIT });
+  await prof.locator("#rooms button", { hasText: "#devoirs" }).waitFor({ state: "detached", timeout: WAIT });
+  await prof.locator("#rooms button", { hasText: "#général" }).click();
+  step("join request card, members, closing");
 
-  await say(prof, "/kick chloé");
+  answerDialogs(prof, ["", ""]);
+  await personAction(prof, "chloé", "Exclure");
   await chloe.getByRole("alert").filter({ hasText: "expulsé du serveur par un enseignant" }).waitFor({ timeout: WAIT });
   await chloe.getByRole("button", { name: "Se connecter" }).waitFor({ timeout: WAIT });
   // After the reconnection delay (1 s) she is connected to the server but not logged in.
@@ -290,17 +370,27 @@ try {
   await chloe.getByLabel("Mot de passe").fill("motdepasse");
   await chloe.getByRole("button", { name: "Se connecter" }).click();
   await chloe.getByRole("heading", { name: "#général" }).waitFor({ timeout: WAIT });
-  await say(prof, "/kick chloé 10 min bavardage");
+  answerDialogs(prof, ["10m", "bavardage"]);
+  await personAction(prof, "chloé", "Exclure");
   await chloe.getByRole("alert").filter({ hasText: "pour 10 minutes : bavardage" }).waitFor({ timeout: WAIT });
   await chloe.getByLabel("Mot de passe").fill("motdepasse");
   await chloe.getByRole("button", { name: "Se connecter" }).click();
   await chloe.getByRole("alert").filter({ hasText: "Vous avez été exclu par un enseignant : vous pourrez revenir dans" }).waitFor({ timeout: WAIT });
-  await say(prof, "/ban alice insultes");
+  answerDialogs(prof, ["insultes"]);
+  await personAction(prof, "alice", "Bannir");
   await alice.getByRole("alert").filter({ hasText: "Vous avez été banni par un enseignant : insultes." }).waitFor({ timeout: WAIT });
   await alice.getByLabel("Mot de passe").fill("motdepasse");
   await alice.getByRole("button", { name: "Se connecter" }).click();
   await alice.getByRole("alert").filter({ hasText: "Connexion refusée : ce compte est banni (raison : insultes)." }).waitFor({ timeout: WAIT });
   step("excluded and banned");
+
+  // The ban's confirmation on the teacher's page lifts it; alice comes back.
+  await prof.getByRole("button", { name: "Débannir : alice" }).click();
+  await sees(prof, "alice peut revenir.");
+  await alice.getByLabel("Mot de passe").fill("motdepasse");
+  await alice.getByRole("button", { name: "Se connecter" }).click();
+  await alice.getByRole("heading", { name: "#général" }).waitFor({ timeout: WAIT });
+  step("unbanned");
 } catch (error) {
   console.error(`failed: ${error.message}`);
   process.exitCode = 1;

@@ -101,10 +101,11 @@ async fn two_students_on_the_web_and_a_legacy_client_share_the_class() {
     assert!(stdout.contains("step: axe-core"), "{stdout}");
     assert!(stdout.contains("step: reported and removed"), "{stdout}");
     assert!(stdout.contains("step: muted from the list"), "{stdout}");
-    assert!(stdout.contains("step: join request card"), "{stdout}");
+    assert!(stdout.contains("step: join request card, members, closing"), "{stdout}");
     assert!(stdout.contains("step: kicked"), "{stdout}");
     assert!(stdout.contains("step: refused message marked"), "{stdout}");
     assert!(stdout.contains("step: excluded and banned"), "{stdout}");
+    assert!(stdout.contains("step: unbanned"), "{stdout}");
 
     // The legacy client read the end of the class in #général (the 2,500 emoji whole), and
     // nothing of the room or of the private message.
@@ -123,7 +124,12 @@ async fn two_students_on_the_web_and_a_legacy_client_share_the_class() {
         "the legacy client saw more"
     );
 
-    for shot in ["web-client.png", "web-client-phone.png"] {
+    for shot in [
+        "web-client.png",
+        "web-client-phone.png",
+        "web-client-dark.png",
+        "web-client-teacher.png",
+    ] {
         let png = std::fs::read(shots.path().join(shot)).unwrap();
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{shot}");
         // Kept for a look after the run (docs/web-client.png is one of them).

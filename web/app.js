@@ -725,7 +725,7 @@ function renderTeacherTools() {
   $("room-tools").hidden = !roomTools;
   if (roomTools) {
     $("room-members").setAttribute("aria-label", `Membres de ${room}`);
-    $("room-close").setAttribute("aria-label", `Fermer ${room}`);
+    $("room-close").setAttribute("aria-label", `Fermer le salon ${room}`);
   }
 }
 

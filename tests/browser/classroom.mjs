@@ -15,7 +15,11 @@ async function accessibilityProblems(page) {
   await page.evaluate(AXE);
   const violations = await page.evaluate(async () => {
     const result = await window.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+    // The first nodes and axe's own summary, so that a failure says what to fix.
+    return result.violations.map((v) => ({
+      id: v.id, impact: v.impact, nodes: v.nodes.length,
+      first: v.nodes.slice(0, 3).map((n) => `${n.target.join(" ")}: ${n.failureSummary}`),
+    }));
   });
   return violations.filter((v) => v.impact === "serious" || v.impact === "critical");
 }
@@ -292,6 +296,11 @@ try {
   if (await alice.getByRole("button", { name: /^Retirer le message/ }).count() !== 0) {
     throw new Error("a student sees a button that removes messages");
   }
+  for (const name of [/^Membres de/, /^Fermer le salon/, "Créer un salon", "Rendre muet"]) {
+    if (await alice.getByRole("button", { name }).count() !== 0) {
+      throw new Error(`a student sees a teacher's button: ${name}`);
+    }
+  }
   alice.once("dialog", (dialog) => dialog.accept("pas gentil"));
   await alice.getByRole("button", { name: "Signaler le message de chloé" }).last().click();
   await sees(alice, "votre signalement a été transmis aux enseignants");
@@ -335,7 +344,7 @@ try {
   await prof.screenshot({ path: `${shots}/web-client-teacher.png` });
   // Closing it (confirmed) takes it off alice's list and puts her back in #général.
   answerDialogs(prof, [undefined]);
-  await prof.getByRole("button", { name: "Fermer #devoirs" }).click();
+  await prof.getByRole("button", { name: "Fermer le salon #devoirs" }).click();
   await alice.locator("#rooms button", { hasText: "#devoirs" }).waitFor({ state: "detached", timeout: WAIT });
   await alice.getByRole("heading", { name: "#général" }).waitFor({ timeout: WAIT });
   await prof.locator("#rooms button", { hasText: "#devoirs" }).waitFor({ state: "detached", timeout: WAIT });

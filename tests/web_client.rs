@@ -123,6 +123,18 @@ async fn two_students_on_the_web_and_a_legacy_client_share_the_class() {
         ["🎉".repeat(2500).as_str(), "/shrug", "Merci !"],
         "the legacy client saw more"
     );
+    // The pasted Java snippet reaches the legacy client as the same text, its 5 lines whole.
+    let code = loop {
+        let line = bob.recv_type("message").await;
+        if line["content"].as_str().unwrap().starts_with("Voici :") {
+            break line["content"].as_str().unwrap().to_owned();
+        }
+    };
+    assert_eq!(
+        code,
+        "Voici :\n```java\npublic class Bonjour {\n    public static void main(String[] args) {\n        \
+         System.out.println(\"Bonjour\");\n    }\n}\n```\nvoir https://example.org/cours"
+    );
 
     for shot in [
         "web-client.png",

@@ -24,6 +24,11 @@ async function accessibilityProblems(page) {
   return violations.filter((v) => v.impact === "serious" || v.impact === "critical");
 }
 
+async function expectAccessible(who, page) {
+  const problems = await accessibilityProblems(page);
+  if (problems.length > 0) throw new Error(`axe-core, ${who}: ${JSON.stringify(problems)}`);
+}
+
 const [base, shots] = process.argv.slice(2);
 const WAIT = 15000;
 
@@ -52,6 +57,11 @@ async function open(name, viewport) {
   await page.goto(base + "/");
   // Reached the server; nobody is logged in yet, so the page does not say "Connecté".
   await page.getByRole("status").filter({ hasText: "Serveur joint : identifiez-vous." }).waitFor({ timeout: WAIT });
+  // The login page, as this viewport shows it, in light and dark.
+  await expectAccessible(`login page for ${name}`, page);
+  await page.emulateMedia({ colorScheme: "dark" });
+  await expectAccessible(`login page for ${name}, dark`, page);
+  await page.emulateMedia({ colorScheme: "light" });
   return page;
 }
 
@@ -245,11 +255,20 @@ try {
 
   // Pasted code keeps its lines in a code block; links are links, opened elsewhere.
   const field = alice.getByLabel("Message", { exact: true });
-  await field.fill("Voici :\n```java\nint x = 1;\nint y = 2;\n```\nvoir https://example.org/cours");
+  const java = [
+    "public class Bonjour {",
+    "    public static void main(String[] args) {",
+    "        System.out.println(\"Bonjour\");",
+    "    }",
+    "}",
+  ].join("\n");
+  // Pasted: the text arrives whole, as the clipboard inserts it.
+  await field.focus();
+  await alice.keyboard.insertText("Voici :\n```java\n" + java + "\n```\nvoir https://example.org/cours");
   await field.press("Enter");
   const block = chloe.locator("#messages pre code").last();
   await block.waitFor({ timeout: WAIT });
-  if ((await block.textContent()) !== "int x = 1;\nint y = 2;") {
+  if ((await block.textContent()) !== java) {
     throw new Error(`code block: ${JSON.stringify(await block.textContent())}`);
   }
   const link = chloe.getByRole("link", { name: "https://example.org/cours" });
@@ -258,20 +277,16 @@ try {
 
   // The chat page as a class uses it, on a desktop and on a phone (drawer closed and open),
   // in axe-core's eyes.
-  const noProblems = async (who, page) => {
-    const problems = await accessibilityProblems(page);
-    if (problems.length > 0) throw new Error(`axe-core, ${who}: ${JSON.stringify(problems)}`);
-  };
-  await noProblems("alice's page", alice);
-  await noProblems("chloé's phone", chloe);
+  await expectAccessible("alice's page", alice);
+  await expectAccessible("chloé's phone", chloe);
   await chloe.screenshot({ path: `${shots}/web-client-phone.png`, fullPage: true });
   await drawer(chloe);
-  await noProblems("chloé's phone, drawer open", chloe);
+  await expectAccessible("chloé's phone, drawer open", chloe);
   await chloe.keyboard.press("Escape");
   await alice.screenshot({ path: `${shots}/web-client.png` });
   // Dark mode, as the system asks for it.
   await alice.emulateMedia({ colorScheme: "dark" });
-  await noProblems("alice's page, dark", alice);
+  await expectAccessible("alice's page, dark", alice);
   await alice.screenshot({ path: `${shots}/web-client-dark.png` });
   await alice.emulateMedia({ colorScheme: "light" });
   step("axe-core and screenshots");
@@ -340,7 +355,7 @@ try {
   await prof.locator("#rooms button", { hasText: "#devoirs" }).click();
   await prof.getByRole("button", { name: "Membres de #devoirs" }).click();
   await prof.locator("#messages li", { hasText: /membres : .*alice/ }).waitFor({ timeout: WAIT });
-  await noProblems("the teacher's page", prof);
+  await expectAccessible("the teacher's page", prof);
   await prof.screenshot({ path: `${shots}/web-client-teacher.png` });
   // Closing it (confirmed) takes it off alice's list and puts her back in #général.
   answerDialogs(prof, [undefined]);

@@ -13,7 +13,13 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY protocol/Cargo.toml protocol/Cargo.toml
 COPY load/Cargo.toml load/Cargo.toml
-RUN mkdir -p src protocol/src load/src \
+# Behind a TLS-inspecting proxy (many school networks), crates.io is reached only if the
+# proxy's CA is trusted: give its certificate(s), PEM text, with
+#   --build-arg EXTRA_CA_CERT="$(cat ca-proxy.crt)"
+# They are trusted in this build stage only; the final image never holds them.
+ARG EXTRA_CA_CERT=
+RUN if [ -n "$EXTRA_CA_CERT" ]; then printf '%s\n' "$EXTRA_CA_CERT" >> /etc/ssl/certs/ca-certificates.crt; fi \
+    && mkdir -p src protocol/src load/src \
     && echo 'fn main() {}' > src/main.rs && touch src/lib.rs protocol/src/lib.rs \
     && echo 'fn main() {}' > load/src/main.rs \
     && cargo build --release --locked -p classcord \
@@ -28,7 +34,7 @@ ARG CLASSCORD_COMMIT=unknown
 ENV CLASSCORD_COMMIT=${CLASSCORD_COMMIT}
 # touch: the stub build's files are newer than the real ones' copy times.
 RUN touch src/main.rs src/lib.rs protocol/src/lib.rs \
-    && cargo build --release --locked -p classcord --bin classcord \
+    && cargo build --release --locked --offline -p classcord --bin classcord \
     && strip target/release/classcord
 
 FROM debian:12.12-slim
@@ -41,10 +47,11 @@ COPY --from=build /src/target/release/classcord /usr/local/bin/classcord
 COPY config/classcord.toml /etc/classcord/classcord.toml
 # Relative paths resolve from state_dir (the volumes). The web client (8080) and /metrics,
 # /healthz, /readyz (9464) listen on every interface of the container, reached only where
-# their port is published.
+# their port is published. Certificates leave out the container's own name and address.
 RUN sed -i -e 's|^state_dir = .*|state_dir = "/var/lib/classcord"|' \
         -e 's|^web = \[\]$|web = ["0.0.0.0:8080"]|' \
-        -e 's|^listen = \[\]$|listen = ["0.0.0.0:9464"]|' /etc/classcord/classcord.toml
+        -e 's|^listen = \[\]$|listen = ["0.0.0.0:9464"]|' \
+        -e 's|^machine_names = true$|machine_names = false|' /etc/classcord/classcord.toml
 USER 10001:10001
 WORKDIR /var/lib/classcord
 VOLUME ["/var/lib/classcord/data", "/var/lib/classcord/certs", "/var/lib/classcord/logs"]

@@ -315,6 +315,12 @@ pub struct TlsSection {
     /// Generate a CA and server certificate on start when `cert` is missing.
     pub generate_if_missing: bool,
     pub handshake_timeout_secs: u64,
+    /// Generated certificates name this machine (host name, network addresses); off in
+    /// containers, whose own names reach nobody.
+    pub machine_names: bool,
+    /// What a new local CA may vouch for (domains with their subdomains, addresses,
+    /// networks); empty: the certificate's names and its addresses' private networks.
+    pub ca_scope: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -459,6 +465,8 @@ impl Default for TlsSection {
             ca_key: "certs/ca.key".into(),
             generate_if_missing: true,
             handshake_timeout_secs: 10,
+            machine_names: true,
+            ca_scope: Vec::new(),
         }
     }
 }

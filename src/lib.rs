@@ -40,3 +40,4 @@ pub(crate) mod time_format;
 pub(crate) mod transport;
 pub(crate) mod vocabulary;
 pub(crate) mod web_client;
+pub(crate) mod writable;

@@ -57,6 +57,8 @@ pub(crate) enum StartError {
     Tls(#[from] TlsError),
     #[error(transparent)]
     Certificate(#[from] CertError),
+    #[error(transparent)]
+    NotWritable(#[from] crate::writable::NotWritable),
     #[error("cannot open the admin socket {path}: {source}")]
     AdminSocket {
         path: String,
@@ -84,6 +86,20 @@ impl RunningServer {
     }
 
     async fn open(config: Config) -> Result<RunningServer, StartError> {
+        let tls = &config.tls;
+        let certificate_made = tls.generate_if_missing && !tls.cert.exists();
+        crate::writable::check_folders(
+            [
+                &config.storage.database,
+                &config.logging.audit_file,
+                &config.logging.auth_file,
+                &config.admin.socket,
+            ]
+            .into_iter()
+            .chain(certificate_made.then_some(&tls.cert))
+            .filter(|path| !path.as_os_str().is_empty())
+            .map(std::path::PathBuf::as_path),
+        )?;
         let config = Arc::new(config);
         let metrics = Arc::new(Metrics::default());
         let passwords = Passwords::new(
@@ -123,6 +139,7 @@ impl RunningServer {
                     key: config.tls.key.clone(),
                 },
                 [config.listen.tls.clone(), config.listen.web_tls.clone()].concat(),
+                crate::certs::MachineNames::of(&config.tls),
             )?))
         };
         let ctx = Arc::new(Context {
@@ -393,6 +410,8 @@ fn ensure_certificate(config: &Config) -> Result<(), StartError> {
         cert: tls.cert.clone(),
         key: tls.key.clone(),
         extra_sans: Vec::new(),
+        machine_names: crate::certs::MachineNames::of(tls),
+        ca_scope: tls.ca_scope.clone(),
         leaf_days: crate::certs::DEFAULT_LEAF_DAYS,
         ca_days: crate::certs::DEFAULT_CA_DAYS,
         existing: crate::certs::Existing::Refuse,
@@ -442,7 +461,10 @@ fn open_log(path: &Path) -> Result<Option<LineFile>, StartError> {
 /// name, its interfaces, loopback), the addresses the web listeners are bound to, the TLS
 /// certificate's names, `[web] host_names` and the hosts of `[web] allowed_origins`.
 fn served_hosts(config: &Config) -> Vec<String> {
-    let mut hosts = crate::certs::default_sans(&config.web.host_names);
+    // The machine's own names even in a container: harmless, and a browser on the host may
+    // use them.
+    let mut hosts =
+        crate::certs::default_sans(&config.web.host_names, crate::certs::MachineNames::Include);
     hosts.extend(
         config
             .listen

@@ -164,7 +164,7 @@ fn the_generated_ca_can_vouch_only_for_the_names_it_was_made_for() {
         text.contains("DNS:chat.lycee.local") && text.contains("DNS:localhost"),
         "{text}"
     );
-    assert!(text.contains("IP:127.0.0.1/255.255.255.255"), "{text}");
+    assert!(text.contains("IP:127.0.0.0/255.0.0.0"), "{text}");
     let verify = |crt: &str| {
         openssl(dir.path(), &["verify", "-CAfile", "certs/ca.crt", crt])
             .status
@@ -190,4 +190,95 @@ fn the_generated_ca_can_vouch_only_for_the_names_it_was_made_for() {
         "{}",
         String::from_utf8_lossy(&renewed.stderr)
     );
+}
+
+/// A CA made without a scope covers each of its addresses' whole private network: a new
+/// address of the school's network is added keeping the CA (no new ca.crt on every PC).
+#[test]
+fn a_new_address_in_the_schools_network_keeps_the_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = generate(dir.path(), &["--san", "192.168.10.5"]);
+    assert!(first.status.success(), "{first:?}");
+    let ca = std::fs::read(dir.path().join("certs/ca.crt")).unwrap();
+    let text = openssl(
+        dir.path(),
+        &["x509", "-in", "certs/ca.crt", "-noout", "-text"],
+    );
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("IP:192.168.0.0/255.255.0.0"), "{text}");
+    let added = generate(dir.path(), &["--force", "--san", "192.168.20.9"]);
+    assert!(added.status.success(), "{added:?}");
+    assert_eq!(std::fs::read(dir.path().join("certs/ca.crt")).unwrap(), ca);
+    let served = openssl(
+        dir.path(),
+        &[
+            "x509",
+            "-in",
+            "certs/server.crt",
+            "-noout",
+            "-ext",
+            "subjectAltName",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&served.stdout).contains("IP Address:192.168.20.9"));
+    let verify = openssl(
+        dir.path(),
+        &["verify", "-CAfile", "certs/ca.crt", "certs/server.crt"],
+    );
+    assert!(verify.status.success(), "{verify:?}");
+    // A public address is exactly itself: the CA vouches for no other.
+    let public = generate(dir.path(), &["--force", "--san", "203.0.113.7"]);
+    assert!(!public.status.success());
+    assert!(String::from_utf8_lossy(&public.stderr).contains("--ca-scope"));
+}
+
+/// The school's domain chosen at the first generate-cert (`--ca-scope`): later names inside
+/// it keep the CA; one outside is refused; a scope for a CA that already exists is refused
+/// unless a new CA is asked for.
+#[test]
+fn a_ca_scoped_to_the_schools_domain_takes_new_names_inside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = generate(
+        dir.path(),
+        &[
+            "--san",
+            "chat.lycee.local",
+            "--ca-scope",
+            "lycee.local",
+            "--ca-scope",
+            "10.20.0.0/16",
+        ],
+    );
+    assert!(first.status.success(), "{first:?}");
+    let ca = std::fs::read(dir.path().join("certs/ca.crt")).unwrap();
+    let added = generate(
+        dir.path(),
+        &["--force", "--san", "ent.lycee.local", "--san", "10.20.3.4"],
+    );
+    assert!(added.status.success(), "{added:?}");
+    assert_eq!(std::fs::read(dir.path().join("certs/ca.crt")).unwrap(), ca);
+    let outside = sign_with_the_ca(dir.path(), "banque.example");
+    let verify = |crt: &str| {
+        openssl(dir.path(), &["verify", "-CAfile", "certs/ca.crt", crt])
+            .status
+            .success()
+    };
+    assert!(verify("certs/server.crt"));
+    assert!(!verify(&outside), "the CA vouches for any site");
+    let refused = generate(dir.path(), &["--force", "--san", "autre.example"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--new-ca"));
+    let rescoped = generate(dir.path(), &["--force", "--ca-scope", "autre.example"]);
+    assert!(!rescoped.status.success());
+    assert!(String::from_utf8_lossy(&rescoped.stderr).contains("keeps its own"));
+    // A scope that leaves out an explicit name is refused before anything is written.
+    let other = tempfile::tempdir().unwrap();
+    let narrow = generate(
+        other.path(),
+        &["--san", "chat.lycee.local", "--ca-scope", "college.local"],
+    );
+    assert!(!narrow.status.success());
+    assert!(String::from_utf8_lossy(&narrow.stderr).contains("outside --ca-scope"));
+    assert!(!other.path().join("certs/ca.crt").exists());
+    let bad = generate(other.path(), &["--ca-scope", "pas un nom"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid CA scope"));
 }

@@ -41,6 +41,24 @@ fn compose_file_follows_the_compose_specification() {
     );
 }
 
+/// Debian 12's own `docker-compose` (1.29, no `docker compose` plugin there) reads the file:
+/// it refuses what the Compose specification added since (a top-level `name`). Prometheus
+/// and Grafana are in the "supervision" profile (the container test starts ClassCord alone).
+#[test]
+fn debian_docker_compose_reads_the_file_and_supervision_is_a_profile() {
+    let resolved = run(
+        "docker-compose",
+        &["config"],
+        "apt-get install docker-compose",
+    );
+    let profiled = resolved.matches("profiles:\n    - supervision\n").count();
+    assert_eq!(profiled, 2, "{resolved}");
+    assert!(
+        resolved.contains("container_name: classcord\n"),
+        "{resolved}"
+    );
+}
+
 #[test]
 fn prometheus_configuration_rules_and_rule_tests_pass_promtool() {
     let install = "apt-get install prometheus";
@@ -108,6 +126,8 @@ fn the_image_configuration_turns_the_web_client_and_metrics_on_and_keeps_state_i
         config.listen.web,
         vec!["0.0.0.0:8080".parse::<std::net::SocketAddr>().unwrap()]
     );
+    // No container-local name or address in a generated certificate.
+    assert!(!config.tls.machine_names);
     let state = std::path::Path::new("/var/lib/classcord");
     assert_eq!(config.server.state_dir, state);
     // Database, certificates and logs each live in one of the image's volumes.

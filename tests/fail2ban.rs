@@ -323,11 +323,12 @@ fn the_docker_override_bans_in_docker_user_and_reads_the_volume() {
     );
     assert!(!action.contains("nft"), "{action}");
     // fail2ban leaves a missing log file out of its dump: the path is checked as written,
-    // against the volume compose.yaml declares in the project it names.
+    // against the volume compose.yaml declares in the project .env names.
     assert!(docker
         .contains("\nlogpath = /var/lib/docker/volumes/classcord_classcord-logs/_data/auth.log\n"));
-    let compose =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/compose.yaml")).unwrap();
-    assert!(compose.contains("\nname: classcord\n"));
+    let root = env!("CARGO_MANIFEST_DIR");
+    let compose = std::fs::read_to_string(format!("{root}/compose.yaml")).unwrap();
+    let project = std::fs::read_to_string(format!("{root}/.env")).unwrap();
+    assert!(project.contains("\nCOMPOSE_PROJECT_NAME=classcord\n"));
     assert!(compose.contains("classcord-logs:/var/lib/classcord/logs\n"));
 }

@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("time_format", 1),
     ("opening_hours", 1),
     ("log_throttle", 1),
+    ("writable", 1),
     ("names", 2),
     ("config", 3),
     ("fixed", 3),

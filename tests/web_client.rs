@@ -101,7 +101,10 @@ async fn two_students_on_the_web_and_a_legacy_client_share_the_class() {
     assert!(stdout.contains("step: axe-core"), "{stdout}");
     assert!(stdout.contains("step: reported and removed"), "{stdout}");
     assert!(stdout.contains("step: muted from the list"), "{stdout}");
-    assert!(stdout.contains("step: join request card, members, closing"), "{stdout}");
+    assert!(
+        stdout.contains("step: join request card, members, closing"),
+        "{stdout}"
+    );
     assert!(stdout.contains("step: kicked"), "{stdout}");
     assert!(stdout.contains("step: refused message marked"), "{stdout}");
     assert!(stdout.contains("step: excluded and banned"), "{stdout}");

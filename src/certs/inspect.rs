@@ -123,10 +123,12 @@ pub(crate) fn permitted_subtrees(pem: &str) -> Result<Option<Vec<rcgen::GeneralS
 }
 
 /// What is wrong with `facts` for a server listening on `listen`, at Unix time `now`.
-/// An unspecified address (`0.0.0.0`, `::`) stands for every address of the machine.
+/// An unspecified address (`0.0.0.0`, `::`) stands for every address of the machine, unless
+/// the machine's names are left out of certificates (a container's reach nobody).
 pub(crate) fn warnings(
     facts: &CertificateFacts,
     listen: &[SocketAddr],
+    machine: super::MachineNames,
     now: i64,
 ) -> Vec<CertWarning> {
     let mut found = Vec::new();
@@ -140,6 +142,9 @@ pub(crate) fn warnings(
     for addr in listen {
         let ip = addr.ip().to_canonical();
         if ip.is_unspecified() {
+            if machine == super::MachineNames::LeaveOut {
+                continue;
+            }
             let machine = if_addrs::get_if_addrs().unwrap_or_default();
             addresses.extend(
                 machine
@@ -165,12 +170,17 @@ pub(crate) fn warnings(
 }
 
 /// Logs every warning about the certificate at `path`; returns its facts when it can be read.
-pub(crate) fn check_and_log(path: &Path, listen: &[SocketAddr]) -> Option<CertificateFacts> {
+pub(crate) fn check_and_log(
+    path: &Path,
+    listen: &[SocketAddr],
+    machine: super::MachineNames,
+) -> Option<CertificateFacts> {
     match read_facts(path) {
         Ok(facts) => {
             for warning in warnings(
                 &facts,
                 listen,
+                machine,
                 time::OffsetDateTime::now_utc().unix_timestamp(),
             ) {
                 tracing::warn!(cert = %path.display(), "{warning}");
@@ -187,6 +197,7 @@ pub(crate) fn check_and_log(path: &Path, listen: &[SocketAddr]) -> Option<Certif
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::certs::MachineNames;
 
     fn facts(days_left: i64) -> CertificateFacts {
         CertificateFacts {
@@ -202,13 +213,16 @@ mod tests {
     #[test]
     fn expiry_is_reported_within_thirty_days() {
         let listen = ["127.0.0.1:12346".parse().unwrap()];
-        assert_eq!(warnings(&facts(400), &listen, 1_000_000), vec![]);
         assert_eq!(
-            warnings(&facts(10), &listen, 1_000_000),
+            warnings(&facts(400), &listen, MachineNames::Include, 1_000_000),
+            vec![]
+        );
+        assert_eq!(
+            warnings(&facts(10), &listen, MachineNames::Include, 1_000_000),
             vec![CertWarning::ExpiresSoon { days_left: 10 }]
         );
         assert_eq!(
-            warnings(&facts(-3), &listen, 1_000_000),
+            warnings(&facts(-3), &listen, MachineNames::Include, 1_000_000),
             vec![CertWarning::Expired { days_ago: 3 }]
         );
     }
@@ -220,7 +234,7 @@ mod tests {
             "10.0.0.5:12346".parse().unwrap(),
         ];
         assert_eq!(
-            warnings(&facts(400), &listen, 1_000_000),
+            warnings(&facts(400), &listen, MachineNames::Include, 1_000_000),
             vec![CertWarning::AddressNotCovered("10.0.0.5".parse().unwrap())]
         );
     }

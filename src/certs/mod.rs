@@ -36,6 +36,8 @@ pub(crate) enum CertError {
     San(String),
     #[error("{0}")]
     Validity(String),
+    #[error("invalid CA scope {0:?}: give a domain (lycee.local), an address or a network (192.168.0.0/16)")]
+    Scope(String),
 }
 
 /// Validity of a server certificate: 825 days, the longest clients commonly accept.
@@ -52,6 +54,11 @@ pub(crate) struct CertRequest {
     pub(crate) key: PathBuf,
     /// Extra names or addresses, on top of localhost, the host name and the machine's addresses.
     pub(crate) extra_sans: Vec<String>,
+    /// Whether the host name and the machine's addresses are among the names.
+    pub(crate) machine_names: MachineNames,
+    /// What a new CA may vouch for (names with their subdomains, networks); empty: the
+    /// names of the certificate, each address's whole private network.
+    pub(crate) ca_scope: Vec<String>,
     pub(crate) leaf_days: u32,
     pub(crate) ca_days: u32,
     /// What to do with files that already exist.
@@ -65,6 +72,25 @@ pub(crate) struct CertRequest {
 pub(crate) enum Existing {
     Refuse,
     Replace,
+}
+
+/// Whether a generated certificate names the machine it is made on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MachineNames {
+    /// Its host name and network addresses, beside localhost and loopback.
+    Include,
+    /// Not them (a container: its random host name and bridge address reach nobody).
+    LeaveOut,
+}
+
+impl MachineNames {
+    pub(crate) fn of(tls: &crate::config::TlsSection) -> MachineNames {
+        if tls.machine_names {
+            MachineNames::Include
+        } else {
+            MachineNames::LeaveOut
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,22 +124,24 @@ pub(crate) struct CertReport {
 }
 
 /// The names a server certificate should cover on this machine.
-pub(crate) fn default_sans(extra: &[String]) -> Vec<String> {
+pub(crate) fn default_sans(extra: &[String], machine: MachineNames) -> Vec<String> {
     let mut sans = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
         "::1".to_owned(),
     ];
-    if let Some(host) = host_name().filter(|name| is_host_name(name)) {
-        sans.push(host);
-    }
-    if let Ok(interfaces) = if_addrs::get_if_addrs() {
-        sans.extend(
-            interfaces
-                .iter()
-                .filter(|i| !i.is_loopback())
-                .map(|i| i.ip().to_string()),
-        );
+    if machine == MachineNames::Include {
+        if let Some(host) = host_name().filter(|name| is_host_name(name)) {
+            sans.push(host);
+        }
+        if let Ok(interfaces) = if_addrs::get_if_addrs() {
+            sans.extend(
+                interfaces
+                    .iter()
+                    .filter(|i| !i.is_loopback())
+                    .map(|i| i.ip().to_string()),
+            );
+        }
     }
     sans.extend(extra.iter().cloned());
     let mut unique = Vec::new();
@@ -151,13 +179,22 @@ pub(crate) fn generate(request: &CertRequest) -> Result<CertReport, CertError> {
     let now = OffsetDateTime::now_utc();
     let host = host_name().unwrap_or_else(|| "localhost".into());
 
-    let mut sans = default_sans(&request.extra_sans);
-    let (ca_pem, ca_key) = if reuse_ca {
+    let sans = default_sans(&request.extra_sans, request.machine_names);
+    let (ca_pem, ca_key, sans) = if reuse_ca {
         let pem = read(&request.ca_cert)?;
         let key = KeyPair::from_pem(&read(&request.ca_key)?)?;
-        sans = within_ca_constraints(&pem, sans, &request.extra_sans)?;
-        (pem, key)
+        let permitted = inspect::permitted_subtrees(&pem).map_err(|error| {
+            CertError::Validity(format!("cannot read the existing CA: {error}"))
+        })?;
+        let sans = match permitted {
+            Some(permitted) => within(&permitted, sans, &request.extra_sans, Remedy::NewCa)?,
+            // A CA made before name constraints permits everything.
+            None => sans,
+        };
+        (pem, key, sans)
     } else {
+        let permitted = ca_scope(&request.ca_scope, &sans)?;
+        let sans = within(&permitted, sans, &request.extra_sans, Remedy::WiderScope)?;
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
         let mut params = CertificateParams::default();
         params.distinguished_name = name(&format!("ClassCord local CA ({host})"));
@@ -172,11 +209,11 @@ pub(crate) fn generate(request: &CertRequest) -> Result<CertReport, CertError> {
         // A school installs this CA in its PCs' trust store: it may vouch for these names
         // and addresses only, never for another site.
         params.name_constraints = Some(NameConstraints {
-            permitted_subtrees: sans.iter().map(|s| subtree(s)).collect::<Result<_, _>>()?,
+            permitted_subtrees: permitted,
             excluded_subtrees: Vec::new(),
         });
         let cert = params.self_signed(&key)?;
-        (cert.pem(), key)
+        (cert.pem(), key, sans)
     };
     let issuer = Issuer::from_ca_cert_pem(&ca_pem, &ca_key)?;
 
@@ -251,16 +288,72 @@ fn san(text: &str) -> Result<SanType, CertError> {
         .map_err(|_| CertError::San(text.to_owned()))
 }
 
-/// The name constraint that permits exactly `text` (a host name and its subdomains, or one
-/// address).
-fn subtree(text: &str) -> Result<GeneralSubtree, CertError> {
-    Ok(match san(text)? {
-        SanType::IpAddress(ip) => {
-            let prefix = if ip.is_ipv4() { 32 } else { 128 };
-            GeneralSubtree::IpAddress(CidrSubnet::from_addr_prefix(ip, prefix))
+/// What a new CA may vouch for: the scope given (a name covers its subdomains; an address
+/// or a network in CIDR), or else each name of the certificate and, for each address, its
+/// whole private network (10/8, 172.16/12, 192.168/16, fc00::/7, fe80::/10, loopback), so
+/// that a new address of the school's network needs no new CA. localhost and loopback always.
+fn ca_scope(scope: &[String], sans: &[String]) -> Result<Vec<GeneralSubtree>, CertError> {
+    let mut entries: Vec<GeneralSubtree> = Vec::new();
+    let mut add = |subtree: GeneralSubtree| {
+        if !entries.contains(&subtree) {
+            entries.push(subtree);
         }
-        _ => GeneralSubtree::DnsName(text.to_owned()),
-    })
+    };
+    for always in ["localhost", "127.0.0.0/8", "::1/128"] {
+        add(scope_entry(always)?);
+    }
+    if scope.is_empty() {
+        for name in sans {
+            add(match name.parse::<IpAddr>() {
+                Ok(ip) => network_subtree(private_network(ip)),
+                Err(_) => scope_entry(name)?,
+            });
+        }
+    } else {
+        for entry in scope {
+            add(scope_entry(entry)?);
+        }
+    }
+    Ok(entries)
+}
+
+/// One entry of a CA's scope: a host name (and its subdomains), an address, or a network.
+fn scope_entry(text: &str) -> Result<GeneralSubtree, CertError> {
+    if let Ok(network) = text.parse::<ipnet::IpNet>() {
+        return Ok(network_subtree(network.trunc()));
+    }
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(network_subtree(ipnet::IpNet::from(ip)));
+    }
+    if !is_host_name(text) {
+        return Err(CertError::Scope(text.to_owned()));
+    }
+    Ok(GeneralSubtree::DnsName(text.to_owned()))
+}
+
+fn network_subtree(network: ipnet::IpNet) -> GeneralSubtree {
+    GeneralSubtree::IpAddress(CidrSubnet::from_addr_prefix(
+        network.addr(),
+        network.prefix_len(),
+    ))
+}
+
+/// The private network an address belongs to, or the address alone when it is public.
+fn private_network(ip: IpAddr) -> ipnet::IpNet {
+    const PRIVATE: [&str; 7] = [
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "127.0.0.0/8",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    ];
+    PRIVATE
+        .iter()
+        .filter_map(|net| net.parse::<ipnet::IpNet>().ok())
+        .find(|net| net.contains(&ip))
+        .unwrap_or_else(|| ipnet::IpNet::from(ip))
 }
 
 /// Whether a name constraint of the CA permits `text`.
@@ -283,31 +376,41 @@ fn permits(subtree: &GeneralSubtree, text: &str) -> bool {
     }
 }
 
-/// The names an existing CA lets its server certificate carry. A CA made before name
-/// constraints permits everything. An explicit `--san` it does not permit is refused (a new
-/// CA is needed); an address found on the machine that it does not permit is left out.
-fn within_ca_constraints(
-    ca_pem: &str,
+/// What to do when an explicit `--san` falls outside a CA's scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Remedy {
+    /// The existing CA cannot vouch for it: only a new CA can.
+    NewCa,
+    /// The scope given for the new CA leaves it out: widen it.
+    WiderScope,
+}
+
+/// The names a CA with these constraints lets its server certificate carry. An explicit
+/// `--san` it does not permit is refused, with the remedy; a name found on the machine that
+/// it does not permit is left out.
+fn within(
+    permitted: &[GeneralSubtree],
     sans: Vec<String>,
     explicit: &[String],
+    remedy: Remedy,
 ) -> Result<Vec<String>, CertError> {
-    let permitted = inspect::permitted_subtrees(ca_pem)
-        .map_err(|error| CertError::Validity(format!("cannot read the existing CA: {error}")))?;
-    let Some(permitted) = permitted else {
-        return Ok(sans);
-    };
     let allowed = |name: &str| permitted.iter().any(|subtree| permits(subtree, name));
     if let Some(refused) = explicit.iter().find(|name| !allowed(name)) {
-        return Err(CertError::Validity(format!(
-            "the existing CA was made for other names and cannot vouch for {refused:?}: create a new CA with --new-ca (every PC must then trust the new ca.crt)"
-        )));
+        return Err(CertError::Validity(match remedy {
+            Remedy::NewCa => format!(
+                "the existing CA was made for other names and cannot vouch for {refused:?}: create a new CA with --new-ca, and --ca-scope for the school's domain and networks (every PC must then trust the new ca.crt)"
+            ),
+            Remedy::WiderScope => format!(
+                "{refused:?} is outside --ca-scope (or [tls] ca_scope): add its domain or network there"
+            ),
+        }));
     }
     Ok(sans
         .into_iter()
         .filter(|name| {
             let keep = allowed(name);
             if !keep {
-                eprintln!("note: {name} left out: the existing CA does not cover it (use --new-ca to include it)");
+                eprintln!("note: {name} left out: the CA does not cover it (see --ca-scope)");
             }
             keep
         })

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::{load_config_file, GenerateCertArgs};
-use crate::certs::{CaChoice, Existing};
+use crate::certs::{CaChoice, Existing, MachineNames};
 
 pub(super) fn generate(args: GenerateCertArgs) -> anyhow::Result<()> {
     let tls = load_config_file(args.config.as_deref())?.tls;
@@ -11,12 +11,28 @@ pub(super) fn generate(args: GenerateCertArgs) -> anyhow::Result<()> {
         Some(dir) => dir.join(file),
         None => default.to_owned(),
     };
+    let ca_cert = in_dir(&tls.ca_cert, "ca.crt");
+    let ca_key = in_dir(&tls.ca_key, "ca.key");
+    let ca_present = ca_cert.exists() && ca_key.exists();
+    if !args.ca_scope.is_empty() && ca_present && !args.new_ca {
+        anyhow::bail!(
+            "--ca-scope is what a new CA may vouch for; the existing CA {} keeps its own: add --new-ca (every PC must then trust the new ca.crt)",
+            ca_cert.display()
+        );
+    }
+    let ca_scope = if args.ca_scope.is_empty() {
+        tls.ca_scope.clone()
+    } else {
+        args.ca_scope
+    };
     let report = crate::certs::generate(&crate::certs::CertRequest {
-        ca_cert: in_dir(&tls.ca_cert, "ca.crt"),
-        ca_key: in_dir(&tls.ca_key, "ca.key"),
+        ca_cert,
+        ca_key,
         cert: in_dir(&tls.cert, "server.crt"),
         key: in_dir(&tls.key, "server.key"),
         extra_sans: args.san,
+        machine_names: MachineNames::of(&tls),
+        ca_scope,
         leaf_days: args.days,
         ca_days: args.ca_days,
         existing: if args.force {

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use crate::certs::inspect::{read_facts, warnings, CertWarning};
+use crate::certs::MachineNames;
 use crate::config::Config;
 
 /// What the check found.
@@ -165,7 +166,7 @@ fn check_certificate(config: &Config, findings: &mut Findings) {
     match read_facts(&tls.cert) {
         Ok(facts) => {
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            for warning in warnings(&facts, &config.listen.tls, now) {
+            for warning in warnings(&facts, &config.listen.tls, MachineNames::of(tls), now) {
                 match warning {
                     CertWarning::Expired { .. } => findings.problems.push(warning.to_string()),
                     _ => findings.notes.push(warning.to_string()),

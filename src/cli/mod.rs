@@ -197,6 +197,11 @@ pub struct GenerateCertArgs {
     /// Create a new CA even when one exists (clients must then trust the new ca.crt).
     #[arg(long)]
     pub new_ca: bool,
+    /// What a new CA may vouch for (repeatable): the school's domain (with its subdomains),
+    /// an address or a network (192.168.0.0/16); replaces [tls] ca_scope. Names added later
+    /// inside it need no new CA [default: the certificate's names and its addresses' private networks]
+    #[arg(long, value_name = "DOMAIN|NETWORK")]
+    pub ca_scope: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -44,6 +44,8 @@ pub(crate) struct Tls {
     paths: CertificatePaths,
     /// The TLS listeners' addresses, which the certificate must cover.
     listen: Vec<std::net::SocketAddr>,
+    /// Whether listening on all interfaces means the machine's addresses must be covered.
+    machine_names: crate::certs::MachineNames,
     acceptor: RwLock<TlsAcceptor>,
     /// Unix time after which the certificate in service expires (0 when unknown).
     not_after: std::sync::atomic::AtomicI64,
@@ -55,11 +57,13 @@ impl Tls {
     pub(crate) fn load(
         paths: CertificatePaths,
         listen: Vec<std::net::SocketAddr>,
+        machine_names: crate::certs::MachineNames,
     ) -> Result<Tls, TlsError> {
         let config = server_config(&paths.cert, &paths.key)?;
         let tls = Tls {
             paths,
             listen,
+            machine_names,
             acceptor: RwLock::new(TlsAcceptor::from(Arc::new(config))),
             not_after: std::sync::atomic::AtomicI64::new(0),
         };
@@ -78,7 +82,9 @@ impl Tls {
 
     /// Logs what is wrong with the certificate in service and records its expiry.
     fn inspect(&self) {
-        if let Some(facts) = crate::certs::inspect::check_and_log(&self.paths.cert, &self.listen) {
+        if let Some(facts) =
+            crate::certs::inspect::check_and_log(&self.paths.cert, &self.listen, self.machine_names)
+        {
             self.not_after
                 .store(facts.not_after, std::sync::atomic::Ordering::Relaxed);
         }

@@ -11,6 +11,7 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
@@ -345,6 +346,8 @@ async fn the_image_builds_runs_keeps_its_data_and_stops_cleanly() {
         "{status}"
     );
 
+    rotate_logs(&first, &volumes[2].0, plain).await;
+
     // A clean stop: SIGTERM, exit 0.
     docker_ok(&["stop", &first]);
     let code = docker_ok(&["inspect", "--format", "{{.State.ExitCode}}", &first]);
@@ -370,6 +373,80 @@ async fn the_image_builds_runs_keeps_its_data_and_stops_cleanly() {
 
     unwritable_folder_is_named(&image, run);
     compose_starts_classcord_alone(&image).await;
+}
+
+/// A failed login, and the moment its line is in `auth.log` on the host's side of the volume.
+async fn failed_login_logged(plain: SocketAddr, name: &str, auth_log: &Path) {
+    let mut client = answering(plain).await;
+    assert_eq!(client.try_login(name, "x").await["code"], "login_failed");
+    for _ in 0..200 {
+        if std::fs::read_to_string(auth_log)
+            .unwrap_or_default()
+            .contains(name)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{name} never reached {}", auth_log.display());
+}
+
+/// deploy/logrotate-docker.conf, run by the host's logrotate on the volume's files (owned by
+/// UID 10001), pointed only at this run's volume and container: the server reopens its
+/// files and the next line goes to a new file, still the container user's.
+async fn rotate_logs(container: &str, volume: &str, plain: SocketAddr) {
+    use std::os::unix::fs::MetadataExt;
+    let mountpoint = docker_ok(&["volume", "inspect", "--format", "{{.Mountpoint}}", volume]);
+    let folder = Path::new(&mountpoint);
+    let auth = folder.join("auth.log");
+    failed_login_logged(plain, "before_rotation", &auth).await;
+    let shipped = std::fs::read_to_string(format!("{ROOT}/deploy/logrotate-docker.conf")).unwrap();
+    let rules = shipped
+        .replace(
+            "/var/lib/docker/volumes/classcord_classcord-logs/_data",
+            &mountpoint,
+        )
+        .replace(
+            "docker kill --signal=USR1 classcord ",
+            &format!("docker kill --signal=USR1 {container} "),
+        );
+    assert!(
+        rules.contains(&mountpoint) && rules.contains(container),
+        "{rules}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.conf"), rules).unwrap();
+    let rotated = Command::new("logrotate")
+        .arg("-f")
+        .arg("-s")
+        .arg(dir.path().join("state"))
+        .arg(dir.path().join("rules.conf"))
+        .output()
+        .expect("logrotate is installed (apt-get install logrotate)");
+    assert!(rotated.status.success(), "{rotated:?}");
+    assert!(rotated.stderr.is_empty(), "{rotated:?}");
+    for _ in 0..200 {
+        if logs(container).matches("log file reopened").count() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        logs(container).contains("log file reopened"),
+        "{}",
+        logs(container)
+    );
+    failed_login_logged(plain, "after_rotation", &auth).await;
+    let old = std::fs::read_to_string(folder.join("auth.log.1")).unwrap();
+    assert!(
+        old.contains("before_rotation") && !old.contains("after_rotation"),
+        "{old}"
+    );
+    let new = std::fs::metadata(&auth).unwrap();
+    assert_eq!(
+        (new.uid(), new.gid(), new.mode() & 0o777),
+        (10001, 10001, 0o640)
+    );
 }
 
 /// A data folder the container's user cannot write (a bind mount owned by root): the server

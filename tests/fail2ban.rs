@@ -308,6 +308,152 @@ async fn a_live_fail2ban_server_bans_the_guessing_address_and_nobody_else() {
     fail2ban_client(&conf, &socket, &["stop"]);
 }
 
+/// Debian 12 as installed without rsyslog: Debian's stock jail.conf and jail.d (sshd on)
+/// with ours, and no auth.log where Debian's paths look for sshd's (the copied
+/// paths-common.conf points at a missing file, as on such a machine). Without
+/// jail.d/sshd-journal.conf fail2ban does not start at all; with it, it starts and bans.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_stock_debian_without_auth_log_fail2ban_starts_and_bans() {
+    let dir = tempfile::tempdir().unwrap();
+    let auth_log = dir.path().join("logs/auth.log");
+    let bans = dir.path().join("bans.txt");
+    std::fs::create_dir_all(auth_log.parent().unwrap()).unwrap();
+    std::fs::write(&auth_log, "").unwrap();
+    let conf = dir.path().join("fail2ban");
+    let copied = Command::new("cp")
+        .args(["-r", "/etc/fail2ban"])
+        .arg(&conf)
+        .status()
+        .unwrap();
+    assert!(copied.success(), "Debian's /etc/fail2ban is installed");
+    let stock = std::fs::read_to_string(conf.join("jail.d/defaults-debian.conf")).unwrap();
+    assert!(
+        stock.contains("[sshd]") && stock.contains("enabled = true"),
+        "{stock}"
+    );
+    let paths = conf.join("paths-common.conf");
+    let common_paths = std::fs::read_to_string(&paths).unwrap();
+    assert!(common_paths.contains("syslog_authpriv = /var/log/auth.log\n"));
+    let missing = dir.path().join("no-rsyslog/auth.log");
+    std::fs::write(
+        &paths,
+        common_paths.replace(
+            "syslog_authpriv = /var/log/auth.log\n",
+            &format!("syslog_authpriv = {}\n", missing.display()),
+        ),
+    )
+    .unwrap();
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/security/fail2ban");
+    for file in ["filter.d/classcord.conf", "jail.d/classcord.conf"] {
+        std::fs::copy(format!("{shipped}/{file}"), conf.join(file)).unwrap();
+    }
+    // Only the ban action and our log's path change: the jail's backend stays as shipped.
+    std::fs::write(
+        conf.join("jail.d/zz-test.local"),
+        format!(
+            "[classcord]\nlogpath = {}\naction = record-ban\n",
+            auth_log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        conf.join("action.d/record-ban.conf"),
+        format!(
+            "[Definition]\nactionstart =\nactionstop =\nactioncheck =\n\
+             actionban = echo <ip> >> {}\nactionunban =\n",
+            bans.display()
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("fail2ban.log");
+    std::fs::write(
+        conf.join("fail2ban.local"),
+        format!(
+            "[Definition]\nlogtarget = {}\ndbfile = :memory:\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let socket = dir.path().join("f2b.sock");
+    let server = |conf: &std::path::Path| {
+        let mut command = Command::new("fail2ban-server");
+        command
+            .args(["-f", "-x", "-c"])
+            .arg(conf)
+            .arg("-s")
+            .arg(&socket)
+            .arg("-p")
+            .arg(dir.path().join("f2b.pid"));
+        command
+    };
+
+    // Without the fix: Debian's sshd jail stops fail2ban, ours never runs.
+    let mut broken = server(&conf);
+    let ended = tokio::task::spawn_blocking(move || broken.output())
+        .await
+        .unwrap()
+        .expect("fail2ban-server is installed (apt-get install fail2ban)");
+    assert!(!ended.status.success());
+    let said = String::from_utf8_lossy(&ended.stderr).into_owned()
+        + &String::from_utf8_lossy(&ended.stdout);
+    assert!(
+        said.contains("Have not found any log file for sshd jail"),
+        "{said}"
+    );
+
+    // With it: fail2ban starts, sshd read from the journal, and the ClassCord jail bans.
+    std::fs::copy(
+        format!("{shipped}/jail.d/sshd-journal.conf"),
+        conf.join("jail.d/sshd-journal.conf"),
+    )
+    .unwrap();
+    let _fail2ban = common::KillOnDrop(
+        server(&conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !fail2ban_client(&conf, &socket, &["status", "classcord"]).contains("Currently failed") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fail2ban never started: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let jails = fail2ban_client(&conf, &socket, &["status"]);
+    assert!(
+        jails.contains("classcord") && jails.contains("sshd"),
+        "{jails}"
+    );
+    let server = common::TestServer::start_with(|c| c.logging.auth_file = auth_log.clone()).await;
+    let mut guesser = Client::over(
+        common::connect_from("127.0.0.7", server.addr())
+            .await
+            .unwrap(),
+    );
+    for _ in 0..5 {
+        guesser
+            .send(json!({"type":"login","username":"prof","password":"devine"}))
+            .await;
+        assert_eq!(guesser.recv().await["type"], "error");
+    }
+    while !std::fs::read_to_string(&bans)
+        .unwrap_or_default()
+        .contains("127.0.0.7")
+    {
+        assert!(
+            std::time::Instant::now() < deadline + std::time::Duration::from_secs(30),
+            "no ban; fail2ban log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    fail2ban_client(&conf, &socket, &["stop"]);
+}
+
 #[test]
 fn the_docker_override_bans_in_docker_user_and_reads_the_volume() {
     let dir = tempfile::tempdir().unwrap();

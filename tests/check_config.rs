@@ -97,3 +97,39 @@ fn every_listener_is_checked_and_an_empty_allowlist_is_a_warning() {
     );
     assert!(text.contains("2 problem(s) found"), "{text}");
 }
+
+/// From a subfolder of the repository, the commands use its `config/classcord.toml` (whose
+/// `state_dir = ".."` puts the files beside `config/`); from a folder with none above it,
+/// they say that the defaults put files in the current folder.
+#[test]
+fn from_a_subfolder_the_repositorys_configuration_is_used_and_without_one_it_is_said() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("config")).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/config/classcord.toml"),
+        repo.path().join("config/classcord.toml"),
+    )
+    .unwrap();
+    let sub = repo.path().join("src/deeper");
+    std::fs::create_dir_all(&sub).unwrap();
+    let output = run_classcord(&sub, &["check-config"], "");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    let database = repo.path().join("data/classcord.db");
+    assert!(
+        text.contains(&format!("database {} does not", database.display())),
+        "{text}"
+    );
+    assert!(!text.contains("no configuration file"), "{text}");
+
+    let lone = tempfile::tempdir().unwrap();
+    let output = run_classcord(lone.path(), &["check-config"], "");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains(&format!(
+            "built-in defaults, files created in {}: data/classcord.db",
+            lone.path().display()
+        )),
+        "{said}"
+    );
+}

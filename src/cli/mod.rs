@@ -52,7 +52,7 @@ pub enum Command {
     },
     /// Act on the running server through its admin socket.
     Admin {
-        /// TOML configuration file giving the socket path [default: config/classcord.toml when present]
+        /// TOML configuration file giving the socket path [default: config/classcord.toml here or in a folder above]
         #[arg(long, value_name = "PATH", global = true)]
         config: Option<PathBuf>,
         /// Admin socket; replaces [admin] socket.
@@ -71,7 +71,7 @@ pub enum Command {
     /// Check the configuration, its directories, certificate and ports without starting;
     /// exits non-zero with every problem listed.
     CheckConfig {
-        /// TOML configuration file [default: config/classcord.toml when present]
+        /// TOML configuration file [default: config/classcord.toml here or in a folder above]
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
     },
@@ -87,7 +87,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct DatabaseArgs {
-    /// TOML configuration file [default: config/classcord.toml when present]
+    /// TOML configuration file [default: config/classcord.toml here or in a folder above]
     #[arg(long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
     /// SQLite database file; replaces [storage] database.
@@ -176,7 +176,7 @@ impl From<RoleArg> for classcord_protocol::Role {
 
 #[derive(Debug, Args)]
 pub struct GenerateCertArgs {
-    /// TOML configuration file giving the certificate paths [default: config/classcord.toml when present]
+    /// TOML configuration file giving the certificate paths [default: config/classcord.toml here or in a folder above]
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Directory for ca.crt, ca.key, server.crt and server.key (instead of the [tls] paths).
@@ -206,7 +206,7 @@ pub struct GenerateCertArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// TOML configuration file [default: config/classcord.toml when present, else built-in defaults]
+    /// TOML configuration file [default: config/classcord.toml here or in a folder above, else built-in defaults]
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Plain TCP address to listen on (repeatable); replaces [listen] plain. Port 0 picks a free port.
@@ -226,13 +226,21 @@ pub struct ServeArgs {
     pub database: Option<PathBuf>,
 }
 
-/// The given configuration file, else `config/classcord.toml` when present, else the defaults.
+/// The given configuration file, else `config/classcord.toml` here or in the nearest folder
+/// above, else the defaults (said on standard error, with where files will go).
 /// Refuses to run as root on a state directory owned by the service's user.
 fn load_config_file(path: Option<&Path>) -> anyhow::Result<Config> {
-    let config = match path {
-        Some(path) => Config::load(path)?,
-        None if Path::new(DEFAULT_CONFIG).exists() => Config::load(Path::new(DEFAULT_CONFIG))?,
-        None => Config::default(),
+    let config = match path.map(Path::to_owned).or_else(find_default_config) {
+        Some(path) => Config::load(&path)?,
+        None => {
+            let here = std::env::current_dir().unwrap_or_else(|_| ".".into());
+            eprintln!(
+                "note: no configuration file ({DEFAULT_CONFIG} in {} or a folder above it, or --config): built-in defaults, files created in {}: data/classcord.db, certs/, logs/",
+                here.display(),
+                here.display()
+            );
+            Config::default()
+        }
     };
     let state_dir = if config.server.state_dir.as_os_str().is_empty() {
         Path::new(".")
@@ -241,6 +249,15 @@ fn load_config_file(path: Option<&Path>) -> anyhow::Result<Config> {
     };
     ownership::refuse_root_on_foreign_state(state_dir)?;
     Ok(config)
+}
+
+/// `config/classcord.toml` in the current folder or the nearest folder above it that has
+/// one: `cargo run -- serve` from a subfolder of the repository uses the repository's.
+fn find_default_config() -> Option<PathBuf> {
+    let here = std::env::current_dir().ok()?;
+    here.ancestors()
+        .map(|folder| folder.join(DEFAULT_CONFIG))
+        .find(|candidate| candidate.is_file())
 }
 
 impl ServeArgs {

@@ -1,5 +1,7 @@
 # ClassCord in a container. Build:  docker build --build-arg CLASSCORD_COMMIT=$(git rev-parse --short=12 HEAD) -t classcord .
-# Run:    docker compose up -d   (compose.yaml: ClassCord, Prometheus, Grafana; see CONTAINERS.md)
+# Behind a TLS-inspecting proxy: add  --build-arg EXTRA_CA_CERT="$(cat ca-proxy.crt)"
+# Run:    docker-compose up -d classcord   (compose.yaml; --profile supervision adds Prometheus
+#         and Grafana; see CONTAINERS.md)
 # Alone:  docker run -d --name classcord -p 12345:12345 -p 12346:12346 -p 8080:8080 \
 #           -v classcord-data:/var/lib/classcord/data -v classcord-certs:/var/lib/classcord/certs \
 #           -v classcord-logs:/var/lib/classcord/logs classcord

@@ -90,4 +90,27 @@ fn the_readme_install_steps_give_a_configuration_that_matches_the_unit_fail2ban_
     );
     let unit = std::fs::read_to_string(UNIT).unwrap();
     assert!(unit.contains("--config /etc/classcord/classcord.toml"));
+
+    // check-config runs before the unit's first start has made its folders: the README makes
+    // them first, and everything the server writes is inside them.
+    let made = readme
+        .find("install -d -o classcord -g classcord -m 0750 /var/lib/classcord /var/log/classcord")
+        .expect("the README makes the state and log folders");
+    let checked = readme
+        .find("runuser -u classcord -- classcord check-config")
+        .unwrap();
+    assert!(made < checked, "check-config runs before the folders exist");
+    for file in [
+        &config.storage.database,
+        &config.logging.audit_file,
+        &config.logging.auth_file,
+        &config.admin.socket,
+        &config.tls.cert,
+    ] {
+        assert!(
+            file.starts_with("/var/lib/classcord") || file.starts_with("/var/log/classcord"),
+            "{}",
+            file.display()
+        );
+    }
 }

@@ -51,8 +51,11 @@ fn describe(error: &anyhow::Error) -> String {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let config = args.load_config()?;
+    let (config, defaults) = args.load_config()?;
     classcord::logging::init_stderr(&config.logging.level);
+    if let Some(defaults) = defaults {
+        tracing::warn!("{defaults}");
+    }
     raise_fd_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -194,7 +194,6 @@ impl RunningServer {
             served_hosts: served_hosts.clone(),
             max_frame_bytes: config.limits.max_line_bytes,
             ping_interval: Duration::from_secs(config.web.ping_interval_secs),
-            max_reply_bytes: config.limits.max_reply_bytes,
             forwarded_for_from: if config.listen.proxy_protocol.contains(&kind) {
                 Vec::new()
             } else {

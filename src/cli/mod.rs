@@ -230,16 +230,37 @@ pub struct ServeArgs {
 /// above, else the defaults (said on standard error, with where files will go).
 /// Refuses to run as root on a state directory owned by the service's user.
 fn load_config_file(path: Option<&Path>) -> anyhow::Result<Config> {
-    let config = match path.map(Path::to_owned).or_else(find_default_config) {
-        Some(path) => Config::load(&path)?,
+    let (config, defaults) = read_config_file(path)?;
+    if let Some(defaults) = defaults {
+        eprintln!("note: {defaults}");
+    }
+    Ok(config)
+}
+
+/// Built-in defaults were used: where their files will go.
+#[derive(Debug)]
+pub struct DefaultsUsed {
+    folder: PathBuf,
+}
+
+impl std::fmt::Display for DefaultsUsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let here = self.folder.display();
+        write!(
+            f,
+            "no configuration file ({DEFAULT_CONFIG} in {here} or a folder above it, or --config): built-in defaults, files created in {here}: data/classcord.db, certs/, logs/"
+        )
+    }
+}
+
+/// [`load_config_file`] without a word: whether the defaults were used is returned (`serve`
+/// logs it once its log is set up).
+fn read_config_file(path: Option<&Path>) -> anyhow::Result<(Config, Option<DefaultsUsed>)> {
+    let (config, defaults) = match path.map(Path::to_owned).or_else(find_default_config) {
+        Some(path) => (Config::load(&path)?, None),
         None => {
-            let here = std::env::current_dir().unwrap_or_else(|_| ".".into());
-            eprintln!(
-                "note: no configuration file ({DEFAULT_CONFIG} in {} or a folder above it, or --config): built-in defaults, files created in {}: data/classcord.db, certs/, logs/",
-                here.display(),
-                here.display()
-            );
-            Config::default()
+            let folder = std::env::current_dir().unwrap_or_else(|_| ".".into());
+            (Config::default(), Some(DefaultsUsed { folder }))
         }
     };
     let state_dir = if config.server.state_dir.as_os_str().is_empty() {
@@ -248,7 +269,7 @@ fn load_config_file(path: Option<&Path>) -> anyhow::Result<Config> {
         config.server.state_dir.as_path()
     };
     ownership::refuse_root_on_foreign_state(state_dir)?;
-    Ok(config)
+    Ok((config, defaults))
 }
 
 /// `config/classcord.toml` in the current folder or the nearest folder above it that has
@@ -261,9 +282,10 @@ fn find_default_config() -> Option<PathBuf> {
 }
 
 impl ServeArgs {
-    /// The configuration file plus the command-line overrides.
-    pub fn load_config(&self) -> anyhow::Result<Config> {
-        let mut config = load_config_file(self.config.as_deref())?;
+    /// The configuration file plus the command-line overrides, and whether the built-in
+    /// defaults were used (for the log to say).
+    pub fn load_config(&self) -> anyhow::Result<(Config, Option<DefaultsUsed>)> {
+        let (mut config, defaults) = read_config_file(self.config.as_deref())?;
         if !self.plain_listen.is_empty() {
             config.listen.plain = self.plain_listen.clone();
         }
@@ -280,7 +302,7 @@ impl ServeArgs {
             config.storage.database = database.clone();
         }
         config.validate()?;
-        Ok(config)
+        Ok((config, defaults))
     }
 }
 

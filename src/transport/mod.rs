@@ -5,6 +5,7 @@
 mod plain;
 mod tls;
 mod web;
+mod websocket;
 
 use std::future::Future;
 use std::io;

@@ -1,31 +1,28 @@
 //! WebSocket over HTTP/1.1, on plain TCP or TLS: the browsers' transport. The connection's
-//! first request is answered by hyper and axum: `GET /ws` with an allowed `Origin` upgrades
-//! to a WebSocket and becomes a session; the web client's files are served and the
-//! connection ends. Over the WebSocket, each text frame is one line of the protocol and each
-//! line the session writes leaves as one text frame; a pump task between the WebSocket and
-//! the session's byte pipe does that, pings the browser, and closes with a reason on binary
-//! or oversize frames and on silence.
+//! first request is answered by hyper and axum: `GET /ws` with an allowed `Origin` and a
+//! valid WebSocket handshake upgrades and becomes a session, read and written as lines by
+//! `websocket.rs` (no task or pipe between them); the web client's files are served and the
+//! connection ends.
 
 use std::io;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use ipnet::IpNet;
-use tokio::io::{AsyncWriteExt, DuplexStream};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
-use tokio_util::codec::{AnyDelimiterCodec, FramedRead};
 
+use super::websocket::WebSocketLines;
 use super::{Established, ListenerKind, Transport};
 use crate::address::normalise;
 
@@ -42,19 +39,10 @@ pub(crate) struct WebSettings {
     pub(crate) max_frame_bytes: usize,
     /// A ping every interval; a browser silent for two is gone.
     pub(crate) ping_interval: Duration,
-    /// Longest line the server writes (a history page), for the pump's line reader.
-    pub(crate) max_reply_bytes: usize,
     /// Proxies whose `X-Forwarded-For` names the client (none on a listener that reads
     /// PROXY headers: the header already did).
     pub(crate) forwarded_for_from: Vec<IpNet>,
 }
-
-/// Bytes in flight between the pump and the session, each way.
-const PIPE_BYTES: usize = 64 * 1024;
-/// First size of a connection's read buffers (they grow for longer frames and lines).
-const IDLE_BUFFER_BYTES: usize = 1024;
-/// How long a closing WebSocket waits for the browser's close frame.
-const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// A WebSocket listener over another transport (`Plain` or `Tls`).
 pub(crate) struct Web<T> {
@@ -95,18 +83,18 @@ struct Exchange {
     from_trusted_proxy: bool,
     /// The client the proxy named.
     forwarded_for: Mutex<Option<IpAddr>>,
-    upgraded: Mutex<Option<oneshot::Sender<WebSocket>>>,
+    upgraded: Mutex<Option<oneshot::Sender<OnUpgrade>>>,
     refused: Mutex<Option<UpgradeRefused>>,
 }
 
 impl<T: Transport> Transport for Web<T> {
-    type Stream = DuplexStream;
+    type Stream = WebSocketLines<TokioIo<Upgraded>>;
 
     fn kind(&self) -> ListenerKind {
         self.kind
     }
 
-    async fn establish(&self, tcp: TcpStream) -> io::Result<Established<DuplexStream>> {
+    async fn establish(&self, tcp: TcpStream) -> io::Result<Established<Self::Stream>> {
         let from_trusted_proxy = tcp.peer_addr().is_ok_and(|peer| {
             let peer = normalise(peer.ip());
             self.settings
@@ -150,23 +138,36 @@ impl<T: Transport> Transport for Web<T> {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         drop(exchange);
-        let Ok(socket) = socket.await else {
+        let Ok(on_upgrade) = socket.await else {
             return Ok(Established::Answered);
         };
-        let (session_side, pump_side) = tokio::io::duplex(PIPE_BYTES);
-        tokio::spawn(pump(socket, pump_side, Arc::clone(&self.settings)));
+        // hyper hands the connection over once the 101 answer is sent.
+        let Ok(upgraded) = on_upgrade.await else {
+            return Ok(Established::Answered);
+        };
+        let lines = WebSocketLines::new(
+            TokioIo::new(upgraded),
+            self.settings.max_frame_bytes,
+            self.settings.ping_interval,
+        );
         Ok(match forwarded_for {
-            Some(client) => Established::Forwarded(session_side, client),
-            None => Established::Session(session_side),
+            Some(client) => Established::Forwarded(lines, client),
+            None => Established::Session(lines),
         })
     }
 }
 
-async fn upgrade(
-    State(exchange): State<Arc<Exchange>>,
-    headers: HeaderMap,
-    ws: WebSocketUpgrade,
-) -> Response {
+async fn upgrade(State(exchange): State<Arc<Exchange>>, mut request: Request) -> Response {
+    let headers = request.headers();
+    // The WebSocket handshake (RFC 6455, 4.2.1): an upgrade to version 13, with a key.
+    let Some(key) = handshake_key(headers) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "a WebSocket handshake (version 13) expected\n",
+        )
+            .into_response();
+    };
+    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("").to_owned();
         let settings = &exchange.settings;
@@ -175,7 +176,7 @@ async fn upgrade(
                 Some(UpgradeRefused::RepeatedOrigin);
             return (StatusCode::FORBIDDEN, "one Origin header expected\n").into_response();
         }
-        if !host_served(&headers, &settings.served_hosts) {
+        if !host_served(headers, &settings.served_hosts) {
             let host = headers
                 .get(header::HOST)
                 .and_then(|host| host.to_str().ok())
@@ -185,7 +186,7 @@ async fn upgrade(
                 Some(UpgradeRefused::Host(host));
             return (StatusCode::FORBIDDEN, "host not served\n").into_response();
         }
-        if !origin_allowed(&origin, &headers, &settings.allowed_origins) {
+        if !origin_allowed(&origin, headers, &settings.allowed_origins) {
             *exchange.refused.lock().unwrap_or_else(|p| p.into_inner()) =
                 Some(UpgradeRefused::Origin(origin));
             return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
@@ -196,7 +197,7 @@ async fn upgrade(
             .forwarded_for
             .lock()
             .unwrap_or_else(|p| p.into_inner()) =
-            forwarded_client(&headers, &exchange.settings.forwarded_for_from);
+            forwarded_client(headers, &exchange.settings.forwarded_for_from);
     }
     let Some(upgraded) = exchange
         .upgraded
@@ -206,14 +207,34 @@ async fn upgrade(
     else {
         return StatusCode::CONFLICT.into_response();
     };
-    let limit = exchange.settings.max_frame_bytes;
-    // tungstenite reserves 128 KiB per connection for reading by default.
-    ws.read_buffer_size(IDLE_BUFFER_BYTES)
-        .max_message_size(limit)
-        .max_frame_size(limit)
-        .on_upgrade(move |socket| async move {
-            let _ = upgraded.send(socket);
+    let _ = upgraded.send(hyper::upgrade::on(&mut request));
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::UPGRADE, "websocket")
+        .header(header::CONNECTION, "upgrade")
+        .header(header::SEC_WEBSOCKET_ACCEPT, accept)
+        .body(Body::empty())
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// The `Sec-WebSocket-Key` of a request that asks for a WebSocket, version 13.
+fn handshake_key(headers: &HeaderMap) -> Option<String> {
+    let has_token = |name: header::HeaderName, token: &str| {
+        headers.get_all(name).iter().any(|value| {
+            value
+                .to_str()
+                .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
         })
+    };
+    let version = headers.get(header::SEC_WEBSOCKET_VERSION)?;
+    if !has_token(header::CONNECTION, "upgrade")
+        || !has_token(header::UPGRADE, "websocket")
+        || version != "13"
+    {
+        return None;
+    }
+    let key = headers.get(header::SEC_WEBSOCKET_KEY)?.to_str().ok()?;
+    (!key.is_empty()).then(|| key.to_owned())
 }
 
 /// The host name of a `Host` header (`name:port`, `[v6]:port`, `name`), in lower case.
@@ -269,149 +290,6 @@ fn forwarded_client(headers: &HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
         .into_iter()
         .rev()
         .find(|address| !trusted.iter().any(|net| net.contains(address)))
-}
-
-/// Why the pump closes the WebSocket (the close frame's code and reason).
-#[derive(Debug, Clone, Copy)]
-enum Closing {
-    /// The session ended (logout, kick, shutdown): its last lines were sent first.
-    SessionEnded,
-    Binary,
-    TooBig,
-    Silent,
-    Protocol,
-}
-
-impl Closing {
-    fn frame(self, settings: &WebSettings) -> CloseFrame {
-        let (code, reason) = match self {
-            Closing::SessionEnded => (1000, "closed".to_owned()),
-            Closing::Binary => (
-                1003,
-                "text frames only: one JSON object per frame".to_owned(),
-            ),
-            Closing::TooBig => (
-                1009,
-                format!(
-                    "frame too large: at most {} bytes",
-                    settings.max_frame_bytes
-                ),
-            ),
-            Closing::Silent => (1001, "no answer to ping".to_owned()),
-            Closing::Protocol => (1002, "WebSocket protocol error".to_owned()),
-        };
-        CloseFrame {
-            code,
-            reason: reason.into(),
-        }
-    }
-}
-
-/// Moves frames in and lines out until either side ends, then closes with a reason.
-async fn pump(socket: WebSocket, pipe: DuplexStream, settings: Arc<WebSettings>) {
-    let (mut to_browser, mut from_browser) = socket.split();
-    let (from_session, mut to_session) = tokio::io::split(pipe);
-    // Small first buffers, grown by the lines that need it: most connections sit idle.
-    let mut lines = FramedRead::with_capacity(
-        from_session,
-        AnyDelimiterCodec::new_with_max_length(
-            b"\n".to_vec(),
-            Vec::new(),
-            settings.max_reply_bytes.max(PIPE_BYTES) * 2,
-        ),
-        IDLE_BUFFER_BYTES,
-    );
-    let mut ping = tokio::time::interval(settings.ping_interval);
-    // A busy runtime delays ticks; it must not count them twice.
-    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ping.tick().await;
-    let mut silent_intervals = 0u32;
-    let closing = loop {
-        tokio::select! {
-            frame = from_browser.next() => {
-                silent_intervals = 0;
-                match frame {
-                    Some(Ok(Message::Text(text))) => {
-                        let mut line = text.as_str().replace(['\n', '\r'], " ").into_bytes();
-                        line.push(b'\n');
-                        if to_session.write_all(&line).await.is_err() {
-                            break Closing::SessionEnded;
-                        }
-                    }
-                    Some(Ok(Message::Binary(_))) => break Closing::Binary,
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                    Some(Ok(Message::Close(_))) | None => return,
-                    Some(Err(error)) => {
-                        let too_big = matches!(
-                            std::error::Error::source(&error)
-                                .and_then(|e| e.downcast_ref::<tungstenite::Error>()),
-                            Some(tungstenite::Error::Capacity(_))
-                        );
-                        break if too_big { Closing::TooBig } else { Closing::Protocol };
-                    }
-                }
-            }
-            line = lines.next() => {
-                // Every line the session has already written leaves in one write: a fan-out
-                // batch costs one system call, not one per message.
-                let mut line = line;
-                let mut session_ended = false;
-                loop {
-                    // The server writes JSON, which is UTF-8 (ASCII, even).
-                    match line.map(|line| line.map(Utf8Bytes::try_from)) {
-                        Some(Ok(Ok(text))) => {
-                            if to_browser.feed(Message::Text(text)).await.is_err() {
-                                return;
-                            }
-                        }
-                        _ => {
-                            session_ended = true;
-                            break;
-                        }
-                    }
-                    match lines.next().now_or_never() {
-                        Some(next) => line = next,
-                        None => break,
-                    }
-                }
-                if to_browser.flush().await.is_err() {
-                    return;
-                }
-                if session_ended {
-                    break Closing::SessionEnded;
-                }
-            },
-            _ = ping.tick() => {
-                silent_intervals += 1;
-                if silent_intervals > 2 {
-                    break Closing::Silent;
-                }
-                if to_browser.send(Message::Ping(Default::default())).await.is_err() {
-                    return;
-                }
-            }
-        }
-    };
-    // The session reads the end of its input; the browser learns why.
-    let _ = to_session.shutdown().await;
-    drop(to_session);
-    if to_browser
-        .send(Message::Close(Some(closing.frame(&settings))))
-        .await
-        .is_err()
-    {
-        return;
-    }
-    // The closing handshake: the browser's own close frame (or anything it still had in
-    // flight, such as a pong) is read, for a moment, before the connection goes.
-    let _ = tokio::time::timeout(CLOSE_GRACE, async {
-        while let Some(Ok(frame)) = from_browser.next().await {
-            if matches!(frame, Message::Close(_)) {
-                break;
-            }
-        }
-    })
-    .await;
 }
 
 #[cfg(test)]

@@ -386,9 +386,11 @@ impl Store {
         Ok(token)
     }
 
-    /// Ends sessions: one (a logout) or those whose time is over.
+    /// Ends sessions: one (a logout) or those whose time is over, once committed (a token
+    /// tried right after a logout opens nothing).
     pub(crate) async fn close_sessions(&self, write: SessionWrite) -> Result<(), StoreError> {
-        self.write(WriteOp::Session(write)).await
+        self.write(WriteOp::Session(write)).await?;
+        self.flush().await
     }
 
     /// What a session token opens now.

@@ -71,10 +71,11 @@ run idlelegacysettled idle --connections 5000 --legacy --rate 1000 --relay --set
 run idlelegacy20k idle --connections 19900 --legacy --rate 1000 --relay
 # Issue 14: the same fan-out and idle connections over WebSocket (web and web_tls listeners),
 # beside fanout50, fanout50tls, idle and idletls.
+# Issue 26: each against the WebSocket relay (classcord-load relay --websocket).
 run fanout50ws  fanout --websocket --addr 127.0.0.1:12347 --clients 50 --senders 5 --duration 10 \
-    --payload 64 --database "$db"
+    --payload 64 --relay --database "$db"
 run fanout50wss fanout --websocket --addr 127.0.0.1:12348 --ca certs/ca.crt --clients 50 --senders 5 \
-    --duration 10 --payload 64
+    --duration 10 --payload 64 --relay --relay-cert certs/server.crt --relay-key certs/server.key
 run idlews     idle --websocket --connections 5000 --addr 127.0.0.1:12347
 
 python3 bench/summary.py "$out" "$rounds"

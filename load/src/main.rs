@@ -8,6 +8,7 @@ mod idle;
 mod logins;
 mod relay;
 mod report;
+mod school;
 mod soak;
 
 use std::net::SocketAddr;
@@ -105,6 +106,10 @@ struct FanoutArgs {
     /// Identify clients with fresh accounts (register + login) instead of as guests.
     #[arg(long)]
     login: bool,
+    /// The target is a relay already running (`classcord-load relay`, under callgrind say):
+    /// its banner identifies each client.
+    #[arg(long, conflicts_with = "login")]
+    target_is_relay: bool,
     /// With --ca and --relay: the certificate the TLS relay serves (e.g. certs/server.crt).
     #[arg(long, requires = "relay_key")]
     relay_cert: Option<PathBuf>,
@@ -116,7 +121,9 @@ struct FanoutArgs {
 impl FanoutArgs {
     /// How clients identify on ClassCord.
     fn identify(&self) -> Identify {
-        if self.login {
+        if self.target_is_relay {
+            Identify::RelayBanner
+        } else if self.login {
             Identify::Account
         } else {
             Identify::Guest
@@ -133,6 +140,25 @@ impl FanoutArgs {
             duration: Duration::from_secs(self.duration),
             identify,
         }
+    }
+}
+
+/// The school of the `school` scenario (the same for `school-roster`).
+#[derive(Args, Clone)]
+struct SchoolArgs {
+    /// Accounts in all, teachers included.
+    #[arg(long, default_value_t = 1500)]
+    accounts: usize,
+    #[arg(long, default_value_t = 30)]
+    teachers: usize,
+    /// Class rooms (besides #général).
+    #[arg(long, default_value_t = 50)]
+    rooms: usize,
+}
+
+impl SchoolArgs {
+    fn school(&self) -> anyhow::Result<school::roster::School> {
+        school::roster::School::new(self.accounts, self.teachers, self.rooms)
     }
 }
 
@@ -198,6 +224,9 @@ enum Command {
         /// ...and this private key (PEM).
         #[arg(long, requires = "cert")]
         key: Option<PathBuf>,
+        /// Relay WebSocket text frames (the client's upgrade answered) instead of lines.
+        #[arg(long)]
+        websocket: bool,
     },
     /// A fan-out without, then with, a storm of logins (right and wrong passwords).
     Logins {
@@ -237,6 +266,52 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         sample_every: u64,
     },
+    /// A lesson starts: every pupil of a school arrives within a minute (half on the web,
+    /// half legacy TCP, a few TLS), enters their class room, and chats while teachers mute
+    /// and exclude. The accounts come first, from `school-roster` and `classcord user import`.
+    School {
+        #[command(flatten)]
+        school: SchoolArgs,
+        /// The legacy clients' plain listener.
+        #[arg(long, default_value = "127.0.0.1:12345")]
+        addr: SocketAddr,
+        /// The TLS listener, for one pupil in twenty (needs --ca).
+        #[arg(long, default_value = "127.0.0.1:12346", requires = "ca")]
+        tls_addr: SocketAddr,
+        /// The web listener (WebSocket on /ws).
+        #[arg(long, default_value = "127.0.0.1:12347")]
+        web_addr: SocketAddr,
+        /// The CA of the TLS listener; without it, nobody comes over TLS.
+        #[arg(long, value_name = "PEM")]
+        ca: Option<PathBuf>,
+        #[arg(long, default_value = "localhost")]
+        server_name: String,
+        /// Process id of the server, to report its memory and CPU.
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// Seconds within which every pupil opens their client.
+        #[arg(long, default_value_t = 60)]
+        arrival: u64,
+        /// Seconds of chat after the arrival window.
+        #[arg(long, default_value_t = 60)]
+        after: u64,
+        /// Messages per minute per pupil, bursts included.
+        #[arg(long, default_value_t = 10.0)]
+        per_minute: f64,
+        /// Message content size in bytes.
+        #[arg(long, default_value_t = 64)]
+        payload: usize,
+        /// Server database: count the messages this run stored.
+        #[arg(long, value_name = "PATH")]
+        database: Option<PathBuf>,
+    },
+    /// Writes the `school` scenario's class list, for `classcord user import FILE`.
+    SchoolRoster {
+        #[command(flatten)]
+        school: SchoolArgs,
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Full TLS handshakes per second.
     Handshakes {
         #[command(flatten)]
@@ -266,11 +341,16 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     idle::raise_fd_limit();
     match cli.command {
-        Command::Relay { listen, cert, key } => {
+        Command::Relay {
+            listen,
+            cert,
+            key,
+            websocket,
+        } => {
             let tls = cert
                 .zip(key)
                 .map(|(cert, key)| relay::RelayTls { cert, key });
-            relay::serve(listen, tls).await
+            relay::serve(listen, tls, websocket).await
         }
         Command::Fanout {
             args,
@@ -338,7 +418,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Identify::Guest
             };
             let relay_result = if relay {
-                let process = relay::RelayProcess::spawn(None)?;
+                let process = relay::RelayProcess::spawn(None, false)?;
                 let relay_target = Target::new(process.addr, None, "localhost")?;
                 let worker_args = ["--addr".to_owned(), process.addr.to_string()];
                 Some(
@@ -491,6 +571,62 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::SchoolRoster { school, output } => {
+            let school = school.school()?;
+            school.write_class_list(&output)?;
+            println!(
+                "{}: {} teachers and {} pupils in {} class rooms, password {:?}",
+                output.display(),
+                school.teachers.len(),
+                school.pupils.len(),
+                school.rooms,
+                school::roster::PASSWORD
+            );
+            Ok(())
+        }
+        Command::School {
+            school,
+            addr,
+            tls_addr,
+            web_addr,
+            ca,
+            server_name,
+            server_pid,
+            arrival,
+            after,
+            per_minute,
+            payload,
+            database,
+        } => {
+            let tls = ca
+                .map(|ca| Target::new(tls_addr, Some(ca), &server_name))
+                .transpose()?;
+            let targets = school::Targets {
+                plain: Target::new(addr, None, &server_name)?,
+                tls,
+                web: Target::new(web_addr, None, &server_name)?.over_websocket(true),
+            };
+            let options = school::SchoolOptions {
+                accounts: school.accounts,
+                teachers: school.teachers,
+                rooms: school.rooms,
+                arrival: Duration::from_secs(arrival),
+                after: Duration::from_secs(after),
+                messages_per_minute: per_minute,
+                payload,
+            };
+            let before = database.as_deref().map(max_message_id).transpose()?;
+            let mut result = school::run(targets, &options, server_pid).await?;
+            if let (Some(path), Some(before)) = (&database, before) {
+                result.persisted = Some((max_message_id(path)? - before) as u64);
+            }
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&result)?);
+            } else {
+                result.print();
+            }
+            Ok(())
+        }
         Command::Handshakes {
             target,
             concurrency,
@@ -544,12 +680,14 @@ async fn fanout_against_relay(args: &FanoutArgs) -> anyhow::Result<FanoutResult>
             "over TLS, --relay needs --relay-cert and --relay-key (the server's certificate and key)"
         ),
     };
-    let process = relay::RelayProcess::spawn(tls.as_ref())?;
+    // The relay of the same transport: WebSocket frames for a WebSocket fan-out.
+    let process = relay::RelayProcess::spawn(tls.as_ref(), args.target.websocket)?;
     let target = Target::new(
         process.addr,
         args.target.ca.clone(),
         &args.target.server_name,
-    )?;
+    )?
+    .over_websocket(args.target.websocket);
     fanout::run(
         &target,
         &args.options(Identify::RelayBanner),

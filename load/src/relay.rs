@@ -1,7 +1,7 @@
 //! The reference relay: reads lines and writes the same bytes to every other connection, with
 //! no JSON, no storage and no checks (one banner line on accept is all it says itself), over
-//! plain TCP or TLS. It measures what this machine allows, so every server figure can be
-//! given as a ratio to it.
+//! plain TCP or TLS, or as WebSocket text frames (tungstenite, the server's crate stack). It
+//! measures what this machine allows, so every server figure can be given as a ratio to it.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -44,7 +44,11 @@ fn acceptor(tls: &RelayTls) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
 }
 
 /// Serves until the process is killed; prints `listening on ADDR` once bound.
-pub async fn serve(listen: SocketAddr, tls: Option<RelayTls>) -> anyhow::Result<()> {
+pub async fn serve(
+    listen: SocketAddr,
+    tls: Option<RelayTls>,
+    websocket: bool,
+) -> anyhow::Result<()> {
     let acceptor = tls.as_ref().map(acceptor).transpose()?;
     let socket = match listen {
         SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
@@ -68,13 +72,20 @@ pub async fn serve(listen: SocketAddr, tls: Option<RelayTls>) -> anyhow::Result<
         let _ = stream.set_nodelay(true);
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         let peers = Arc::clone(&peers);
-        match &acceptor {
-            None => relay_connection(stream, id, peers),
-            Some(acceptor) => {
+        match (&acceptor, websocket) {
+            (None, false) => relay_connection(stream, id, peers),
+            (None, true) => {
+                tokio::spawn(websocket_connection(stream, id, peers));
+            }
+            (Some(acceptor), websocket) => {
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
                     if let Ok(stream) = acceptor.accept(stream).await {
-                        relay_connection(stream, id, peers);
+                        if websocket {
+                            websocket_connection(stream, id, peers).await;
+                        } else {
+                            relay_connection(stream, id, peers);
+                        }
                     }
                 });
             }
@@ -120,6 +131,51 @@ where
     });
 }
 
+/// One WebSocket connection: each text frame goes to every other connection as a text
+/// frame; a task writes what the others send it, every frame waiting in one flush.
+async fn websocket_connection<S>(stream: S, id: u64, peers: Peers)
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+    let Ok(socket) = tokio_tungstenite::accept_async(stream).await else {
+        return;
+    };
+    let (mut frames_out, mut frames_in) = socket.split();
+    let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
+    let _ = tx.try_send(Bytes::from_static(b"{\"type\":\"relay\"}"));
+    peers.lock().unwrap().insert(id, tx);
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut next = Some(first);
+            while let Some(text) = next {
+                let Ok(text) = Utf8Bytes::try_from(text) else {
+                    return;
+                };
+                if frames_out.feed(Message::Text(text)).await.is_err() {
+                    return;
+                }
+                next = rx.try_recv().ok();
+            }
+            if frames_out.flush().await.is_err() {
+                return;
+            }
+        }
+    });
+    while let Some(Ok(frame)) = frames_in.next().await {
+        if let Message::Text(text) = frame {
+            let bytes = Bytes::from(text);
+            for (peer, queue) in peers.lock().unwrap().iter() {
+                if *peer != id {
+                    let _ = queue.try_send(bytes.clone());
+                }
+            }
+        }
+    }
+    peers.lock().unwrap().remove(&id);
+}
+
 /// A relay started as a child process of this program, killed on drop.
 pub struct RelayProcess {
     child: std::process::Child,
@@ -127,10 +183,13 @@ pub struct RelayProcess {
 }
 
 impl RelayProcess {
-    pub fn spawn(tls: Option<&RelayTls>) -> anyhow::Result<RelayProcess> {
+    pub fn spawn(tls: Option<&RelayTls>, websocket: bool) -> anyhow::Result<RelayProcess> {
         use std::io::BufRead;
         let mut command = std::process::Command::new(std::env::current_exe()?);
         command.args(["relay", "--listen", "127.0.0.1:0"]);
+        if websocket {
+            command.arg("--websocket");
+        }
         if let Some(tls) = tls {
             command
                 .arg("--cert")

@@ -49,8 +49,11 @@ fn load(command_line: &str) -> serde_json::Value {
 }
 
 async fn bench_server() -> TestServer {
+    bench_server_in(tempfile::tempdir().unwrap()).await
+}
+
+async fn bench_server_in(dir: tempfile::TempDir) -> TestServer {
     classcord::logging::init_for_tests("error");
-    let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.listen.plain = vec!["127.0.0.1:0".parse().unwrap()];
     config.listen.tls = vec!["127.0.0.1:0".parse().unwrap()];
@@ -186,6 +189,84 @@ async fn fanout_and_idle_run_over_websocket_plain_and_tls() {
     assert!(tls["server"]["delivered"].as_u64().unwrap() > 0);
     let idle = load(&format!("idle --websocket --addr {web} --connections 20"));
     assert_eq!(idle["server"]["alive"], 20, "{idle}");
+    // Against the WebSocket relay too (text frames, no JSON, no storage).
+    let against_relay = load(&format!(
+        "fanout --websocket --addr {web} --clients 6 --senders 2 --duration 1 --relay"
+    ));
+    for side in ["server", "relay"] {
+        assert_eq!(against_relay[side]["lost"], 0, "{side}: {against_relay}");
+        assert!(against_relay[side]["delivered"].as_u64().unwrap() > 0);
+    }
+}
+
+/// The school day, small: the class list written by `school-roster` and imported as an
+/// admin does (`classcord user import`, before the server starts), then a lesson over plain
+/// TCP, TLS and WebSocket with the teachers muting and excluding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_school_day_logs_everyone_in_and_loses_nothing() {
+    use clap::Parser;
+    let dir = tempfile::tempdir().unwrap();
+    let school = "--accounts 44 --teachers 2 --rooms 4";
+    let list = dir.path().join("classes.csv");
+    let written = run_load(&format!(
+        "school-roster {school} --output {}",
+        list.display()
+    ));
+    assert!(written.status.success(), "{written:?}");
+    let config = dir.path().join("import.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[storage]\ndatabase = {:?}\n[admin]\nsocket = {:?}\n",
+            dir.path().join("data/classcord.db"),
+            dir.path().join("admin.sock")
+        ),
+    )
+    .unwrap();
+    let import = classcord::cli::Cli::parse_from([
+        "classcord".as_ref(),
+        "user".as_ref(),
+        "import".as_ref(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        list.as_os_str(),
+    ]);
+    classcord::cli::run(import.command).expect("the class list imports");
+
+    let server = bench_server_in(dir).await;
+    let (plain, tls, web) = (
+        server.addr(),
+        server.tls_addr(),
+        server.server.web_addrs()[0],
+    );
+    let ca = server.path("certs/ca.crt");
+    let db = server.path("data/classcord.db");
+    let day = load(&format!(
+        "school {school} --addr {plain} --tls-addr {tls} --web-addr {web} --ca {} \
+         --arrival 3 --after 4 --per-minute 60 --database {} --server-pid {}",
+        ca.display(),
+        db.display(),
+        std::process::id()
+    ));
+    assert_eq!(day["logged_in"], 42, "{day}");
+    let transports = &day["pupils_by_transport"];
+    for transport in ["plain", "tls", "websocket"] {
+        assert!(transports[transport].as_u64().unwrap() > 0, "{day}");
+    }
+    assert!(day["deliveries_expected"].as_u64().unwrap() > 0, "{day}");
+    assert_eq!(day["deliveries_lost"], 0, "{day}");
+    assert_eq!(day["said_to_counted_pupils"], 0, "{day}");
+    // Each teacher muted and excluded the target pupil of each of their rooms, who came
+    // back after the exclusion.
+    assert_eq!(day["moderation_commands"], 8, "{day}");
+    assert_eq!(day["moderation_commands_ok"], 8, "{day}");
+    assert_eq!(day["excluded_pupils_back"], 4, "{day}");
+    assert!(day["history_answers"].as_u64().unwrap() > 0, "{day}");
+    assert!(day["server_rss_peak_kib"].as_u64().unwrap() > 0, "{day}");
+    // Everything written was stored but what the muted pupils wrote.
+    let stored = day["persisted"].as_u64().unwrap();
+    assert!(stored >= day["messages_counted"].as_u64().unwrap(), "{day}");
+    assert!(stored <= day["messages_sent"].as_u64().unwrap(), "{day}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

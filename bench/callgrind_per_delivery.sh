@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Instructions per delivery (valgrind --tool=callgrind: repeatable whatever the machine is
+# doing), of the server and of the reference relay, over plain TCP, TLS and WebSocket. The
+# same fixed fan-out (50 clients, 5 senders at 100 messages/s, 64 B payload, guests) runs for
+# SHORT and for LONG seconds against a process under callgrind; what one more delivery costs
+# is (instructions of the long run - of the short run) / (deliveries of the long - of the
+# short): start-up, connections and shutdown cancel out.
+# Usage: bash bench/callgrind_per_delivery.sh [rows]   rows among: server-plain server-tls
+#        server-ws relay-plain relay-tls relay-ws (default: all). Needs certs/ (a server
+#        started once with config/bench.toml makes them). Results: bench/results/callgrind/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${*:-server-plain server-tls server-ws relay-plain relay-tls relay-ws}
+short=${SHORT:-3}
+long=${LONG:-9}
+out=bench/results/callgrind
+mkdir -p "$out"
+load=target/release/classcord-load
+server=${SERVER:-target/release/classcord}
+[ -f certs/server.crt ] || { echo "certs/server.crt missing: start the bench server once" >&2; exit 1; }
+
+pid=""
+trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null || true' EXIT
+
+# Starts ROW under callgrind; sets pid and the load generator's target arguments.
+start() {
+    local row=$1 file=$2 log=$out/$row.log
+    rm -rf /tmp/classcord-bench && mkdir -p /tmp/classcord-bench
+    case $row in
+        server-*)
+            RUST_LOG=warn,classcord::server=info valgrind --tool=callgrind --callgrind-out-file="$file" \
+                "$server" serve --config config/bench.toml >"$log" 2>&1 &
+            pid=$!
+            for _ in $(seq 600); do grep -q "listening on 127.0.0.1:12346" "$log" && break; sleep 0.2; done
+            case $row in
+                server-plain) target=(--addr 127.0.0.1:12345) ;;
+                server-tls) target=(--addr 127.0.0.1:12346 --ca certs/ca.crt) ;;
+                server-ws) target=(--addr 127.0.0.1:12347 --websocket) ;;
+            esac
+            ;;
+        relay-*)
+            local extra=()
+            case $row in
+                relay-tls) extra=(--cert certs/server.crt --key certs/server.key) ;;
+                relay-ws) extra=(--websocket) ;;
+            esac
+            valgrind --tool=callgrind --callgrind-out-file="$file" \
+                "$load" relay --listen 127.0.0.1:12399 "${extra[@]}" >"$log" 2>&1 &
+            pid=$!
+            for _ in $(seq 600); do grep -q "listening on" "$log" && break; sleep 0.2; done
+            target=(--addr 127.0.0.1:12399 --target-is-relay)
+            [ "$row" = relay-tls ] && target+=(--ca certs/ca.crt)
+            [ "$row" = relay-ws ] && target+=(--websocket)
+            ;;
+    esac
+}
+
+stop() {
+    kill -TERM "$pid"
+    wait "$pid" || true
+    pid=""
+}
+
+printf '%-14s %14s %14s %12s %22s\n' row "instr ($short s)" "instr ($long s)" deliveries "instructions/delivery"
+for row in $rows; do
+    declare -A instr=() delivered=()
+    for seconds in "$short" "$long"; do
+        file=$out/$row.$seconds.out
+        start "$row" "$file"
+        "$load" --json fanout --clients 50 --senders 5 --rate 100 --duration "$seconds" --payload 64 \
+            "${target[@]}" >"$file.json"
+        stop
+        instr[$seconds]=$(awk '/^totals:/ {print $2}' "$file")
+        delivered[$seconds]=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["server"]["delivered"])' "$file.json")
+    done
+    per=$(python3 -c 'import sys; a,b,c,d=map(int,sys.argv[1:]); print(f"{(b-a)/(d-c):.0f}")' \
+        "${instr[$short]}" "${instr[$long]}" "${delivered[$short]}" "${delivered[$long]}")
+    printf '%-14s %14s %14s %12s %22s\n' "$row" "${instr[$short]}" "${instr[$long]}" \
+        "$((delivered[$long] - delivered[$short]))" "$per"
+    unset instr delivered
+done

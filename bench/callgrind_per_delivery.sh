@@ -5,7 +5,7 @@
 # SHORT and for LONG seconds against a process under callgrind; what one more delivery costs
 # is (instructions of the long run - of the short run) / (deliveries of the long - of the
 # short): start-up, connections and shutdown cancel out.
-# Usage: bash bench/callgrind_per_delivery.sh [rows]   rows among: server-plain server-tls
+# Usage: [ROUNDS=3] bash bench/callgrind_per_delivery.sh [rows]   rows among: server-plain server-tls
 #        server-ws relay-plain relay-tls relay-ws (default: all). Needs certs/ (a server
 #        started once with config/bench.toml makes them). Results: bench/results/callgrind/
 set -euo pipefail
@@ -49,8 +49,10 @@ start() {
             pid=$!
             for _ in $(seq 600); do grep -q "listening on" "$log" && break; sleep 0.2; done
             target=(--addr 127.0.0.1:12399 --target-is-relay)
-            [ "$row" = relay-tls ] && target+=(--ca certs/ca.crt)
-            [ "$row" = relay-ws ] && target+=(--websocket)
+            case $row in
+                relay-tls) target+=(--ca certs/ca.crt) ;;
+                relay-ws) target+=(--websocket) ;;
+            esac
             ;;
     esac
 }
@@ -61,21 +63,28 @@ stop() {
     pid=""
 }
 
-printf '%-14s %14s %14s %12s %22s\n' row "instr ($short s)" "instr ($long s)" deliveries "instructions/delivery"
+# Under valgrind the threads run one at a time, and how a run's batches fall changes the
+# totals a little: each row is measured ROUNDS times (default 3) and the median given.
+rounds=${ROUNDS:-3}
+printf '%-14s %-30s %10s\n' row "instructions/delivery, by round" median
 for row in $rows; do
-    declare -A instr=() delivered=()
-    for seconds in "$short" "$long"; do
-        file=$out/$row.$seconds.out
-        start "$row" "$file"
-        "$load" --json fanout --clients 50 --senders 5 --rate 100 --duration "$seconds" --payload 64 \
-            "${target[@]}" >"$file.json"
-        stop
-        instr[$seconds]=$(awk '/^totals:/ {print $2}' "$file")
-        delivered[$seconds]=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["server"]["delivered"])' "$file.json")
+    per_round=()
+    for round in $(seq "$rounds"); do
+        declare -A instr=() delivered=()
+        for seconds in "$short" "$long"; do
+            file=$out/$row.$seconds.out
+            start "$row" "$file"
+            kill -0 "$pid" 2>/dev/null || { echo "$row did not start:" >&2; tail -5 "$out/$row.log" >&2; exit 1; }
+            "$load" --json fanout --clients 50 --senders 5 --rate 100 --duration "$seconds" --payload 64 \
+                "${target[@]}" >"$file.json"
+            stop
+            instr[$seconds]=$(awk '/^totals:/ {print $2}' "$file")
+            delivered[$seconds]=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["server"]; assert r["lost"] == 0, r; print(r["delivered"])' "$file.json")
+        done
+        per_round+=("$(python3 -c 'import sys; a,b,c,d=map(int,sys.argv[1:]); print(f"{(b-a)/(d-c):.0f}")' \
+            "${instr[$short]}" "${instr[$long]}" "${delivered[$short]}" "${delivered[$long]}")")
+        unset instr delivered
     done
-    per=$(python3 -c 'import sys; a,b,c,d=map(int,sys.argv[1:]); print(f"{(b-a)/(d-c):.0f}")' \
-        "${instr[$short]}" "${instr[$long]}" "${delivered[$short]}" "${delivered[$long]}")
-    printf '%-14s %14s %14s %12s %22s\n' "$row" "${instr[$short]}" "${instr[$long]}" \
-        "$((delivered[$long] - delivered[$short]))" "$per"
-    unset instr delivered
+    median=$(printf '%s\n' "${per_round[@]}" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+    printf '%-14s %-30s %10s\n' "$row" "${per_round[*]}" "$median"
 done

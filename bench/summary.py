@@ -19,7 +19,8 @@ def med(values):
     return statistics.median(values)
 
 
-for name in [n for n in ["fanout50", "fanout200", "fanout1000", "fanout50tls"] if present(n)]:
+for name in [n for n in ["fanout50", "fanout200", "fanout1000", "fanout50tls", "fanout50ws", "fanout50wss"]
+             if present(n)]:
     runs = load(name)
     server = [r["server"] for r in runs]
     relay = [r["relay"] for r in runs]
@@ -48,21 +49,12 @@ for name in [n for n in ["fanout50", "fanout200", "fanout1000", "fanout50tls"] i
     if runs[0].get("persisted") is not None:
         print(f"  persisted == sent in every run: {all(r['persisted'] == r['server']['sent'] for r in runs)}")
 
-# Rows without a relay of their own, beside the plain and TLS rows of the same run.
-for name in [n for n in ["fanout50ws", "fanout50wss"] if present(n)]:
-    server = [r["server"] for r in load(name)]
-    line = (f"{name}: server {med([s['deliveries_per_sec'] for s in server]):.0f} deliveries/s, "
-            f"p50 {med([s['latency']['p50_ms'] for s in server]):.2f} ms, "
-            f"p99 {med([s['latency']['p99_ms'] for s in server]):.2f} ms, "
-            f"lost {max(s['lost'] for s in server)}, "
-            f"server CPU {med([s['server_cpu_percent'] for s in server]):.0f} %")
-    if server[0].get("server_cpu_us_per_delivery"):
-        line += f", CPU per delivery {med([s['server_cpu_us_per_delivery'] for s in server]):.3f} us"
-    for reference in ["fanout50", "fanout50tls"]:
-        if present(reference):
-            base = med([r["server"]["deliveries_per_sec"] for r in load(reference)])
-            line += f"; {med([s['deliveries_per_sec'] for s in server]) / base:.2f}x {reference}"
-    print(line)
+# WebSocket rows beside the plain and TLS rows of the same invocation (medians).
+for name, reference in [("fanout50ws", "fanout50"), ("fanout50wss", "fanout50tls")]:
+    if present(name) and present(reference):
+        ws = med([r["server"]["deliveries_per_sec"] for r in load(name)])
+        base = med([r["server"]["deliveries_per_sec"] for r in load(reference)])
+        print(f"{name}: {ws / base:.2f}x the deliveries/s of {reference}")
 
 for name in [n for n in ["idle", "idletls", "idlelegacy", "storm", "idlews", "idlelegacysettled", "idlelegacy20k"]
              if present(n)]:

@@ -131,6 +131,9 @@ where
     });
 }
 
+/// Read buffer of a WebSocket connection of the relay.
+const RELAY_READ_BUFFER: usize = 4096;
+
 /// One WebSocket connection: each text frame goes to every other connection as a text
 /// frame; a task writes what the others send it, every frame waiting in one flush.
 async fn websocket_connection<S>(stream: S, id: u64, peers: Peers)
@@ -139,7 +142,11 @@ where
 {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
-    let Ok(socket) = tokio_tungstenite::accept_async(stream).await else {
+    // A small read buffer, as the server's (tungstenite's default 128 KiB is zeroed at
+    // every read: most of the relay's instructions went there).
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(RELAY_READ_BUFFER);
+    let Ok(socket) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else {
         return;
     };
     let (mut frames_out, mut frames_in) = socket.split();

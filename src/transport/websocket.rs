@@ -327,7 +327,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for WebSocketLines<S> {
         let mut taken = 0;
         for buf in bufs {
             let mut rest: &[u8] = buf;
-            while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+            while let Some(end) = memchr::memchr(b'\n', rest) {
                 this.queue_line(&rest[..end]);
                 rest = &rest[end + 1..];
             }

@@ -1,5 +1,5 @@
 //! Connections to the server under test: plain, TLS, or a WebSocket over either (one line
-//! per text frame, through a pump task), spread over several loopback source addresses when
+//! per text frame, `ws_lines.rs`), spread over several loopback source addresses when
 //! one address's ephemeral ports would run out, and quiet identification.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -74,64 +74,16 @@ impl Target {
             return Ok(stream);
         }
         let scheme = if self.tls.is_some() { "wss" } else { "ws" };
-        let (socket, _) =
-            tokio_tungstenite::client_async(format!("{scheme}://{}/ws", self.addr), stream)
-                .await
-                .with_context(|| format!("WebSocket upgrade with {} failed", self.addr))?;
-        let (ours, pump_side) = tokio::io::duplex(64 * 1024);
-        tokio::spawn(websocket_pump(socket, pump_side));
-        Ok(Box::new(ours))
-    }
-}
-
-/// Lines written to the pipe leave as text frames; text frames come back as lines.
-async fn websocket_pump(
-    socket: tokio_tungstenite::WebSocketStream<BoxStream>,
-    pipe: tokio::io::DuplexStream,
-) {
-    use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::Message;
-    let (mut frames_out, mut frames_in) = socket.split();
-    let (pipe_read, mut pipe_write) = tokio::io::split(pipe);
-    let mut lines = BufReader::new(pipe_read).lines();
-    loop {
-        tokio::select! {
-            frame = frames_in.next() => match frame {
-                Some(Ok(Message::Text(text))) => {
-                    let mut line = text.as_bytes().to_vec();
-                    line.push(b'\n');
-                    if pipe_write.write_all(&line).await.is_err() {
-                        return;
-                    }
-                }
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
-                Some(Ok(_)) => {}
-            },
-            line = lines.next_line() => {
-                // Every line already written leaves in one write (as the server's pump does).
-                let mut line = line;
-                loop {
-                    match line {
-                        Ok(Some(text)) => {
-                            if frames_out.feed(Message::text(text)).await.is_err() {
-                                return;
-                            }
-                        }
-                        _ => {
-                            let _ = frames_out.close().await;
-                            return;
-                        }
-                    }
-                    match futures_util::FutureExt::now_or_never(lines.next_line()) {
-                        Some(next) => line = next,
-                        None => break,
-                    }
-                }
-                if frames_out.flush().await.is_err() {
-                    return;
-                }
-            }
-        }
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(crate::ws_lines::READ_BUFFER);
+        let (socket, _) = tokio_tungstenite::client_async_with_config(
+            format!("{scheme}://{}/ws", self.addr),
+            stream,
+            Some(config),
+        )
+        .await
+        .with_context(|| format!("WebSocket upgrade with {} failed", self.addr))?;
+        Ok(Box::new(crate::ws_lines::WsLines::new(socket)))
     }
 }
 

@@ -10,6 +10,7 @@ mod relay;
 mod report;
 mod school;
 mod soak;
+mod ws_lines;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

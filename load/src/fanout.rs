@@ -306,10 +306,9 @@ async fn read_loop(
 /// delivery: it scans for the stamp instead of parsing the whole line, so that the load
 /// generator leaves the CPU to the server it measures (the setup paths parse every reply).
 fn parse_content(line: &[u8]) -> Option<(usize, u64)> {
-    let start = line
-        .windows(CONTENT_MARKER.len())
-        .position(|w| w == CONTENT_MARKER)?
-        + CONTENT_MARKER.len();
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(CONTENT_MARKER));
+    let start = FINDER.find(line)? + CONTENT_MARKER.len();
     let rest = line.get(start..)?.strip_prefix(b"s")?;
     let mut fields = rest.splitn(4, |b| *b == b':');
     let sender = std::str::from_utf8(fields.next()?).ok()?.parse().ok()?;

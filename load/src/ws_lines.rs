@@ -74,7 +74,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for WsLines<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let mut taken = 0;
-        while let Some(end) = buf[taken..].iter().position(|&b| b == b'\n') {
+        while let Some(end) = memchr::memchr(b'\n', &buf[taken..]) {
             match this.socket.poll_ready_unpin(cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(broken(error))),

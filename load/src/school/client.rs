@@ -163,5 +163,5 @@ pub async fn read_until_stopped(
 }
 
 fn contains(line: &[u8], part: &[u8]) -> bool {
-    line.windows(part.len()).any(|w| w == part)
+    memchr::memmem::find(line, part).is_some()
 }

@@ -34,7 +34,9 @@ impl Tag {
 
     /// The tag in a server line (a message, live or replayed; legacy lines prefix the room).
     pub fn find(line: &[u8]) -> Option<Tag> {
-        let start = line.windows(TAG_START.len()).position(|w| w == TAG_START)? + 2;
+        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(TAG_START));
+        let start = FINDER.find(line)? + TAG_START.len();
         let rest = &line[start..];
         let end = rest.iter().position(|&b| b == b'~')?;
         let mut fields = std::str::from_utf8(&rest[..end]).ok()?.split('.');

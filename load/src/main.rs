@@ -53,7 +53,7 @@ struct TargetArgs {
     #[arg(long)]
     server_pid: Option<u32>,
     /// Speak through a WebSocket (point --addr at a `web` listener, or with --ca at a
-    /// `web_tls` one). Relay comparisons stay on raw TCP.
+    /// `web_tls` one); `fanout --relay` then compares with the WebSocket relay.
     #[arg(long)]
     websocket: bool,
 }

@@ -114,3 +114,51 @@ fn the_readme_install_steps_give_a_configuration_that_matches_the_unit_fail2ban_
         );
     }
 }
+
+/// The unit's `Documentation=` names files the README's install puts there, and the stunnel
+/// service the client configuration names is the one Debian's stunnel4 package ships
+/// (`stunnel@.service`; there is no `stunnel4` service on Debian 12).
+#[test]
+fn the_units_documentation_is_installed_and_the_stunnel_service_exists_on_debian() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let unit = std::fs::read_to_string(UNIT).unwrap();
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let documents: Vec<&str> = unit
+        .lines()
+        .filter_map(|line| line.strip_prefix("Documentation="))
+        .flat_map(str::split_whitespace)
+        .filter_map(|url| url.strip_prefix("file://"))
+        .collect();
+    assert!(!documents.is_empty(), "{unit}");
+    for document in documents {
+        let path = std::path::Path::new(document);
+        let (folder, file) = (
+            path.parent().unwrap().to_str().unwrap(),
+            path.file_name().unwrap().to_str().unwrap(),
+        );
+        assert!(
+            readme.lines().any(|line| line.starts_with("install ")
+                && line.contains(&format!("-t {folder} "))
+                && line.split_whitespace().any(|word| word == file)),
+            "no README install step puts {document} in place"
+        );
+    }
+
+    let client = std::fs::read_to_string(format!("{root}/deploy/stunnel-client.conf")).unwrap();
+    assert!(
+        client.contains("systemctl enable --now stunnel@classcord"),
+        "{client}"
+    );
+    assert!(!client.contains("stunnel4 restart") && !client.contains("enable stunnel4"));
+    let listed = Command::new("dpkg")
+        .args(["-L", "stunnel4"])
+        .output()
+        .expect("dpkg runs (Debian)");
+    assert!(listed.status.success(), "stunnel4 is installed (.ci/run)");
+    assert!(
+        String::from_utf8_lossy(&listed.stdout)
+            .lines()
+            .any(|file| file.ends_with("/systemd/system/stunnel@.service")),
+        "Debian's stunnel4 ships no stunnel@.service"
+    );
+}

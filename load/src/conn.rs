@@ -74,16 +74,10 @@ impl Target {
             return Ok(stream);
         }
         let scheme = if self.tls.is_some() { "wss" } else { "ws" };
-        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
-            .read_buffer_size(crate::ws_lines::READ_BUFFER);
-        let (socket, _) = tokio_tungstenite::client_async_with_config(
-            format!("{scheme}://{}/ws", self.addr),
-            stream,
-            Some(config),
-        )
-        .await
-        .with_context(|| format!("WebSocket upgrade with {} failed", self.addr))?;
-        Ok(Box::new(crate::ws_lines::WsLines::new(socket)))
+        let socket = crate::ws_lines::connect(stream, &format!("{scheme}://{}/ws", self.addr))
+            .await
+            .with_context(|| format!("WebSocket upgrade with {} failed", self.addr))?;
+        Ok(Box::new(socket))
     }
 }
 

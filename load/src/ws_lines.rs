@@ -1,39 +1,140 @@
-//! A WebSocket client as a byte stream of lines, with no task or pipe in between: each text
-//! frame read is one line, each line written one text frame (tungstenite frames them, masks
-//! them and answers pings). The scenarios read and write lines whatever the transport.
+//! A WebSocket client as a byte stream of lines, as cheap to read as a plain connection: the
+//! opening handshake is tungstenite's request and accept key (the answer read with httparse),
+//! then each text frame read is one line and each line written one masked text frame
+//! (tungstenite's frame headers and masking). Pings are answered; the server's frames are
+//! not checked for UTF-8 (the scenarios read ASCII stamps), which tungstenite's stream did at
+//! a cost that made the generator, not the server, the measure of a WebSocket fan-out.
 
-use std::io;
+use std::io::{self, Cursor};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
-use tokio_tungstenite::WebSocketStream;
+use anyhow::{bail, Context as _};
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::{client::generate_request, derive_accept_key};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Control, Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::{Frame, FrameHeader};
 
-/// Bytes of the read buffer (tungstenite's default, 128 KiB, is zeroed at every read).
+/// Bytes asked of the socket at a time.
 pub const READ_BUFFER: usize = 4096;
+/// The longest handshake answer read.
+const MAX_ANSWER: usize = 16 * 1024;
 
 pub struct WsLines<S> {
-    socket: WebSocketStream<S>,
-    /// The text frame being read out, from `offset`, then its line end.
-    reading: Option<(Utf8Bytes, usize)>,
+    io: S,
+    /// Bytes read and not yet taken as frames.
+    input: BytesMut,
+    /// The payload of the text frame being read out, then its line end.
+    line: BytesMut,
+    line_end_owed: bool,
+    /// Frames waiting for the socket (the client's lines, pongs).
+    output: Vec<u8>,
     /// What was written after the last line end.
     unfinished: Vec<u8>,
+    ended: bool,
 }
 
-impl<S> WsLines<S> {
-    pub fn new(socket: WebSocketStream<S>) -> WsLines<S> {
-        WsLines {
-            socket,
-            reading: None,
-            unfinished: Vec::new(),
+/// Upgrades `io` to a WebSocket on `url` (`ws://host/ws`).
+pub async fn connect<S: AsyncRead + AsyncWrite + Unpin>(
+    mut io: S,
+    url: &str,
+) -> anyhow::Result<WsLines<S>> {
+    let (request, key) = generate_request(url.into_client_request()?)?;
+    io.write_all(&request).await?;
+    io.flush().await?;
+    let mut input = BytesMut::with_capacity(READ_BUFFER);
+    let header_end = loop {
+        if let Some(end) = memchr::memmem::find(&input, b"\r\n\r\n") {
+            break end + 4;
+        }
+        if input.len() > MAX_ANSWER || io.read_buf(&mut input).await? == 0 {
+            bail!("no WebSocket handshake answer");
+        }
+    };
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut answer = httparse::Response::new(&mut headers);
+    answer
+        .parse(&input[..header_end])
+        .context("malformed handshake answer")?;
+    if answer.code != Some(101) {
+        bail!("the upgrade was refused: HTTP {:?}", answer.code);
+    }
+    let accept = answer
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("sec-websocket-accept"))
+        .map(|h| h.value);
+    if accept != Some(derive_accept_key(key.as_bytes()).as_bytes()) {
+        bail!("wrong Sec-WebSocket-Accept in the handshake answer");
+    }
+    input.advance(header_end);
+    Ok(WsLines {
+        io,
+        input,
+        line: BytesMut::new(),
+        line_end_owed: false,
+        output: Vec::new(),
+        unfinished: Vec::new(),
+        ended: false,
+    })
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WsLines<S> {
+    /// Takes the next whole frame from the input: `Some(true)` a text frame is now in `line`.
+    fn take_frame(&mut self) -> io::Result<Option<bool>> {
+        let mut cursor = Cursor::new(&self.input[..]);
+        let (header, length) = match FrameHeader::parse(&mut cursor) {
+            Ok(Some(parsed)) => parsed,
+            Ok(None) => return Ok(None),
+            Err(error) => return Err(io::Error::new(io::ErrorKind::InvalidData, error)),
+        };
+        let start = cursor.position() as usize;
+        let length = length as usize;
+        if self.input.len() < start + length {
+            self.input.reserve(start + length - self.input.len());
+            return Ok(None);
+        }
+        self.input.advance(start);
+        let payload = self.input.split_to(length);
+        match header.opcode {
+            OpCode::Data(Data::Text) => {
+                self.line = payload;
+                self.line_end_owed = true;
+                Ok(Some(true))
+            }
+            OpCode::Control(Control::Ping) => {
+                self.queue(Frame::pong(payload.freeze()));
+                Ok(Some(false))
+            }
+            OpCode::Control(Control::Close) => {
+                self.ended = true;
+                Ok(Some(false))
+            }
+            _ => Ok(Some(false)),
         }
     }
-}
 
-fn broken(error: tokio_tungstenite::tungstenite::Error) -> io::Error {
-    io::Error::other(error)
+    /// A frame for the server, masked as a client's must be.
+    fn queue(&mut self, mut frame: Frame) {
+        frame.header_mut().mask = Some(fastrand::u32(..).to_ne_bytes());
+        frame
+            .format(&mut self.output)
+            .expect("writing to a Vec does not fail");
+    }
+
+    /// Writes what waits for the socket, as far as it takes it now.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.output.is_empty() {
+            let written = ready!(Pin::new(&mut self.io).poll_write(cx, &self.output))?;
+            if written == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.output.drain(..written);
+        }
+        Poll::Ready(Ok(()))
+    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WsLines<S> {
@@ -44,24 +145,39 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WsLines<S> {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         loop {
-            if let Some((text, offset)) = &mut this.reading {
-                let rest = &text.as_bytes()[*offset..];
-                let taken = rest.len().min(buf.remaining());
-                buf.put_slice(&rest[..taken]);
-                *offset += taken;
-                if *offset == text.len() && buf.remaining() > 0 {
-                    buf.put_slice(b"\n");
-                    this.reading = None;
-                }
+            if !this.line.is_empty() {
+                let taken = this.line.len().min(buf.remaining());
+                buf.put_slice(&this.line.split_to(taken));
                 return Poll::Ready(Ok(()));
             }
-            match ready!(this.socket.poll_next_unpin(cx)) {
-                Some(Ok(Message::Text(text))) => this.reading = Some((text, 0)),
-                // The end of the stream: a close frame or the connection's end.
-                Some(Ok(Message::Close(_))) | None => return Poll::Ready(Ok(())),
-                Some(Ok(_)) => {}
-                Some(Err(error)) => return Poll::Ready(Err(broken(error))),
+            if this.line_end_owed {
+                buf.put_slice(b"\n");
+                this.line_end_owed = false;
+                return Poll::Ready(Ok(()));
             }
+            if this.ended {
+                return Poll::Ready(Ok(()));
+            }
+            if this.take_frame()?.is_some() {
+                // Pongs leave as soon as the socket takes them.
+                if let Poll::Ready(Err(error)) = this.poll_drain(cx) {
+                    return Poll::Ready(Err(error));
+                }
+                continue;
+            }
+            if this.input.capacity() - this.input.len() < READ_BUFFER / 4 {
+                this.input.reserve(READ_BUFFER);
+            }
+            let before = this.input.len();
+            let mut read = ReadBuf::uninit(this.input.spare_capacity_mut());
+            ready!(Pin::new(&mut this.io).poll_read(cx, &mut read))?;
+            let filled = read.filled().len();
+            if filled == 0 {
+                this.ended = true;
+                continue;
+            }
+            // SAFETY: poll_read initialised `filled` bytes of the spare capacity.
+            unsafe { this.input.set_len(before + filled) };
         }
     }
 }
@@ -75,30 +191,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for WsLines<S> {
         let this = self.get_mut();
         let mut taken = 0;
         while let Some(end) = memchr::memchr(b'\n', &buf[taken..]) {
-            match this.socket.poll_ready_unpin(cx) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(error)) => return Poll::Ready(Err(broken(error))),
-                Poll::Pending if taken == 0 => return Poll::Pending,
-                Poll::Pending => return Poll::Ready(Ok(taken)),
-            }
             let mut line = std::mem::take(&mut this.unfinished);
             line.extend_from_slice(&buf[taken..taken + end]);
-            let text = String::from_utf8(line)
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "a line is not UTF-8"))?;
-            this.socket
-                .start_send_unpin(Message::text(text))
-                .map_err(broken)?;
+            this.queue(Frame::message(line, OpCode::Data(Data::Text), true));
             taken += end + 1;
         }
         this.unfinished.extend_from_slice(&buf[taken..]);
+        if let Poll::Ready(Err(error)) = this.poll_drain(cx) {
+            return Poll::Ready(Err(error));
+        }
         Poll::Ready(Ok(buf.len()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().socket.poll_flush_unpin(cx).map_err(broken)
+        let this = self.get_mut();
+        ready!(this.poll_drain(cx))?;
+        Pin::new(&mut this.io).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().socket.poll_close_unpin(cx).map_err(broken)
+        let this = self.get_mut();
+        ready!(this.poll_drain(cx))?;
+        Pin::new(&mut this.io).poll_shutdown(cx)
     }
 }

@@ -14,7 +14,7 @@ mkdir -p "$out"
 rm -rf /tmp/classcord-bench && mkdir -p /tmp/classcord-bench
 "$load" school-roster --output /tmp/classcord-bench/classes.csv
 "$server" user import /tmp/classcord-bench/classes.csv --config config/bench.toml | tail -1 | cut -c1-120
-RUST_LOG="warn,classcord::server=info" "$server" serve --config config/bench.toml \
+RUST_LOG="${RUST_LOG:-warn,classcord::server=info}" "$server" serve --config config/bench.toml \
     >/tmp/classcord-bench/server.log 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true' EXIT

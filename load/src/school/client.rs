@@ -132,7 +132,10 @@ pub async fn read_until_stopped(
     let mut line = Vec::with_capacity(512);
     loop {
         line.clear();
+        // The stop first: the run's end shuts the writers down, and the server's close that
+        // follows is no exclusion.
         let read = tokio::select! {
+            biased;
             _ = run.stop.cancelled() => return false,
             read = reader.read_until(b'\n', &mut line) => read,
         };

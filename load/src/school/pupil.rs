@@ -109,7 +109,7 @@ pub async fn lesson(run: Arc<Run>, pupil: Pupil) -> anyhow::Result<Lesson> {
         };
         let (written, was_closed) = tokio::join!(writing, reading);
         written?;
-        if !was_closed {
+        if !was_closed || run.stop.is_cancelled() {
             return Ok(lesson);
         }
         times_closed += 1;

@@ -13,11 +13,14 @@ use anyhow::Context;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// Lines queued per connection, as in the server.
 const QUEUE: usize = 1024;
 
-type Peers = Arc<Mutex<HashMap<u64, mpsc::Sender<Bytes>>>>;
+/// Every connection's queue, by connection: lines (`Bytes`), or text frames' payloads
+/// (`Utf8Bytes`, checked once when read, shared with every receiver).
+type Peers<T = Bytes> = Arc<Mutex<HashMap<u64, mpsc::Sender<T>>>>;
 
 /// The certificate and key a TLS relay serves (the server's own files do).
 #[derive(Debug, Clone)]
@@ -59,6 +62,7 @@ pub async fn serve(
     let listener = socket.listen(4096)?;
     println!("listening on {}", listener.local_addr()?);
     let peers: Peers = Arc::default();
+    let text_peers: Peers<Utf8Bytes> = Arc::default();
     let next_id = AtomicU64::new(0);
     loop {
         let (stream, _) = match listener.accept().await {
@@ -71,18 +75,18 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let id = next_id.fetch_add(1, Ordering::Relaxed);
-        let peers = Arc::clone(&peers);
         match (&acceptor, websocket) {
-            (None, false) => relay_connection(stream, id, peers),
+            (None, false) => relay_connection(stream, id, Arc::clone(&peers)),
             (None, true) => {
-                tokio::spawn(websocket_connection(stream, id, peers));
+                tokio::spawn(websocket_connection(stream, id, Arc::clone(&text_peers)));
             }
             (Some(acceptor), websocket) => {
                 let acceptor = acceptor.clone();
+                let (peers, text_peers) = (Arc::clone(&peers), Arc::clone(&text_peers));
                 tokio::spawn(async move {
                     if let Ok(stream) = acceptor.accept(stream).await {
                         if websocket {
-                            websocket_connection(stream, id, peers).await;
+                            websocket_connection(stream, id, text_peers).await;
                         } else {
                             relay_connection(stream, id, peers);
                         }
@@ -136,12 +140,12 @@ const RELAY_READ_BUFFER: usize = 4096;
 
 /// One WebSocket connection: each text frame goes to every other connection as a text
 /// frame; a task writes what the others send it, every frame waiting in one flush.
-async fn websocket_connection<S>(stream: S, id: u64, peers: Peers)
+async fn websocket_connection<S>(stream: S, id: u64, peers: Peers<Utf8Bytes>)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+    use tokio_tungstenite::tungstenite::Message;
     // A small read buffer, as the server's (tungstenite's default 128 KiB is zeroed at
     // every read: most of the relay's instructions went there).
     let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
@@ -150,16 +154,13 @@ where
         return;
     };
     let (mut frames_out, mut frames_in) = socket.split();
-    let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
-    let _ = tx.try_send(Bytes::from_static(b"{\"type\":\"relay\"}"));
+    let (tx, mut rx) = mpsc::channel::<Utf8Bytes>(QUEUE);
+    let _ = tx.try_send(Utf8Bytes::from_static("{\"type\":\"relay\"}"));
     peers.lock().unwrap().insert(id, tx);
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
             let mut next = Some(first);
             while let Some(text) = next {
-                let Ok(text) = Utf8Bytes::try_from(text) else {
-                    return;
-                };
                 if frames_out.feed(Message::Text(text)).await.is_err() {
                     return;
                 }
@@ -172,10 +173,9 @@ where
     });
     while let Some(Ok(frame)) = frames_in.next().await {
         if let Message::Text(text) = frame {
-            let bytes = Bytes::from(text);
             for (peer, queue) in peers.lock().unwrap().iter() {
                 if *peer != id {
-                    let _ = queue.try_send(bytes.clone());
+                    let _ = queue.try_send(text.clone());
                 }
             }
         }

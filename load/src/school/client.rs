@@ -13,19 +13,23 @@ use super::tally::{micros_since, Reader, Tag, Transport};
 use super::Run;
 use crate::conn::{Conn, ConnReader};
 
-/// A refused login that may pass later (an excluded pupil waiting for the end of it).
-pub struct NotYet;
+/// How an arrival went, when nothing failed.
+pub enum Arrival {
+    In(Conn),
+    /// Refused for now: an excluded pupil waiting for the end of their exclusion.
+    NotYet,
+}
 
 /// Connects and logs `name` in: v2 with presence lines over a WebSocket (the web page),
-/// legacy lines otherwise (the Java clients). `Err(Ok(NotYet))`: refused for now.
+/// legacy lines otherwise (the Java clients).
 pub async fn arrive(
     run: &Run,
     transport: Transport,
     index: usize,
     name: &str,
-) -> Result<Conn, Result<NotYet, anyhow::Error>> {
+) -> anyhow::Result<Arrival> {
     let target = run.target(transport);
-    let stream = target.connect(index).await.map_err(Err)?;
+    let stream = target.connect(index).await?;
     let mut conn = Conn::new(stream);
     let mut requests = Vec::new();
     if transport == Transport::WebSocket {
@@ -38,18 +42,18 @@ pub async fn arrive(
         username: name.to_owned(),
         password: super::roster::PASSWORD.to_owned(),
     });
-    conn.send_all(&requests).await.map_err(Err)?;
+    conn.send_all(&requests).await?;
     loop {
-        match next_reply(&mut conn.reader).await.map_err(Err)? {
-            Some(Reply::Login { .. }) => return Ok(conn),
+        match next_reply(&mut conn.reader).await? {
+            Some(Reply::Login { .. }) => return Ok(Arrival::In(conn)),
             Some(Reply::Error { code, message }) => {
                 return match code {
-                    Some(ErrorCode::Excluded | ErrorCode::Kicked) => Err(Ok(NotYet)),
-                    Some(ErrorCode::LoginFailed) => Err(Err(anyhow::anyhow!(
+                    Some(ErrorCode::Excluded | ErrorCode::Kicked) => Ok(Arrival::NotYet),
+                    Some(ErrorCode::LoginFailed) => bail!(
                         "{name}: login failed ({message}): make the accounts first \
                          (classcord-load school-roster, then classcord user import)"
-                    ))),
-                    _ => Err(Err(anyhow::anyhow!("{name}: login refused: {message}"))),
+                    ),
+                    _ => bail!("{name}: login refused: {message}"),
                 };
             }
             // An excluded legacy pupil reads the reason from the server, then the close.

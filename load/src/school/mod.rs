@@ -86,15 +86,6 @@ impl Run {
         let pupil = self.school.pupils.get(index)?;
         (!self.school.is_target(index)).then_some(pupil.room)
     }
-
-    fn target_of_room(&self, room: usize) -> String {
-        let pupils = &self.school.pupils;
-        (0..pupils.len())
-            .rev()
-            .find(|&i| pupils[i].room == room && self.school.is_target(i))
-            .map(|i| pupils[i].name.clone())
-            .expect("every room has a target pupil")
-    }
 }
 
 #[derive(Debug, Serialize)]

@@ -9,7 +9,7 @@ use anyhow::Context;
 use classcord_protocol::{Command, Target as MessageTarget};
 use tokio::io::AsyncWriteExt;
 
-use super::client::{self, NotYet, Seen};
+use super::client::{self, Arrival, Seen};
 use super::tally::{micros_since, Reader, Tag, Transport};
 use super::Run;
 use crate::conn::{Conn, ConnWriter};
@@ -65,18 +65,18 @@ pub async fn lesson(run: Arc<Run>, pupil: Pupil) -> anyhow::Result<Lesson> {
     loop {
         let opened = micros_since(run.epoch);
         let mut conn = match client::arrive(&run, pupil.transport, pupil.index, &pupil.name).await {
-            Ok(conn) => conn,
-            Err(Ok(NotYet)) if pupil.target => {
+            Ok(Arrival::In(conn)) => conn,
+            Ok(Arrival::NotYet) if pupil.target => {
                 tokio::time::sleep(RETRY).await;
                 continue;
             }
-            Err(Ok(NotYet)) => anyhow::bail!("{}: refused at login", pupil.name),
-            Err(Err(_)) if pupil.target && times_closed > 0 => {
-                // Excluded legacy pupils are told, then closed: try again later.
+            Ok(Arrival::NotYet) => anyhow::bail!("{}: refused at login", pupil.name),
+            // Excluded legacy pupils are told, then closed: they try again later.
+            Err(_) if pupil.target && times_closed > 0 => {
                 tokio::time::sleep(RETRY).await;
                 continue;
             }
-            Err(Err(error)) => return Err(error),
+            Err(error) => return Err(error),
         };
         let logged_in = micros_since(run.epoch);
         if lesson.login.is_none() {
@@ -135,6 +135,11 @@ async fn write(
 ) -> anyhow::Result<()> {
     let mean_gap = 60.0 / (run.messages_per_minute / MEAN_PER_MOMENT);
     let chat_end = run.epoch + Duration::from_micros(run.chat_end_us);
+    // The web page names the room; a legacy client's messages go to its current room.
+    let target = match pupil.transport {
+        Transport::WebSocket => MessageTarget::Channel(run.school.room_name(pupil.room)),
+        Transport::Plain | Transport::Tls => MessageTarget::Global,
+    };
     'moments: loop {
         // Exponential gaps: writing moments come as a Poisson process.
         let gap = Duration::from_secs_f64(-mean_gap * (1.0 - rng.f64()).ln());
@@ -163,12 +168,8 @@ async fn write(
                 seq: sent.len() as u32,
                 sent_us: micros_since(run.epoch),
             };
-            let target = match pupil.transport {
-                Transport::WebSocket => MessageTarget::Channel(run.school.room_name(pupil.room)),
-                Transport::Plain | Transport::Tls => MessageTarget::Global,
-            };
             let line = Command::Message {
-                target,
+                target: target.clone(),
                 content: tag.content(run.payload),
                 from: None,
             }

@@ -71,6 +71,15 @@ impl School {
         pupil + self.rooms >= self.pupils.len()
     }
 
+    /// The target pupil of a room (the only one of the last `rooms` pupils in it).
+    pub fn target_of_room(&self, room: usize) -> &Person {
+        let first = self.pupils.len() - self.rooms;
+        self.pupils[first..]
+            .iter()
+            .find(|pupil| pupil.room == room)
+            .expect("the last `rooms` pupils are one per room")
+    }
+
     /// Writes the class list (`;`-separated, French headers, as a school's export).
     pub fn write_class_list(&self, path: &Path) -> anyhow::Result<()> {
         let mut writer = csv::WriterBuilder::new()

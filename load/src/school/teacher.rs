@@ -9,7 +9,7 @@ use anyhow::Context;
 use classcord_protocol::{Action, Command};
 use tokio::io::AsyncWriteExt;
 
-use super::client::{self, Seen};
+use super::client::{self, Arrival, Seen};
 use super::tally::{micros_since, Reader, Transport};
 use super::Run;
 use crate::conn::{Conn, ConnReader, ConnWriter};
@@ -19,8 +19,8 @@ pub struct Ready {
     reader: ConnReader,
     writer: ConnWriter,
     tally: Reader,
-    /// Room index and the name of the pupil they mute, then exclude.
-    targets: Vec<(usize, String)>,
+    /// The pupil of each of their rooms they mute, then exclude.
+    targets: Vec<String>,
 }
 
 /// What a teacher's lesson gave.
@@ -34,10 +34,9 @@ pub struct Lesson {
 /// Logs teacher `t` in over a WebSocket and enters their rooms.
 pub async fn prepare(run: &Run, t: usize, connection: usize) -> anyhow::Result<Ready> {
     let name = &run.school.teachers[t].name;
-    let mut conn = match client::arrive(run, Transport::WebSocket, connection, name).await {
-        Ok(conn) => conn,
-        Err(Ok(_)) => anyhow::bail!("{name} is refused at login"),
-        Err(Err(error)) => return Err(error),
+    let Arrival::In(mut conn) = client::arrive(run, Transport::WebSocket, connection, name).await?
+    else {
+        anyhow::bail!("{name} is refused at login");
     };
     let mut tally = Reader::new(Transport::WebSocket);
     let mut targets = Vec::new();
@@ -47,7 +46,7 @@ pub async fn prepare(run: &Run, t: usize, connection: usize) -> anyhow::Result<R
             .with_context(|| format!("{name} entering their room"))?;
         // Joined before the start: every pupil message of the room counts for them.
         tally.joined(room, 0);
-        targets.push((room, run.target_of_room(room)));
+        targets.push(run.school.target_of_room(room).name.clone());
     }
     let Conn { reader, writer } = conn;
     Ok(Ready {
@@ -73,27 +72,23 @@ pub async fn lesson(run: Arc<Run>, ready: Ready) -> anyhow::Result<Lesson> {
     let acting = async {
         let at = |us: u64| tokio::time::Instant::from_std(run.epoch + Duration::from_micros(us));
         tokio::time::sleep_until(at(run.mute_at_us)).await;
-        let mutes: Vec<Command> = targets
-            .iter()
-            .map(|(_, pupil)| {
-                Command::Act(Action::Mute {
-                    user: pupil.clone(),
-                    duration_secs: Some(run.mute_secs),
-                })
-            })
-            .collect();
+        let on_each = |action: &dyn Fn(String) -> Action| -> Vec<Command> {
+            targets
+                .iter()
+                .map(|pupil| Command::Act(action(pupil.clone())))
+                .collect()
+        };
+        let mutes = on_each(&|user| Action::Mute {
+            user,
+            duration_secs: Some(run.mute_secs),
+        });
         send(&mut writer, &mutes).await?;
         tokio::time::sleep_until(at(run.kick_at_us)).await;
-        let kicks: Vec<Command> = targets
-            .iter()
-            .map(|(_, pupil)| {
-                Command::Act(Action::Kick {
-                    user: pupil.clone(),
-                    duration_secs: Some(run.kick_secs),
-                    reason: Some("bavardage".to_owned()),
-                })
-            })
-            .collect();
+        let kicks = on_each(&|user| Action::Kick {
+            user,
+            duration_secs: Some(run.kick_secs),
+            reason: Some("bavardage".to_owned()),
+        });
         send(&mut writer, &kicks).await?;
         run.stop.cancelled().await;
         anyhow::Ok((mutes.len() + kicks.len()) as u64)

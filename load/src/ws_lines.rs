@@ -17,8 +17,8 @@ use tokio_tungstenite::tungstenite::handshake::{client::generate_request, derive
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Control, Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::{Frame, FrameHeader};
 
-/// Bytes asked of the socket at a time.
-pub const READ_BUFFER: usize = 4096;
+/// Bytes asked of the socket at a time (as much as a plain connection's buffered reader).
+const READ_BUFFER: usize = 16 * 1024;
 /// The longest handshake answer read.
 const MAX_ANSWER: usize = 16 * 1024;
 
@@ -138,6 +138,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsLines<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WsLines<S> {
+    /// Hands out as many whole lines as the caller's buffer holds (a buffered reader gets a
+    /// burst's lines in one call, as from a plain connection), then what is left of a line
+    /// longer than its room.
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -145,25 +148,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WsLines<S> {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         loop {
-            if !this.line.is_empty() {
-                let taken = this.line.len().min(buf.remaining());
-                buf.put_slice(&this.line.split_to(taken));
-                return Poll::Ready(Ok(()));
-            }
-            if this.line_end_owed {
-                buf.put_slice(b"\n");
-                this.line_end_owed = false;
-                return Poll::Ready(Ok(()));
-            }
-            if this.ended {
-                return Poll::Ready(Ok(()));
-            }
-            if this.take_frame()?.is_some() {
-                // Pongs leave as soon as the socket takes them.
-                if let Poll::Ready(Err(error)) = this.poll_drain(cx) {
-                    return Poll::Ready(Err(error));
+            let mut handed = false;
+            loop {
+                if !this.line.is_empty() {
+                    let taken = this.line.len().min(buf.remaining());
+                    buf.put_slice(&this.line.split_to(taken));
+                    handed = true;
                 }
-                continue;
+                if !this.line.is_empty() || buf.remaining() == 0 {
+                    break;
+                }
+                if this.line_end_owed {
+                    buf.put_slice(b"\n");
+                    this.line_end_owed = false;
+                    handed = true;
+                }
+                if this.ended || this.input.is_empty() || this.take_frame()?.is_none() {
+                    break;
+                }
+            }
+            // Pongs leave as soon as the socket takes them.
+            if let Poll::Ready(Err(error)) = this.poll_drain(cx) {
+                return Poll::Ready(Err(error));
+            }
+            if handed || this.ended {
+                return Poll::Ready(Ok(()));
             }
             if this.input.capacity() - this.input.len() < READ_BUFFER / 4 {
                 this.input.reserve(READ_BUFFER);

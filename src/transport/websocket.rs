@@ -405,3 +405,139 @@ fn browser_close_seen(input: &mut BytesMut) -> bool {
         input.advance(start + length);
     }
 }
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use tokio::io::AsyncWriteExt;
+
+    use super::*;
+
+    /// A socket that takes at most the next of `limits` bytes per write (cycling), and is
+    /// full (pending, woken at once) every `full_every`th time.
+    struct ShortWrites {
+        limits: Vec<usize>,
+        calls: usize,
+        full_every: usize,
+        written: Vec<u8>,
+    }
+
+    impl AsyncRead for ShortWrites {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            Poll::Pending
+        }
+    }
+
+    impl AsyncWrite for ShortWrites {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.poll_write_vectored(cx, &[IoSlice::new(buf)])
+        }
+
+        fn poll_write_vectored(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            self.calls += 1;
+            if self.calls % self.full_every == 0 {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            let mut room = self.limits[self.calls % self.limits.len()];
+            let mut taken = 0;
+            for buf in bufs {
+                let part = &buf[..buf.len().min(room)];
+                self.written.extend_from_slice(part);
+                room -= part.len();
+                taken += part.len();
+            }
+            Poll::Ready(Ok(taken))
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// The text frames' payloads in what the server sent.
+    fn text_payloads(mut sent: &[u8]) -> Vec<Vec<u8>> {
+        let mut payloads = Vec::new();
+        while !sent.is_empty() {
+            let mut cursor = Cursor::new(sent);
+            let (header, length) = FrameHeader::parse(&mut cursor).unwrap().unwrap();
+            assert_eq!(header.opcode, OpCode::Data(Data::Text));
+            assert!(header.is_final && header.mask.is_none());
+            let start = cursor.position() as usize;
+            let end = start + length as usize;
+            payloads.push(sent[start..end].to_vec());
+            sent = &sent[end..];
+        }
+        payloads
+    }
+
+    proptest! {
+        /// However the session cuts its lines into buffers and writes, and however little the
+        /// socket takes at a time, each line leaves as one whole text frame, in order.
+        #[test]
+        fn every_line_is_one_frame_whatever_the_cuts_and_short_writes(
+            lines in proptest::collection::vec("[a-zé\"{}:, ]{0,300}", 0..150),
+            cuts in proptest::collection::vec(1usize..400, 1..30),
+            limits in proptest::collection::vec(1usize..3000, 1..10),
+            full_every in 2usize..7,
+        ) {
+            let stream: Vec<u8> = lines.iter().flat_map(|line| format!("{line}\n").into_bytes()).collect();
+            let mut buffers: Vec<&[u8]> = Vec::new();
+            let mut rest = &stream[..];
+            for cut in cuts.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (head, tail) = rest.split_at((*cut).min(rest.len()));
+                buffers.push(head);
+                rest = tail;
+            }
+            let socket = ShortWrites { limits, calls: 0, full_every, written: Vec::new() };
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+            let sent = runtime.block_on(async {
+                let mut lines = WebSocketLines::new(socket, 1 << 20, Duration::from_secs(60));
+                // As the session's writer does: several buffers per call, resumed after a
+                // short write.
+                let mut start = 0;
+                let mut skip = 0;
+                while start < buffers.len() {
+                    let end = (start + 7).min(buffers.len());
+                    let mut slices: Vec<IoSlice<'_>> = buffers[start..end].iter().map(|b| IoSlice::new(b)).collect();
+                    let mut unwritten = &mut slices[..];
+                    IoSlice::advance_slices(&mut unwritten, skip);
+                    let total: usize = unwritten.iter().map(|s| s.len()).sum();
+                    let taken = lines.write_vectored(unwritten).await.unwrap();
+                    if taken == total {
+                        start = end;
+                        skip = 0;
+                    } else {
+                        skip += taken;
+                    }
+                }
+                lines.flush().await.unwrap();
+                lines.io.written
+            });
+            let expected: Vec<Vec<u8>> = lines.iter().map(|line| line.as_bytes().to_vec()).collect();
+            prop_assert_eq!(text_payloads(&sent), expected);
+        }
+    }
+}

@@ -15,7 +15,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-/// Lines queued per connection, as in the server.
+/// Lines queued per connection before a sender waits for it (the relay never drops one).
 const QUEUE: usize = 1024;
 
 /// Every connection's queue, by connection: lines (`Bytes`), or text frames' payloads
@@ -124,15 +124,27 @@ where
         let mut reader = BufReader::with_capacity(1024, read);
         let mut line = Vec::new();
         while matches!(reader.read_until(b'\n', &mut line).await, Ok(n) if n > 0) {
-            let bytes = Bytes::from(std::mem::take(&mut line));
-            for (peer, queue) in peers.lock().unwrap().iter() {
-                if *peer != id {
-                    let _ = queue.try_send(bytes.clone());
-                }
-            }
+            relay_to_others(&peers, id, Bytes::from(std::mem::take(&mut line))).await;
         }
         peers.lock().unwrap().remove(&id);
     });
+}
+
+/// Queues `line` for every connection but `id`. A connection whose queue is full is waited
+/// for, outside the lock (the sender's next line waits too, as over a TCP relay): nothing is
+/// dropped, so a slow reader costs the relay time, never a line.
+async fn relay_to_others<T: Clone>(peers: &Peers<T>, id: u64, line: T) {
+    let mut full = Vec::new();
+    for (peer, queue) in peers.lock().unwrap().iter() {
+        if *peer != id {
+            if let Err(mpsc::error::TrySendError::Full(line)) = queue.try_send(line.clone()) {
+                full.push((queue.clone(), line));
+            }
+        }
+    }
+    for (queue, line) in full {
+        let _ = queue.send(line).await;
+    }
 }
 
 /// Read buffer of a WebSocket connection of the relay.
@@ -173,11 +185,7 @@ where
     });
     while let Some(Ok(frame)) = frames_in.next().await {
         if let Message::Text(text) = frame {
-            for (peer, queue) in peers.lock().unwrap().iter() {
-                if *peer != id {
-                    let _ = queue.try_send(text.clone());
-                }
-            }
+            relay_to_others(&peers, id, text).await;
         }
     }
     peers.lock().unwrap().remove(&id);

@@ -18,7 +18,7 @@ use crate::conn::{global_message, Conn, ConnReader, ConnWriter, Identify, Target
 use crate::fanout::connect_all;
 use crate::report::{self, CpuMeter};
 
-/// Channels the chatters and churners share.
+/// Most channels the chatters create and the churners share.
 const CHANNELS: usize = 4;
 /// Longest wait for one answer during a churn round.
 const ANSWER_WAIT: Duration = Duration::from_secs(10);
@@ -98,8 +98,9 @@ pub async fn run(
 ) -> anyhow::Result<SoakResult> {
     let run_id = std::process::id();
     let counters = Arc::new(Counters::default());
+    // Only channels a chatter creates: a churner's guest rounds cannot create one.
     let channel_names: Arc<Vec<String>> = Arc::new(
-        (0..CHANNELS)
+        (0..CHANNELS.min(options.chatters).max(1))
             .map(|i| format!("#soak{run_id}-{i}"))
             .collect(),
     );
@@ -119,11 +120,14 @@ pub async fn run(
     )
     .await?;
     for (index, mut conn) in chatters.into_iter().enumerate() {
-        let channel = channel_names[index % CHANNELS].clone();
+        let channel = channel_names[index % channel_names.len()].clone();
         conn.send_all(&[Command::Join {
             channel: channel.clone(),
         }])
         .await?;
+        // The chatter's join creates the channel: the churners' guests may only join it then.
+        conn.wait_for(|reply| matches!(reply, Reply::Join { .. }))
+            .await?;
         let Conn { mut reader, writer } = conn;
         let reader_counters = Arc::clone(&counters);
         tasks.spawn(async move { read_until_stopped(&mut reader, reader_counters).await });
@@ -140,7 +144,7 @@ pub async fn run(
             target.clone(),
             options.readers + options.chatters + index,
             account,
-            channel_names[index % CHANNELS].clone(),
+            channel_names[index % channel_names.len()].clone(),
             options.churn_rate,
             Arc::clone(&counters),
         ));

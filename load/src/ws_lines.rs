@@ -26,8 +26,9 @@ pub struct WsLines<S> {
     io: S,
     /// Bytes read and not yet taken as frames.
     input: BytesMut,
-    /// The payload of the text frame being read out, then its line end.
-    line: BytesMut,
+    /// Bytes at the front of `input` that are the rest of the text frame being read out
+    /// (its header taken), then whether its line end is still owed.
+    payload_left: usize,
     line_end_owed: bool,
     /// Frames waiting for the socket (the client's lines, pongs).
     output: Vec<u8>,
@@ -73,7 +74,7 @@ pub async fn connect<S: AsyncRead + AsyncWrite + Unpin>(
     Ok(WsLines {
         io,
         input,
-        line: BytesMut::new(),
+        payload_left: 0,
         line_end_owed: false,
         output: Vec::new(),
         unfinished: Vec::new(),
@@ -82,7 +83,8 @@ pub async fn connect<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WsLines<S> {
-    /// Takes the next whole frame from the input: `Some(true)` a text frame is now in `line`.
+    /// Takes the next whole frame from the input: `Some(true)` a text frame's payload is now
+    /// at the front of the input, to be read out (copied once, no buffer shared).
     fn take_frame(&mut self) -> io::Result<Option<bool>> {
         let mut cursor = Cursor::new(&self.input[..]);
         let (header, length) = match FrameHeader::parse(&mut cursor) {
@@ -97,23 +99,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsLines<S> {
             return Ok(None);
         }
         self.input.advance(start);
-        let payload = self.input.split_to(length);
         match header.opcode {
             OpCode::Data(Data::Text) => {
-                self.line = payload;
+                self.payload_left = length;
                 self.line_end_owed = true;
-                Ok(Some(true))
+                return Ok(Some(true));
             }
             OpCode::Control(Control::Ping) => {
-                self.queue(Frame::pong(payload.freeze()));
-                Ok(Some(false))
+                let payload = self.input[..length].to_vec();
+                self.queue(Frame::pong(payload));
             }
-            OpCode::Control(Control::Close) => {
-                self.ended = true;
-                Ok(Some(false))
-            }
-            _ => Ok(Some(false)),
+            OpCode::Control(Control::Close) => self.ended = true,
+            _ => {}
         }
+        self.input.advance(length);
+        Ok(Some(false))
     }
 
     /// A frame for the server, masked as a client's must be.
@@ -150,12 +150,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WsLines<S> {
         loop {
             let mut handed = false;
             loop {
-                if !this.line.is_empty() {
-                    let taken = this.line.len().min(buf.remaining());
-                    buf.put_slice(&this.line.split_to(taken));
+                if this.payload_left > 0 {
+                    let count = this.payload_left.min(buf.remaining());
+                    buf.put_slice(&this.input[..count]);
+                    this.input.advance(count);
+                    this.payload_left -= count;
                     handed = true;
                 }
-                if !this.line.is_empty() || buf.remaining() == 0 {
+                if this.payload_left > 0 || buf.remaining() == 0 {
                     break;
                 }
                 if this.line_end_owed {

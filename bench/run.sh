@@ -36,17 +36,18 @@ stop_server() {
     server_pid=""
 }
 
+# Scenarios are listed first, then run round by round (round 1 of every scenario, then round
+# 2...): rows compared with each other (WebSocket with plain TCP) are measured minutes apart at
+# most, whatever the shared machine does over the whole invocation.
+names=()
+declare -A arguments=()
 run() { # name, then classcord-load arguments
     local name=$1; shift
     if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then
         return
     fi
-    for round in $(seq "$rounds"); do
-        start_server
-        echo "== $name (round $round)" >&2
-        "$load" --json "$@" --server-pid "$server_pid" >"$out/$name.$round.json"
-        stop_server
-    done
+    names+=("$name")
+    arguments[$name]=$(printf '%q ' "$@")
 }
 
 db=/tmp/classcord-bench/classcord.db
@@ -77,5 +78,14 @@ run fanout50ws  fanout --websocket --addr 127.0.0.1:12347 --clients 50 --senders
 run fanout50wss fanout --websocket --addr 127.0.0.1:12348 --ca certs/ca.crt --clients 50 --senders 5 \
     --duration 10 --payload 64 --relay --relay-cert certs/server.crt --relay-key certs/server.key
 run idlews     idle --websocket --connections 5000 --addr 127.0.0.1:12347
+
+for round in $(seq "$rounds"); do
+    for name in "${names[@]}"; do
+        start_server
+        echo "== $name (round $round)" >&2
+        eval "\"\$load\" --json ${arguments[$name]} --server-pid \"\$server_pid\"" >"$out/$name.$round.json"
+        stop_server
+    done
+done
 
 python3 bench/summary.py "$out" "$rounds"

@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # Instructions per delivery (valgrind --tool=callgrind: repeatable whatever the machine is
 # doing), of the server and of the reference relay, over plain TCP, TLS and WebSocket. The
-# same fixed fan-out (50 clients, 5 senders at 100 messages/s, 64 B payload, guests) runs for
-# SHORT and for LONG seconds against a process under callgrind; what one more delivery costs
-# is (instructions of the long run - of the short run) / (deliveries of the long - of the
-# short): start-up, connections and shutdown cancel out.
-# Usage: [ROUNDS=3] bash bench/callgrind_per_delivery.sh [rows]   rows among: server-plain server-tls
-#        server-ws relay-plain relay-tls relay-ws (default: all). Needs certs/ (a server
-#        started once with config/bench.toml makes them). Results: bench/results/callgrind/
+# same fan-out (50 clients, 5 senders, 64 B payload, guests) runs for SHORT and for LONG
+# seconds against a process under callgrind; what one more delivery costs is (instructions of
+# the long run - of the short run) / (deliveries of the long - of the short): start-up,
+# connections and shutdown cancel out.
+# The senders go as fast as their window lets them (RATE=max, the default): the process under
+# callgrind is always the bottleneck, so its batches are as full as the window makes them,
+# round after round. RATE=20 (messages/s per sender) is the other steady regime: every
+# message handled alone. Between the two (RATE=100 before) how full the batches are depends
+# on how fast the machine runs valgrind, and the counts moved by 60 % from one day to the next.
+# Usage: [ROUNDS=3] [RATE=max|N] bash bench/callgrind_per_delivery.sh [rows]   rows among:
+#        server-plain server-tls server-ws relay-plain relay-tls relay-ws (default: all).
+#        Needs certs/ (a server started once with config/bench.toml makes them).
+#        Results: bench/results/callgrind/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${*:-server-plain server-tls server-ws relay-plain relay-tls relay-ws}
 short=${SHORT:-3}
 long=${LONG:-9}
+rate=${RATE:-max}
+# RATE=max: as fast as the windowed senders go (the process under callgrind is the bottleneck).
+pace=(--rate "$rate")
+[ "$rate" != max ] || pace=()
 out=bench/results/callgrind
 mkdir -p "$out"
 load=target/release/classcord-load
@@ -75,7 +85,7 @@ for row in $rows; do
             file=$out/$row.$seconds.out
             start "$row" "$file"
             kill -0 "$pid" 2>/dev/null || { echo "$row did not start:" >&2; tail -5 "$out/$row.log" >&2; exit 1; }
-            "$load" --json fanout --clients 50 --senders 5 --rate 100 --duration "$seconds" --payload 64 \
+            "$load" --json fanout --clients 50 --senders 5 "${pace[@]}" --duration "$seconds" --payload 64 \
                 "${target[@]}" >"$file.json"
             stop
             instr[$seconds]=$(awk '/^totals:/ {print $2}' "$file")

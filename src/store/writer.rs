@@ -209,12 +209,18 @@ fn commit_batch(
         .collect();
     let outcome = (|| -> Result<(), StoreError> {
         let tx = conn.transaction()?;
+        // Prepared once per batch (the statement cache hashes the SQL text at every lookup).
+        let mut insert = None;
         for op in batch.drain(..) {
             match op {
                 WriteOp::Message(message) => {
                     let conn_id = message.sender_conn;
                     results.received.push(message.received);
-                    let stored = insert_message(&tx, message, now)?;
+                    let insert = match &mut insert {
+                        Some(insert) => insert,
+                        None => insert.insert(tx.prepare_cached(INSERT_MESSAGE)?),
+                    };
+                    let stored = insert_message(insert, &tx, message, now)?;
                     results.messages.push((conn_id, stored));
                 }
                 WriteOp::CreateUser {
@@ -289,6 +295,7 @@ fn commit_batch(
                 }
             }
         }
+        drop(insert);
         tx.commit()?;
         Ok(())
     })();
@@ -486,7 +493,15 @@ pub(crate) fn update_user(
     }
 }
 
+/// How a message is stored.
+const INSERT_MESSAGE: &str =
+    "INSERT INTO messages (created_at, sender, sender_is_guest, sender_ip, channel, channel_key,
+                           recipient, content)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+/// Stores one message with the batch's prepared [`INSERT_MESSAGE`].
 fn insert_message(
+    insert: &mut rusqlite::Statement<'_>,
     tx: &rusqlite::Transaction<'_>,
     message: NewMessage,
     now: i64,
@@ -495,12 +510,7 @@ fn insert_message(
         .channel
         .as_deref()
         .map(|name| ChannelKey::of(name).as_str().to_owned());
-    tx.prepare_cached(
-        "INSERT INTO messages (created_at, sender, sender_is_guest, sender_ip, channel,
-                               channel_key, recipient, content)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
+    insert.execute(params![
         now,
         message.sender,
         message.sender_kind == SenderKind::Guest,

@@ -71,7 +71,8 @@ pub async fn enter(conn: &mut Conn, transport: Transport, room: &str) -> anyhow:
                 channel: room.to_owned(),
             },
             Command::History {
-                channel: Some(super::DEFAULT_ROOM.to_owned()),
+                // No channel: the server's default room, whatever its configuration names it.
+                channel: None,
                 with: None,
                 limit: Some(50),
                 before: None,

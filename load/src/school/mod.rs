@@ -28,8 +28,6 @@ use crate::report::{self, CpuMeter, Latency};
 use roster::School;
 use tally::{micros_since, Phase, Sent, Transport};
 
-/// The room everyone is in (the web page reads its history at login).
-pub const DEFAULT_ROOM: &str = "#général";
 /// How long deliveries may stall after the chat before the run stops waiting.
 const DRAIN_IDLE: Duration = Duration::from_secs(3);
 /// One pupil in this many comes over TLS (a legacy client through stunnel, or a newer one).

@@ -446,7 +446,7 @@ mod tests {
             bufs: &[IoSlice<'_>],
         ) -> Poll<io::Result<usize>> {
             self.calls += 1;
-            if self.calls % self.full_every == 0 {
+            if self.calls.is_multiple_of(self.full_every) {
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }

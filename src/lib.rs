@@ -34,6 +34,8 @@ pub(crate) mod render;
 pub(crate) mod roster;
 pub mod server;
 pub(crate) mod session;
+#[cfg(test)]
+pub(crate) mod short_writes;
 pub(crate) mod store;
 pub(crate) mod texts;
 pub(crate) mod time_format;

@@ -15,6 +15,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("opening_hours", 1),
     ("log_throttle", 1),
     ("writable", 1),
+    // a socket for the writers' tests (test builds only)
+    ("short_writes", 1),
     ("names", 2),
     ("config", 3),
     ("fixed", 3),

@@ -93,57 +93,8 @@ impl Drop for StoppedOnDrop<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-
     use super::*;
-
-    /// A vectored sink that takes at most `limit` bytes per call and counts its calls.
-    struct ShortWrites {
-        limit: usize,
-        written: Vec<u8>,
-        calls: usize,
-    }
-
-    impl AsyncWrite for ShortWrites {
-        fn poll_write(
-            self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            buf: &[u8],
-        ) -> Poll<io::Result<usize>> {
-            self.poll_write_vectored(cx, &[IoSlice::new(buf)])
-        }
-
-        fn poll_write_vectored(
-            mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            bufs: &[IoSlice<'_>],
-        ) -> Poll<io::Result<usize>> {
-            self.calls += 1;
-            let mut taken = 0;
-            for buf in bufs {
-                let part = &buf[..buf.len().min(self.limit - taken)];
-                self.written.extend_from_slice(part);
-                taken += part.len();
-                if taken == self.limit {
-                    break;
-                }
-            }
-            Poll::Ready(Ok(taken))
-        }
-
-        fn is_write_vectored(&self) -> bool {
-            true
-        }
-
-        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Poll::Ready(Ok(()))
-        }
-
-        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Poll::Ready(Ok(()))
-        }
-    }
+    use crate::short_writes::ShortWrites;
 
     fn lines(count: usize) -> (VecDeque<Bytes>, Vec<u8>) {
         let lines: VecDeque<Bytes> = (0..count)
@@ -156,11 +107,7 @@ mod tests {
     #[tokio::test]
     async fn short_writes_resume_inside_a_line_and_keep_the_order() {
         let (mut batch, expected) = lines(300);
-        let mut sink = ShortWrites {
-            limit: 7,
-            written: Vec::new(),
-            calls: 0,
-        };
+        let mut sink = ShortWrites::taking(7);
         write_batch(&mut sink, &mut batch).await.unwrap();
         assert!(batch.is_empty());
         assert_eq!(sink.written, expected);
@@ -187,11 +134,7 @@ mod tests {
     #[tokio::test]
     async fn a_burst_goes_out_in_few_vectored_writes() {
         let (mut batch, expected) = lines(300);
-        let mut sink = ShortWrites {
-            limit: usize::MAX,
-            written: Vec::new(),
-            calls: 0,
-        };
+        let mut sink = ShortWrites::taking(usize::MAX);
         write_batch(&mut sink, &mut batch).await.unwrap();
         assert_eq!(sink.written, expected);
         assert_eq!(sink.calls, 300usize.div_ceil(LINES_PER_WRITE));

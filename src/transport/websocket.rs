@@ -411,68 +411,7 @@ mod tests {
     use tokio::io::AsyncWriteExt;
 
     use super::*;
-
-    /// A socket that takes at most the next of `limits` bytes per write (cycling), and is
-    /// full (pending, woken at once) every `full_every`th time.
-    struct ShortWrites {
-        limits: Vec<usize>,
-        calls: usize,
-        full_every: usize,
-        written: Vec<u8>,
-    }
-
-    impl AsyncRead for ShortWrites {
-        fn poll_read(
-            self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            _: &mut ReadBuf<'_>,
-        ) -> Poll<io::Result<()>> {
-            Poll::Pending
-        }
-    }
-
-    impl AsyncWrite for ShortWrites {
-        fn poll_write(
-            self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            buf: &[u8],
-        ) -> Poll<io::Result<usize>> {
-            self.poll_write_vectored(cx, &[IoSlice::new(buf)])
-        }
-
-        fn poll_write_vectored(
-            mut self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            bufs: &[IoSlice<'_>],
-        ) -> Poll<io::Result<usize>> {
-            self.calls += 1;
-            if self.calls.is_multiple_of(self.full_every) {
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
-            let mut room = self.limits[self.calls % self.limits.len()];
-            let mut taken = 0;
-            for buf in bufs {
-                let part = &buf[..buf.len().min(room)];
-                self.written.extend_from_slice(part);
-                room -= part.len();
-                taken += part.len();
-            }
-            Poll::Ready(Ok(taken))
-        }
-
-        fn is_write_vectored(&self) -> bool {
-            true
-        }
-
-        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Poll::Ready(Ok(()))
-        }
-
-        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Poll::Ready(Ok(()))
-        }
-    }
+    use crate::short_writes::ShortWrites;
 
     /// The text frames' payloads in what the server sent.
     fn text_payloads(mut sent: &[u8]) -> Vec<Vec<u8>> {
@@ -511,7 +450,7 @@ mod tests {
                 buffers.push(head);
                 rest = tail;
             }
-            let socket = ShortWrites { limits, calls: 0, full_every, written: Vec::new() };
+            let socket = ShortWrites { limits, full_every: Some(full_every), calls: 0, written: Vec::new() };
             let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
             let sent = runtime.block_on(async {
                 let mut lines = WebSocketLines::new(socket, 1 << 20, Duration::from_secs(60));

@@ -17,8 +17,10 @@ use tungstenite::protocol::frame::FrameHeader;
 
 /// First size of the read buffer (it grows for longer frames): most connections sit idle.
 const IDLE_BUFFER_BYTES: usize = 1024;
-/// Bytes of frames waiting for the socket before a write waits for it to drain.
-const OUTPUT_HIGH_WATER: usize = 64 * 1024;
+/// A buffer larger than this is let go once empty: an idle connection keeps no large buffer.
+const KEPT_BUFFER_BYTES: usize = 64 * 1024;
+/// The longest header of a server frame (no mask, a 64-bit length).
+const MAX_HEADER_BYTES: usize = 10;
 /// How long a closing stream waits for the browser's own close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
@@ -161,7 +163,7 @@ impl<S> WebSocketLines<S> {
         }
         self.input.advance(start);
         let mut payload = self.input.split_to(length);
-        if self.input.is_empty() && self.input.capacity() > OUTPUT_HIGH_WATER {
+        if self.input.is_empty() && self.input.capacity() > KEPT_BUFFER_BYTES {
             // A long frame passed: an idle connection keeps no large buffer.
             self.input = BytesMut::new();
         }
@@ -231,9 +233,9 @@ impl<S: AsyncWrite + Unpin> WebSocketLines<S> {
         }
         self.output.clear();
         self.output_written = 0;
-        if self.output.capacity() > OUTPUT_HIGH_WATER {
+        if self.output.capacity() > KEPT_BUFFER_BYTES {
             // A burst passed: an idle connection keeps no large buffer.
-            self.output.shrink_to(IDLE_BUFFER_BYTES);
+            self.output = Vec::new();
         }
         Poll::Ready(Ok(()))
     }
@@ -321,18 +323,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for WebSocketLines<S> {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        if this.output.len() - this.output_written >= OUTPUT_HIGH_WATER {
-            ready!(this.poll_drain(cx))?;
+        // Frames of an earlier write still waiting leave before any more are made: the buffer
+        // holds one write's frames at most and never grows (copying them) while the socket is
+        // full; the lines wait in the session's queue meanwhile, shared, uncopied.
+        ready!(this.poll_drain(cx))?;
+        // Room for every frame at once (a buffer can hold a whole run of lines: the frames of
+        // lines of 24 bytes or more are at most an eighth longer). The buffer is empty here: a
+        // new one is allocated rather than the old one grown, which would copy its old bytes.
+        let taken: usize = bufs.iter().map(|buf| buf.len()).sum();
+        let room = taken + taken / 8 + MAX_HEADER_BYTES;
+        if this.output.capacity() < room {
+            this.output = Vec::with_capacity(room);
         }
-        let mut taken = 0;
         for buf in bufs {
             let mut rest: &[u8] = buf;
             while let Some(end) = memchr::memchr(b'\n', rest) {
                 this.queue_line(&rest[..end]);
                 rest = &rest[end + 1..];
             }
-            this.unfinished.extend_from_slice(rest);
-            taken += buf.len();
+            if !rest.is_empty() {
+                this.unfinished.extend_from_slice(rest);
+            }
         }
         // The socket takes what it can now; the rest leaves at the flush.
         if let Poll::Ready(Err(error)) = this.poll_drain(cx) {

@@ -416,6 +416,7 @@ fn browser_close_seen(input: &mut BytesMut) -> bool {
         input.advance(start + length);
     }
 }
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
